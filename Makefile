@@ -1,0 +1,60 @@
+# ngx_pay: nginx dynamic module for payment webhooks at the edge.
+#
+#   make            build build/ngx_http_pay_module.so for the system nginx
+#   make run        build, then serve conf.example on 127.0.0.1:8080
+#   make test       unit tests + the Test::Nginx suite (starts its own Redis)
+#   make test-asan  the same under AddressSanitizer + UBSan
+#   make bench      wrk benchmarks against plain proxy_pass
+#
+# NGINX_SRC=/path/to/nginx-1.2x builds against that source tree instead
+# (and tests with the nginx built from it).  Targets install the Debian
+# packages they need when run as root; otherwise they print the command.
+
+SHELL := /bin/bash
+
+TOP    := $(CURDIR)
+BUILD  := $(TOP)/build
+MODULE := $(BUILD)/ngx_http_pay_module.so
+
+BUILD_PKGS := nginx nginx-dev libssl-dev libjansson-dev libhiredis-dev \
+              gcc make
+TEST_PKGS  := libcmocka-dev redis-server libtest-base-perl curl openssl
+BENCH_PKGS := wrk
+
+export NGINX_SRC
+
+.PHONY: all build deps run test unit test-asan bench clean
+
+all: build
+
+build: deps
+	@util/build-module
+
+deps:
+	@util/ensure-packages $(BUILD_PKGS)
+
+run: build
+	@util/ensure-packages curl openssl
+	@util/run-demo
+
+unit: deps
+	@util/ensure-packages $(TEST_PKGS)
+	@$(MAKE) --no-print-directory -C t/unit test
+
+test: build
+	@util/ensure-packages $(TEST_PKGS)
+	@$(MAKE) --no-print-directory -C t/unit test
+	@util/run-tests
+
+test-asan: deps
+	@util/ensure-packages $(TEST_PKGS) dpkg-dev clang
+	@$(MAKE) --no-print-directory -C t/unit asan
+	@util/build-asan
+	@util/run-tests --asan
+
+bench: build
+	@util/ensure-packages $(BENCH_PKGS) $(TEST_PKGS)
+	@bench/run
+
+clean:
+	rm -rf $(BUILD) t/servroot

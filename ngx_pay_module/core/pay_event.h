@@ -1,0 +1,43 @@
+/*
+ * Copyright (C) ngx_pay authors
+ *
+ * Identity of a verified webhook event, read from its JSON body with
+ * jansson (SPEC section 2, last rules).  Pure C.
+ */
+
+
+#ifndef PAY_EVENT_H_INCLUDED_
+#define PAY_EVENT_H_INCLUDED_
+
+
+#include <stddef.h>
+
+#include "pay_error.h"
+
+
+#define PAY_EVENT_FIELD_MAX  255
+
+
+typedef struct {
+    char    id[PAY_EVENT_FIELD_MAX + 1];      /* NUL-terminated */
+    size_t  id_len;
+    char    type[PAY_EVENT_FIELD_MAX + 1];    /* NUL-terminated */
+    size_t  type_len;
+    int     livemode;                         /* 1, 0, or -1: unknown */
+} pay_event_t;
+
+
+/*
+ * Stripe: the body must be one JSON object (duplicate keys rejected, no
+ * trailing bytes) with "id" and "type" strings of 1..255 bytes, each byte
+ * visible ASCII 0x21..0x7e (these values travel in request headers to the
+ * app, so CR, LF, spaces and control bytes must never get through), and an
+ * optional boolean "livemode" (anything else there leaves it unknown).
+ * Returns PAY_OK with ev filled in, or PAY_ERR_BODY_MALFORMED (ev then
+ * zeroed, livemode -1).  body may be NULL when len is 0.
+ */
+pay_rc_e pay_event_parse_stripe(const unsigned char *body, size_t len,
+    pay_event_t *ev);
+
+
+#endif /* PAY_EVENT_H_INCLUDED_ */

@@ -1,0 +1,201 @@
+
+/*
+ * Copyright (C) ngx_pay authors
+ *
+ * Directives, configuration and registration of ngx_http_pay_module.
+ * The work itself is in ngx_http_pay_webhook.c (the access phase) and in
+ * core/ (signatures, parsing), which knows nothing of nginx.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_pay_module.h"
+
+
+static ngx_int_t ngx_http_pay_preconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_pay_postconfiguration(ngx_conf_t *cf);
+static void *ngx_http_pay_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_pay_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_http_pay_webhook(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_pay_webhook_secret(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+
+static ngx_conf_enum_t  ngx_http_pay_providers[] = {
+    { ngx_string("off"), NGX_HTTP_PAY_PROVIDER_OFF },
+    { ngx_string("stripe"), NGX_HTTP_PAY_PROVIDER_STRIPE },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_command_t  ngx_http_pay_commands[] = {
+
+    { ngx_string("pay_webhook"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_pay_webhook,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_pay_loc_conf_t, webhook),
+      &ngx_http_pay_providers },
+
+    { ngx_string("pay_webhook_secret"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_pay_webhook_secret,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("pay_webhook_tolerance"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_pay_loc_conf_t, tolerance),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_pay_module_ctx = {
+    ngx_http_pay_preconfiguration,         /* preconfiguration */
+    ngx_http_pay_postconfiguration,        /* postconfiguration */
+
+    NULL,                                  /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_pay_create_loc_conf,          /* create location configuration */
+    ngx_http_pay_merge_loc_conf            /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_pay_module = {
+    NGX_MODULE_V1,
+    &ngx_http_pay_module_ctx,              /* module context */
+    ngx_http_pay_commands,                 /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_int_t
+ngx_http_pay_preconfiguration(ngx_conf_t *cf)
+{
+    return ngx_http_pay_add_variables(cf);
+}
+
+
+static ngx_int_t
+ngx_http_pay_postconfiguration(ngx_conf_t *cf)
+{
+    return ngx_http_pay_webhook_init(cf);
+}
+
+
+static void *
+ngx_http_pay_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_pay_loc_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_pay_loc_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->keys = NULL;
+     *     conf->webhook_file = NULL;
+     *     conf->webhook_line = 0;
+     */
+
+    conf->webhook = NGX_CONF_UNSET_UINT;
+    conf->secrets = NGX_CONF_UNSET_PTR;
+    conf->tolerance = NGX_CONF_UNSET;
+
+    return conf;
+}
+
+
+static char *
+ngx_http_pay_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_pay_loc_conf_t  *prev = parent;
+    ngx_http_pay_loc_conf_t  *conf = child;
+
+    if (conf->webhook == NGX_CONF_UNSET_UINT) {
+        conf->webhook_file = prev->webhook_file;
+        conf->webhook_line = prev->webhook_line;
+    }
+
+    ngx_conf_merge_uint_value(conf->webhook, prev->webhook,
+                              NGX_HTTP_PAY_PROVIDER_OFF);
+    ngx_conf_merge_ptr_value(conf->secrets, prev->secrets, NULL);
+    ngx_conf_merge_sec_value(conf->tolerance, prev->tolerance, 300);
+
+    return ngx_http_pay_webhook_merge(cf, conf);
+}
+
+
+static char *
+ngx_http_pay_webhook(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_pay_loc_conf_t *plcf = conf;
+
+    char  *rv;
+
+    rv = ngx_conf_set_enum_slot(cf, cmd, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    plcf->webhook_file = cf->conf_file->file.name.data;
+    plcf->webhook_line = cf->conf_file->line;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_pay_webhook_secret(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_pay_loc_conf_t *plcf = conf;
+
+    ngx_str_t  *value, *secret;
+
+    if (plcf->secrets == NGX_CONF_UNSET_PTR) {
+        plcf->secrets = ngx_array_create(cf->pool, 2, sizeof(ngx_str_t));
+        if (plcf->secrets == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    secret = ngx_array_push(plcf->secrets);
+    if (secret == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_http_pay_secret_load(cf, &cmd->name, &value[1], secret)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}

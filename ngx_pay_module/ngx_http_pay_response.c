@@ -1,0 +1,145 @@
+
+/*
+ * Copyright (C) ngx_pay authors
+ *
+ * Responses the module makes itself.  A rejection is one error-log line
+ * naming its stable code (info for the client's fault, error for ours),
+ * $pay_error, and an application/problem+json body (RFC 9457) whose "code"
+ * is that same code.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_pay_module.h"
+
+
+static ngx_int_t ngx_http_pay_send(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *type, u_char *body, size_t len);
+
+
+static ngx_str_t  ngx_http_pay_problem_type =
+    ngx_string("application/problem+json");
+
+
+/*
+ * Sends the problem response and finalizes the request: the caller (a
+ * phase handler) returns NGX_DONE afterwards.
+ */
+
+ngx_int_t
+ngx_http_pay_reject(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
+    pay_rc_e rc, const char *detail)
+{
+    u_char                  *body, *last;
+    size_t                   len;
+    ngx_int_t                ret;
+    ngx_uint_t               level;
+    ngx_table_elt_t         *allow;
+    const pay_error_info_t  *info;
+
+    info = pay_error_info(rc);
+    level = info->client_fault ? NGX_LOG_INFO : NGX_LOG_ERR;
+
+    if (detail == NULL) {
+        detail = info->title;
+    }
+
+    ngx_log_error(level, r->connection->log, 0,
+                  "pay: %s rejected: %s (%s)",
+                  ngx_http_pay_provider_name(ctx->provider), info->code,
+                  detail);
+
+    ctx->error = rc;
+    ctx->state = NGX_HTTP_PAY_STATE_DONE;
+    ctx->status = NGX_DONE;
+
+    len = sizeof("{\"type\":\"urn:ngx-pay:error:\",\"title\":\"\","
+                 "\"status\":,\"detail\":\"\",\"code\":\"\"}" CRLF) - 1
+          + 2 * ngx_strlen(info->code) + ngx_strlen(info->title)
+          + NGX_INT_T_LEN + ngx_strlen(detail);
+
+    body = ngx_pnalloc(r->pool, len);
+    if (body == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return NGX_DONE;
+    }
+
+    /* codes, titles and details are fixed ASCII: nothing to escape */
+    last = ngx_sprintf(body, "{\"type\":\"urn:ngx-pay:error:%s\","
+                       "\"title\":\"%s\",\"status\":%d,\"detail\":\"%s\","
+                       "\"code\":\"%s\"}" CRLF,
+                       info->code, info->title, info->status, detail,
+                       info->code);
+
+    if (rc == PAY_ERR_METHOD_NOT_ALLOWED) {
+        allow = ngx_list_push(&r->headers_out.headers);
+        if (allow == NULL) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return NGX_DONE;
+        }
+
+        allow->hash = 1;
+        ngx_str_set(&allow->key, "Allow");
+        ngx_str_set(&allow->value, "POST");
+    }
+
+    ret = ngx_http_pay_send(r, info->status, &ngx_http_pay_problem_type,
+                            body, last - body);
+
+    ngx_http_finalize_request(r, ret);
+
+    return NGX_DONE;
+}
+
+
+static ngx_int_t
+ngx_http_pay_send(ngx_http_request_t *r, ngx_uint_t status, ngx_str_t *type,
+    u_char *body, size_t len)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    /* an unread body must not be taken for the next pipelined request */
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        r->keepalive = 0;
+    }
+
+    if (status >= NGX_HTTP_BAD_REQUEST) {
+        /* nginx's own error responses do the same: no stale validators */
+        ngx_http_clear_accept_ranges(r);
+        ngx_http_clear_last_modified(r);
+        ngx_http_clear_etag(r);
+    }
+
+    r->headers_out.status = status;
+    r->headers_out.content_type = *type;
+    r->headers_out.content_type_len = type->len;
+    r->headers_out.content_type_lowcase = NULL;
+    r->headers_out.content_length_n = len;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->pos = body;
+    b->last = body + len;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}

@@ -1,0 +1,276 @@
+
+/*
+ * Copyright (C) ngx_pay authors
+ *
+ * The $pay_* variables and the request context they read.
+ *
+ * Variables are NOCACHEABLE: subrequests share r->variables with their
+ * parent, so a value cached too early (say, by a log_format) would stick
+ * for the whole request tree.  They describe the main request.
+ *
+ * The context is allocated with a pool cleanup as its marker, so it can be
+ * found again after an internal redirect (error_page) has wiped r->ctx,
+ * the way ngx_http_realip_module does it.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_pay_module.h"
+
+
+static void ngx_http_pay_ctx_cleanup(void *data);
+static ngx_int_t ngx_http_pay_variable_provider(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_pay_variable_verified(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_pay_variable_event_str(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_pay_variable_livemode(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_pay_variable_error(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static void ngx_http_pay_variable_set(ngx_http_variable_value_t *v,
+    u_char *data, size_t len);
+
+
+static ngx_http_variable_t  ngx_http_pay_vars[] = {
+
+    { ngx_string("pay_provider"), NULL, ngx_http_pay_variable_provider,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("pay_verified"), NULL, ngx_http_pay_variable_verified,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("pay_event_id"), NULL, ngx_http_pay_variable_event_str,
+      offsetof(ngx_http_pay_ctx_t, event_id), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("pay_event_type"), NULL, ngx_http_pay_variable_event_str,
+      offsetof(ngx_http_pay_ctx_t, event_type), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("pay_event_livemode"), NULL, ngx_http_pay_variable_livemode,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("pay_error"), NULL, ngx_http_pay_variable_error,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+static const char  *ngx_http_pay_provider_names[] = {
+    "",             /* NGX_HTTP_PAY_PROVIDER_OFF */
+    "stripe"        /* NGX_HTTP_PAY_PROVIDER_STRIPE */
+};
+
+
+ngx_int_t
+ngx_http_pay_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_pay_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+const char *
+ngx_http_pay_provider_name(ngx_uint_t provider)
+{
+    if (provider >= sizeof(ngx_http_pay_provider_names) / sizeof(char *)) {
+        return "";
+    }
+
+    return ngx_http_pay_provider_names[provider];
+}
+
+
+ngx_http_pay_ctx_t *
+ngx_http_pay_create_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t  *cln;
+    ngx_http_pay_ctx_t  *ctx;
+
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_pay_ctx_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    ctx = cln->data;
+    ngx_memzero(ctx, sizeof(ngx_http_pay_ctx_t));
+
+    /*
+     * set by ngx_memzero():
+     *
+     *     ctx->state = NGX_HTTP_PAY_STATE_BODY;
+     *     ctx->error = PAY_OK;
+     *     ctx->event_id = { 0, NULL };
+     *     ctx->event_type = { 0, NULL };
+     *     ctx->verified = 0;
+     */
+
+    ctx->livemode = -1;
+
+    cln->handler = ngx_http_pay_ctx_cleanup;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_pay_module);
+
+    return ctx;
+}
+
+
+ngx_http_pay_ctx_t *
+ngx_http_pay_get_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t  *cln;
+    ngx_http_pay_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_pay_module);
+
+    if (ctx == NULL && (r->internal || r->filter_finalize)) {
+
+        for (cln = r->pool->cleanup; cln; cln = cln->next) {
+            if (cln->handler == ngx_http_pay_ctx_cleanup) {
+                ctx = cln->data;
+                ngx_http_set_ctx(r, ctx, ngx_http_pay_module);
+                break;
+            }
+        }
+    }
+
+    return ctx;
+}
+
+
+static void
+ngx_http_pay_ctx_cleanup(void *data)
+{
+    /* the marker for ngx_http_pay_get_ctx(); nothing to release yet */
+}
+
+
+static ngx_int_t
+ngx_http_pay_variable_provider(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    const char          *name;
+    ngx_http_pay_ctx_t  *ctx;
+
+    ctx = ngx_http_pay_get_ctx(r->main);
+
+    if (ctx == NULL || ctx->provider == NGX_HTTP_PAY_PROVIDER_OFF) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    name = ngx_http_pay_provider_name(ctx->provider);
+    ngx_http_pay_variable_set(v, (u_char *) name, ngx_strlen(name));
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_pay_variable_verified(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_pay_ctx_t  *ctx;
+
+    ctx = ngx_http_pay_get_ctx(r->main);
+
+    if (ctx != NULL && ctx->verified) {
+        ngx_http_pay_variable_set(v, (u_char *) "1", 1);
+
+    } else {
+        ngx_http_pay_variable_set(v, (u_char *) "", 0);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_pay_variable_event_str(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t           *s;
+    ngx_http_pay_ctx_t  *ctx;
+
+    ctx = ngx_http_pay_get_ctx(r->main);
+
+    if (ctx == NULL || !ctx->verified) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    s = (ngx_str_t *) ((u_char *) ctx + data);
+    ngx_http_pay_variable_set(v, s->data, s->len);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_pay_variable_livemode(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_pay_ctx_t  *ctx;
+
+    ctx = ngx_http_pay_get_ctx(r->main);
+
+    if (ctx == NULL || !ctx->verified || ctx->livemode == -1) {
+        ngx_http_pay_variable_set(v, (u_char *) "", 0);
+
+    } else if (ctx->livemode) {
+        ngx_http_pay_variable_set(v, (u_char *) "true", 4);
+
+    } else {
+        ngx_http_pay_variable_set(v, (u_char *) "false", 5);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_pay_variable_error(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    const char          *code;
+    ngx_http_pay_ctx_t  *ctx;
+
+    ctx = ngx_http_pay_get_ctx(r->main);
+
+    if (ctx == NULL || ctx->error == PAY_OK) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    code = pay_error_info(ctx->error)->code;
+    ngx_http_pay_variable_set(v, (u_char *) code, ngx_strlen(code));
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_pay_variable_set(ngx_http_variable_value_t *v, u_char *data,
+    size_t len)
+{
+    v->len = len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->data = data;
+}

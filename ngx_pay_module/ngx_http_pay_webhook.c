@@ -1,0 +1,508 @@
+
+/*
+ * Copyright (C) ngx_pay authors
+ *
+ * Webhook verification in the access phase.
+ *
+ * The handler is a small state machine kept in the request context:
+ *
+ *   BODY       read the whole client body (ngx_http_read_client_request_body
+ *              takes a reference on the request, dropped exactly once);
+ *   WAIT_BODY  the read went asynchronous: the body handler re-runs the
+ *              phases when it completes, which re-enters this handler;
+ *   VERIFY     check the signature over the raw bytes, then read the
+ *              event's identity from the now trusted JSON;
+ *   DONE       ctx->status holds the answer for any later re-entry
+ *              (NGX_DECLINED: go on to proxy_pass with the untouched body).
+ *
+ * Rejections are sent from here (problem+json), never returned as a status
+ * code, so no other access module (satisfy any) can override them.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_pay_module.h"
+#include "pay_event.h"
+#include "pay_stripe.h"
+
+
+static ngx_int_t ngx_http_pay_webhook_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_pay_webhook_start(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf);
+static void ngx_http_pay_webhook_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_pay_webhook_verify(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx);
+static ngx_int_t ngx_http_pay_stripe_verify(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx, ngx_str_t *body);
+static ngx_int_t ngx_http_pay_find_header(ngx_http_request_t *r,
+    ngx_str_t *name, ngx_table_elt_t **found);
+static ngx_int_t ngx_http_pay_strip_client_headers(ngx_http_request_t *r);
+static void ngx_http_pay_keys_cleanup(void *data);
+
+
+/* what a rejection says, in the log line and the "detail" member */
+static const char  *ngx_http_pay_stripe_details[PAY_ERR_LAST] = {
+    [PAY_ERR_SIGNATURE_MISSING] =
+        "no Stripe-Signature header, or no v1 signature in it",
+    [PAY_ERR_SIGNATURE_MALFORMED] =
+        "the Stripe-Signature header cannot be parsed",
+    [PAY_ERR_SIGNATURE_MISMATCH] =
+        "no v1 signature matches a configured secret",
+    [PAY_ERR_TIMESTAMP_OUT_OF_TOLERANCE] =
+        "the signature timestamp is outside pay_webhook_tolerance",
+    [PAY_ERR_BODY_MALFORMED] =
+        "the signed body is not a Stripe event object",
+    [PAY_ERR_INTERNAL] =
+        "the signature could not be computed"
+};
+
+
+static ngx_str_t  ngx_http_pay_stripe_header = ngx_string("Stripe-Signature");
+
+
+ngx_int_t
+ngx_http_pay_webhook_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_pay_webhook_handler;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Called at the end of the location merge: checks that a webhook location
+ * can verify anything, and prepares one HMAC key per secret, so requests
+ * never pay for key setup.
+ */
+
+char *
+ngx_http_pay_webhook_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *conf)
+{
+    ngx_str_t           *secret;
+    ngx_uint_t           i;
+    pay_hmac_key_t     **key;
+    ngx_pool_cleanup_t  *cln;
+
+    if (conf->webhook == NGX_HTTP_PAY_PROVIDER_OFF) {
+        return NGX_CONF_OK;
+    }
+
+    if (conf->secrets == NULL || conf->secrets->nelts == 0) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"pay_webhook\" in %s:%ui requires at least one "
+                      "\"pay_webhook_secret\"",
+                      conf->webhook_file, conf->webhook_line);
+        return NGX_CONF_ERROR;
+    }
+
+    conf->keys = ngx_array_create(cf->pool, conf->secrets->nelts,
+                                  sizeof(pay_hmac_key_t *));
+    if (conf->keys == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_pay_keys_cleanup;
+    cln->data = conf->keys;
+
+    secret = conf->secrets->elts;
+
+    for (i = 0; i < conf->secrets->nelts; i++) {
+        key = ngx_array_push(conf->keys);
+        if (key == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        /* Stripe signs with the secret string as it is, "whsec_" included */
+        *key = pay_hmac_key_new(secret[i].data, secret[i].len,
+                                PAY_DIGEST_SHA256);
+        if (*key == NULL) {
+            conf->keys->nelts--;
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "\"pay_webhook\" in %s:%ui: cannot prepare the "
+                          "HMAC key of secret #%ui",
+                          conf->webhook_file, conf->webhook_line, i + 1);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_pay_keys_cleanup(void *data)
+{
+    ngx_array_t *keys = data;
+
+    ngx_uint_t        i;
+    pay_hmac_key_t  **key;
+
+    key = keys->elts;
+
+    for (i = 0; i < keys->nelts; i++) {
+        pay_hmac_key_free(key[i]);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_pay_webhook_handler(ngx_http_request_t *r)
+{
+    ngx_http_pay_ctx_t       *ctx;
+    ngx_http_pay_loc_conf_t  *plcf;
+
+    plcf = ngx_http_get_module_loc_conf(r, ngx_http_pay_module);
+
+    if (plcf->webhook == NGX_HTTP_PAY_PROVIDER_OFF) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_pay_get_ctx(r);
+
+    if (ctx == NULL) {
+        return ngx_http_pay_webhook_start(r, plcf);
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "pay webhook handler, state: %ui", ctx->state);
+
+    switch (ctx->state) {
+
+    case NGX_HTTP_PAY_STATE_BODY:
+    case NGX_HTTP_PAY_STATE_WAIT_BODY:
+        /* the body handler resumes the phases */
+        return NGX_DONE;
+
+    case NGX_HTTP_PAY_STATE_VERIFY:
+        return ngx_http_pay_webhook_verify(r, plcf, ctx);
+
+    default: /* NGX_HTTP_PAY_STATE_DONE */
+        return ctx->status;
+    }
+}
+
+
+static ngx_int_t
+ngx_http_pay_webhook_start(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf)
+{
+    ngx_int_t            rc;
+    ngx_http_pay_ctx_t  *ctx;
+
+    ctx = ngx_http_pay_create_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->provider = plcf->webhook;
+
+    if (r->method != NGX_HTTP_POST) {
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_METHOD_NOT_ALLOWED,
+                                   "webhooks are delivered with POST");
+    }
+
+    ctx->state = NGX_HTTP_PAY_STATE_BODY;
+
+    rc = ngx_http_read_client_request_body(r,
+                                           ngx_http_pay_webhook_body_handler);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        /* the read dropped its own reference already */
+
+        if (rc == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE) {
+            return ngx_http_pay_reject(r, ctx, PAY_ERR_BODY_TOO_LARGE,
+                                       "the body is larger than "
+                                       "client_max_body_size");
+        }
+
+        return rc;
+    }
+
+    if (ctx->state == NGX_HTTP_PAY_STATE_BODY) {
+        /* still reading: the body handler will run the phases again */
+        ctx->state = NGX_HTTP_PAY_STATE_WAIT_BODY;
+        ngx_http_finalize_request(r, NGX_DONE);
+        return NGX_DONE;
+    }
+
+    /* read synchronously; the body handler dropped the reference */
+
+    return ngx_http_pay_webhook_verify(r, plcf, ctx);
+}
+
+
+static void
+ngx_http_pay_webhook_body_handler(ngx_http_request_t *r)
+{
+    ngx_http_pay_ctx_t  *ctx;
+
+    ctx = ngx_http_pay_get_ctx(r);
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "pay webhook body read");
+
+    if (ctx->state == NGX_HTTP_PAY_STATE_WAIT_BODY) {
+        ctx->state = NGX_HTTP_PAY_STATE_VERIFY;
+
+        /* the body read left ngx_http_request_empty_handler here */
+        r->write_event_handler = ngx_http_core_run_phases;
+        ngx_http_core_run_phases(r);
+        return;
+    }
+
+    ctx->state = NGX_HTTP_PAY_STATE_VERIFY;
+    r->main->count--;
+}
+
+
+static ngx_int_t
+ngx_http_pay_webhook_verify(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx)
+{
+    ngx_int_t  rc;
+    ngx_str_t  body;
+
+    if (ngx_http_pay_body_get(r, &body) != NGX_OK) {
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
+                                   "the request body could not be read");
+    }
+
+    /* one provider so far; square, paypal and standard join here */
+    rc = ngx_http_pay_stripe_verify(r, plcf, ctx, &body);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ngx_http_pay_strip_client_headers(r) != NGX_OK) {
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
+                                   "out of memory");
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "pay webhook verified: id \"%V\", type \"%V\"",
+                   &ctx->event_id, &ctx->event_type);
+
+    ctx->verified = 1;
+    ctx->state = NGX_HTTP_PAY_STATE_DONE;
+    ctx->status = NGX_DECLINED;
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * NGX_OK when the delivery is genuine and ctx holds its identity;
+ * otherwise the rejection has been sent and NGX_DONE is returned.
+ */
+
+static ngx_int_t
+ngx_http_pay_stripe_verify(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx, ngx_str_t *body)
+{
+    pay_rc_e          rc;
+    pay_event_t      *ev;
+    ngx_table_elt_t  *h;
+
+    if (ngx_http_pay_find_header(r, &ngx_http_pay_stripe_header, &h)
+        != NGX_OK)
+    {
+        rc = PAY_ERR_SIGNATURE_MALFORMED;
+        return ngx_http_pay_reject(r, ctx, rc,
+                                   "more than one Stripe-Signature header");
+    }
+
+    if (h == NULL) {
+        rc = PAY_ERR_SIGNATURE_MISSING;
+
+    } else {
+        rc = pay_stripe_verify((const char *) h->value.data, h->value.len,
+                               body->data, body->len,
+                               plcf->keys->elts, plcf->keys->nelts,
+                               (long long) ngx_time(),
+                               (long long) plcf->tolerance);
+    }
+
+    if (rc != PAY_OK) {
+        return ngx_http_pay_reject(r, ctx, rc,
+                                   ngx_http_pay_stripe_details[rc]);
+    }
+
+    ev = ngx_palloc(r->pool, sizeof(pay_event_t));
+    if (ev == NULL) {
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL, "out of memory");
+    }
+
+    rc = pay_event_parse_stripe(body->data, body->len, ev);
+
+    if (rc != PAY_OK) {
+        return ngx_http_pay_reject(r, ctx, rc,
+                                   ngx_http_pay_stripe_details[rc]);
+    }
+
+    /* ev lives in the request pool: point at its NUL-terminated fields */
+    ctx->event_id.data = (u_char *) ev->id;
+    ctx->event_id.len = ev->id_len;
+    ctx->event_type.data = (u_char *) ev->type;
+    ctx->event_type.len = ev->type_len;
+    ctx->livemode = ev->livemode;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Finds a request header by name.  Two headers of the same name make the
+ * delivery ambiguous: NGX_DECLINED.
+ */
+
+static ngx_int_t
+ngx_http_pay_find_header(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_table_elt_t **found)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    *found = NULL;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len != name->len
+            || ngx_strncasecmp(h[i].key.data, name->data, name->len) != 0)
+        {
+            continue;
+        }
+
+        if (*found != NULL) {
+            return NGX_DECLINED;
+        }
+
+        *found = &h[i];
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The app learns things only from what the operator forwards with
+ * proxy_set_header: a client-sent "Pay-*" header must never pass for one
+ * of ours.  The header list is rebuilt without them (an ngx_list_t has no
+ * removal); the dropped elements stay in the pool, so pointers that
+ * r->headers_in keeps to other headers remain valid.
+ */
+
+static ngx_int_t
+ngx_http_pay_strip_client_headers(ngx_http_request_t *r)
+{
+    ngx_uint_t        i, n, found;
+    ngx_list_t        old;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *copy;
+
+    found = 0;
+    n = 0;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        n++;
+
+        if (h[i].key.len >= 4 && ngx_strncasecmp(h[i].key.data,
+                                                 (u_char *) "pay-", 4) == 0)
+        {
+            found++;
+        }
+    }
+
+    if (found == 0) {
+        return NGX_OK;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "pay: dropping %ui client Pay-* header(s)", found);
+
+    old = r->headers_in.headers;
+
+    if (ngx_list_init(&r->headers_in.headers, r->pool,
+                      n - found > 0 ? n - found : 1, sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    part = &old.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len >= 4 && ngx_strncasecmp(h[i].key.data,
+                                                 (u_char *) "pay-", 4) == 0)
+        {
+            continue;
+        }
+
+        copy = ngx_list_push(&r->headers_in.headers);
+        if (copy == NULL) {
+            return NGX_ERROR;
+        }
+
+        *copy = h[i];
+    }
+
+    return NGX_OK;
+}
