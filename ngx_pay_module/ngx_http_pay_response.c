@@ -57,7 +57,7 @@ ngx_http_pay_reject(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
     ctx->status = NGX_DONE;
 
     len = sizeof("{\"type\":\"urn:ngx-pay:error:\",\"title\":\"\","
-                 "\"status\":,\"detail\":\"\",\"code\":\"\"}" CRLF) - 1
+                 "\"status\":,\"detail\":\"\",\"code\":\"\"}\n") - 1
           + 2 * ngx_strlen(info->code) + ngx_strlen(info->title)
           + NGX_INT_T_LEN + ngx_strlen(detail);
 
@@ -70,7 +70,7 @@ ngx_http_pay_reject(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
     /* codes, titles and details are fixed ASCII: nothing to escape */
     last = ngx_sprintf(body, "{\"type\":\"urn:ngx-pay:error:%s\","
                        "\"title\":\"%s\",\"status\":%d,\"detail\":\"%s\","
-                       "\"code\":\"%s\"}" CRLF,
+                       "\"code\":\"%s\"}\n",
                        info->code, info->title, info->status, detail,
                        info->code);
 
