@@ -29,10 +29,14 @@ typedef struct {
 
 /*
  * Stripe: the body must be one JSON object (duplicate keys rejected, no
- * trailing bytes) with "id" and "type" strings of 1..255 bytes, each byte
- * visible ASCII 0x21..0x7e (these values travel in request headers to the
- * app, so CR, LF, spaces and control bytes must never get through), and an
+ * trailing bytes) with an "id" string and an optional "type" string (left
+ * empty when absent: Stripe's published test vectors have none), each of
+ * 1..255 bytes, each byte visible ASCII 0x21..0x7e (these values travel in
+ * request headers to the app, so CR, LF, spaces and control bytes must
+ * never get through), and an
  * optional boolean "livemode" (anything else there leaves it unknown).
+ * Otherwise jansson's rules: valid UTF-8, nesting up to 2048; a "\u0000"
+ * or a huge integer elsewhere in the body does not fail it.
  * Returns PAY_OK with ev filled in, or PAY_ERR_BODY_MALFORMED (ev then
  * zeroed, livemode -1).  body may be NULL when len is 0.
  */

@@ -33,10 +33,14 @@ typedef struct {
 
 /*
  * Parses a Stripe-Signature value.  Grammar (docs/providers.md):
- *   items separated by ','; optional SP/HTAB around an item is ignored;
- *   each item is key '=' value with a non-empty key, else malformed;
+ *   items separated by ','; optional SP/HTAB around an item is ignored
+ *   (not around its '=', and no other byte counts as whitespace);
+ *   each item is key '=' value with a non-empty key, else malformed (so
+ *   an empty item, as in ",," or a trailing ',', is malformed); the key
+ *   ends at the first '=', the value may hold more; keys are
+ *   case-sensitive; any byte, NUL included, is just a byte;
  *   "t" exactly once, 1..19 decimal digits, no sign, no leading zero
- *   (except "0"), else malformed;
+ *   (except "0"), at most LLONG_MAX, else malformed;
  *   "v1" may repeat; a value that is not exactly 64 hex digits (either
  *   case) is skipped, as stripe-go does, so a good v1 next to a bad one
  *   still verifies;
@@ -47,6 +51,8 @@ typedef struct {
  *   PAY_ERR_SIGNATURE_MALFORMED  grammar broken, t missing/bad/duplicated,
  *                                or v1 items present but none is 64 hex;
  *   PAY_OK                       h filled in (pointers into value).
+ * A broken grammar or a missing t is reported before a missing v1 (as the
+ * SDKs do): "foo=bar" is malformed, "t=1,v0=..." is missing.
  */
 pay_rc_e pay_stripe_header_parse(const char *value, size_t len,
     pay_stripe_header_t *h);

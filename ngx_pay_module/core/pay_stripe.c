@@ -1,0 +1,402 @@
+/*
+ * Copyright (C) ngx_pay authors
+ *
+ * Stripe webhook signatures (PROVIDERS.md section 2).
+ *
+ * The header is walked item by item with a cursor: no allocation, no copy,
+ * no NUL termination assumed, every byte value allowed (a NUL is just a
+ * byte that is neither a digit nor a hex digit).  Each byte is looked at a
+ * bounded number of times, so the cost is linear in the header length
+ * whatever its content (long values, many items).
+ */
+
+
+#include <limits.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "pay_stripe.h"
+#include "pay_timestamp.h"
+
+
+#define PAY_STRIPE_T_MAX_DIGITS  19
+#define PAY_STRIPE_HEX_LEN       (2 * PAY_STRIPE_SIG_LEN)
+
+/*
+ * MACs computed before each rescan of the header in pay_stripe_verify():
+ * with up to this many keys (every real configuration) the header is
+ * parsed once and rescanned once.
+ */
+#define PAY_STRIPE_MAC_BATCH     8
+
+
+typedef struct {
+    const unsigned char  *pos;      /* start of the next item */
+    const unsigned char  *end;
+    int                   done;     /* the last item has been returned */
+} pay_stripe_cursor_t;
+
+
+typedef struct {
+    const unsigned char  *key;
+    size_t                key_len;
+    const unsigned char  *value;
+    size_t                value_len;
+} pay_stripe_item_t;
+
+
+static void pay_stripe_cursor_init(pay_stripe_cursor_t *c, const char *value,
+    size_t len);
+static int pay_stripe_next_item(pay_stripe_cursor_t *c,
+    pay_stripe_item_t *item);
+static int pay_stripe_item_is(const pay_stripe_item_t *item,
+    const char *key, size_t len);
+static int pay_stripe_parse_t(const unsigned char *p, size_t len,
+    long long *t);
+static int pay_stripe_hex_digit(unsigned char c);
+static int pay_stripe_decode_sig(const unsigned char *p, size_t len,
+    unsigned char *sig);
+
+
+static void
+pay_stripe_cursor_init(pay_stripe_cursor_t *c, const char *value, size_t len)
+{
+    c->pos = (const unsigned char *) value;
+    c->end = c->pos + len;
+    c->done = 0;
+}
+
+
+/*
+ * Returns 1 and fills item (value trimmed of SP/HTAB on both sides), 0 when
+ * there is no item left, -1 when the item has no '=' or an empty key (this
+ * includes an empty item: ",," or a trailing ',').  The caller has already
+ * rejected a value that is empty or only whitespace, so the first call
+ * always finds an item to look at.
+ */
+
+static int
+pay_stripe_next_item(pay_stripe_cursor_t *c, pay_stripe_item_t *item)
+{
+    const unsigned char  *p, *end, *value, *last, *comma;
+
+    if (c->done) {
+        return 0;
+    }
+
+    p = c->pos;
+    end = c->end;
+
+    while (p < end && (*p == ' ' || *p == '\t')) {
+        p++;
+    }
+
+    item->key = p;
+
+    while (p < end && *p != '=' && *p != ',') {
+        p++;
+    }
+
+    if (p == end || *p != '=' || p == item->key) {
+        return -1;
+    }
+
+    item->key_len = (size_t) (p - item->key);
+
+    value = p + 1;
+
+    comma = memchr(value, ',', (size_t) (end - value));
+
+    if (comma != NULL) {
+        last = comma;
+        c->pos = comma + 1;
+
+    } else {
+        last = end;
+        c->pos = end;
+        c->done = 1;
+    }
+
+    while (last > value && (last[-1] == ' ' || last[-1] == '\t')) {
+        last--;
+    }
+
+    item->value = value;
+    item->value_len = (size_t) (last - value);
+
+    return 1;
+}
+
+
+static int
+pay_stripe_item_is(const pay_stripe_item_t *item, const char *key,
+    size_t len)
+{
+    return item->key_len == len && memcmp(item->key, key, len) == 0;
+}
+
+
+/* 1..19 digits, no sign, no leading zero except "0", fits a long long */
+
+static int
+pay_stripe_parse_t(const unsigned char *p, size_t len, long long *t)
+{
+    size_t     i;
+    long long  value, digit;
+
+    if (len == 0 || len > PAY_STRIPE_T_MAX_DIGITS) {
+        return -1;
+    }
+
+    if (p[0] == '0' && len > 1) {
+        return -1;
+    }
+
+    value = 0;
+
+    for (i = 0; i < len; i++) {
+
+        if (p[i] < '0' || p[i] > '9') {
+            return -1;
+        }
+
+        digit = p[i] - '0';
+
+        if (value > (LLONG_MAX - digit) / 10) {
+            return -1;
+        }
+
+        value = value * 10 + digit;
+    }
+
+    *t = value;
+
+    return 0;
+}
+
+
+static int
+pay_stripe_hex_digit(unsigned char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+
+    c |= 0x20;  /* 'A'..'F' to 'a'..'f'; no other byte lands there */
+
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+
+    return -1;
+}
+
+
+/*
+ * Exactly 64 hex digits, either case, decoded into sig (or only checked
+ * when sig is NULL).  Returns 0 or -1.
+ */
+
+static int
+pay_stripe_decode_sig(const unsigned char *p, size_t len, unsigned char *sig)
+{
+    int     hi, lo;
+    size_t  i;
+
+    if (len != PAY_STRIPE_HEX_LEN) {
+        return -1;
+    }
+
+    for (i = 0; i < PAY_STRIPE_SIG_LEN; i++) {
+
+        hi = pay_stripe_hex_digit(p[2 * i]);
+        lo = pay_stripe_hex_digit(p[2 * i + 1]);
+
+        if (hi < 0 || lo < 0) {
+            return -1;
+        }
+
+        if (sig != NULL) {
+            sig[i] = (unsigned char) (hi << 4 | lo);
+        }
+    }
+
+    return 0;
+}
+
+
+pay_rc_e
+pay_stripe_header_parse(const char *value, size_t len,
+    pay_stripe_header_t *h)
+{
+    int                   rc, have_t;
+    size_t                i;
+    pay_stripe_item_t     item;
+    pay_stripe_cursor_t   cursor;
+
+    memset(h, 0, sizeof(pay_stripe_header_t));
+
+    if (value == NULL) {
+        return PAY_ERR_SIGNATURE_MISSING;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (value[i] != ' ' && value[i] != '\t') {
+            break;
+        }
+    }
+
+    if (i == len) {
+        return PAY_ERR_SIGNATURE_MISSING;
+    }
+
+    have_t = 0;
+
+    pay_stripe_cursor_init(&cursor, value, len);
+
+    for ( ;; ) {
+
+        rc = pay_stripe_next_item(&cursor, &item);
+
+        if (rc == 0) {
+            break;
+        }
+
+        if (rc < 0) {
+            return PAY_ERR_SIGNATURE_MALFORMED;
+        }
+
+        if (pay_stripe_item_is(&item, "t", 1)) {
+
+            if (have_t
+                || pay_stripe_parse_t(item.value, item.value_len, &h->t) != 0)
+            {
+                return PAY_ERR_SIGNATURE_MALFORMED;
+            }
+
+            have_t = 1;
+            h->t_str = (const char *) item.value;
+            h->t_len = item.value_len;
+
+        } else if (pay_stripe_item_is(&item, "v1", 2)) {
+
+            h->v1_count++;
+
+            if (pay_stripe_decode_sig(item.value, item.value_len, NULL) == 0) {
+                h->v1_valid++;
+            }
+        }
+
+        /* v0 and unknown schemes are ignored */
+    }
+
+    /* the SDKs' order: no timestamp first, then no v1 */
+
+    if (!have_t) {
+        return PAY_ERR_SIGNATURE_MALFORMED;
+    }
+
+    if (h->v1_count == 0) {
+        return PAY_ERR_SIGNATURE_MISSING;
+    }
+
+    if (h->v1_valid == 0) {
+        return PAY_ERR_SIGNATURE_MALFORMED;
+    }
+
+    return PAY_OK;
+}
+
+
+pay_rc_e
+pay_stripe_verify(const char *value, size_t value_len,
+    const unsigned char *body, size_t body_len,
+    pay_hmac_key_t *const *keys, size_t nkeys,
+    long long now, long long tolerance)
+{
+    int                   matched;
+    size_t                first, batch, i;
+    pay_rc_e              rc;
+    pay_iovec_t           parts[3];
+    unsigned char         sig[PAY_STRIPE_SIG_LEN];
+    unsigned char         macs[PAY_STRIPE_MAC_BATCH][PAY_STRIPE_SIG_LEN];
+    pay_stripe_item_t     item;
+    pay_stripe_cursor_t   cursor;
+    pay_stripe_header_t   h;
+
+    rc = pay_stripe_header_parse(value, value_len, &h);
+    if (rc != PAY_OK) {
+        return rc;
+    }
+
+    rc = pay_timestamp_check(h.t, now, tolerance);
+    if (rc != PAY_OK) {
+        return rc;
+    }
+
+    if ((body == NULL && body_len != 0) || (keys == NULL && nkeys != 0)) {
+        return PAY_ERR_INTERNAL;
+    }
+
+    parts[0].data = h.t_str;
+    parts[0].len = h.t_len;
+    parts[1].data = ".";
+    parts[1].len = 1;
+    parts[2].data = body;
+    parts[2].len = body_len;
+
+    matched = 0;
+    rc = PAY_OK;
+
+    for (first = 0; first < nkeys; first += batch) {
+
+        batch = nkeys - first;
+        if (batch > PAY_STRIPE_MAC_BATCH) {
+            batch = PAY_STRIPE_MAC_BATCH;
+        }
+
+        for (i = 0; i < batch; i++) {
+
+            if (keys[first + i] == NULL
+                || pay_hmac_size(keys[first + i]) != PAY_STRIPE_SIG_LEN
+                || pay_hmac_compute(keys[first + i], parts, 3, macs[i]) != 0)
+            {
+                rc = PAY_ERR_INTERNAL;
+                goto done;
+            }
+        }
+
+        /*
+         * The header was validated above, so this walk sees the same items.
+         * Every decoded v1 is compared with every MAC, without an early
+         * exit: which one matched is not something to time.
+         */
+
+        pay_stripe_cursor_init(&cursor, value, value_len);
+
+        while (pay_stripe_next_item(&cursor, &item) == 1) {
+
+            if (!pay_stripe_item_is(&item, "v1", 2)
+                || pay_stripe_decode_sig(item.value, item.value_len, sig) != 0)
+            {
+                continue;
+            }
+
+            for (i = 0; i < batch; i++) {
+                matched |= pay_mem_equal(sig, macs[i], PAY_STRIPE_SIG_LEN);
+            }
+        }
+    }
+
+done:
+
+    /* a MAC over attacker-chosen bytes is a forgery: leave none behind */
+    OPENSSL_cleanse(macs, sizeof(macs));
+
+    if (rc != PAY_OK) {
+        return rc;
+    }
+
+    return matched ? PAY_OK : PAY_ERR_SIGNATURE_MISMATCH;
+}
