@@ -40,6 +40,7 @@ static ngx_int_t ngx_http_pay_stripe_verify(ngx_http_request_t *r,
 static ngx_int_t ngx_http_pay_find_header(ngx_http_request_t *r,
     ngx_str_t *name, ngx_table_elt_t **found);
 static ngx_int_t ngx_http_pay_strip_client_headers(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_pay_is_pay_header(ngx_table_elt_t *h);
 static void ngx_http_pay_keys_cleanup(void *data);
 
 
@@ -452,9 +453,7 @@ ngx_http_pay_strip_client_headers(ngx_http_request_t *r)
 
         n++;
 
-        if (h[i].key.len >= 4 && ngx_strncasecmp(h[i].key.data,
-                                                 (u_char *) "pay-", 4) == 0)
-        {
+        if (ngx_http_pay_is_pay_header(&h[i])) {
             found++;
         }
     }
@@ -490,9 +489,7 @@ ngx_http_pay_strip_client_headers(ngx_http_request_t *r)
             i = 0;
         }
 
-        if (h[i].key.len >= 4 && ngx_strncasecmp(h[i].key.data,
-                                                 (u_char *) "pay-", 4) == 0)
-        {
+        if (ngx_http_pay_is_pay_header(&h[i])) {
             continue;
         }
 
@@ -505,4 +502,13 @@ ngx_http_pay_strip_client_headers(ngx_http_request_t *r)
     }
 
     return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_pay_is_pay_header(ngx_table_elt_t *h)
+{
+    return h->key.len >= sizeof("Pay-") - 1
+           && ngx_strncasecmp(h->key.data, (u_char *) "Pay-",
+                              sizeof("Pay-") - 1) == 0;
 }
