@@ -12,8 +12,9 @@ $ENV{TEST_NGINX_PAY_EMPTY_FILE} = PayTest::secret_file('empty', "\n");
 
 repeat_each(1);
 
-# a must_die block is 2 tests: nginx died, and the error_log line
-plan tests => repeat_each() * (blocks() * 2);
+# a must_die block is 4 tests: nginx died, its error_log line, and no
+# [alert] or [crit]
+plan tests => repeat_each() * (blocks() * 4);
 
 no_shuffle();
 run_tests();
@@ -29,6 +30,9 @@ __DATA__
 --- must_die
 --- error_log
 requires at least one "pay_webhook_secret"
+--- no_error_log
+[alert]
+[crit]
 
 
 
@@ -42,6 +46,9 @@ requires at least one "pay_webhook_secret"
 --- must_die
 --- error_log
 "pay_webhook_secret": environment variable "PAY_TEST_NO_SUCH_VARIABLE" is not set
+--- no_error_log
+[alert]
+[crit]
 
 
 
@@ -55,6 +62,9 @@ requires at least one "pay_webhook_secret"
 --- must_die
 --- error_log
 "pay_webhook_secret": the secret "env:PAY_TEST_EMPTY_SECRET" is empty
+--- no_error_log
+[alert]
+[crit]
 
 
 
@@ -68,6 +78,9 @@ requires at least one "pay_webhook_secret"
 --- must_die
 --- error_log
 "pay_webhook_secret": cannot open secret file "/nonexistent/ngx_pay/secret"
+--- no_error_log
+[alert]
+[crit]
 
 
 
@@ -81,6 +94,9 @@ requires at least one "pay_webhook_secret"
 --- must_die
 --- error_log
 is empty
+--- no_error_log
+[alert]
+[crit]
 
 
 
@@ -94,6 +110,9 @@ is empty
 --- must_die
 --- error_log
 "pay_webhook_secret": the secret "" is empty
+--- no_error_log
+[alert]
+[crit]
 
 
 
@@ -106,6 +125,9 @@ is empty
 --- must_die
 --- error_log
 invalid value "stripes"
+--- no_error_log
+[alert]
+[crit]
 
 
 
@@ -119,3 +141,6 @@ invalid value "stripes"
 --- must_die
 --- error_log
 "pay_webhook" directive is not allowed here
+--- no_error_log
+[alert]
+[crit]
