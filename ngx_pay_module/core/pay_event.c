@@ -2,75 +2,55 @@
  * Copyright (C) ngx_pay authors
  *
  * Identity of a verified webhook event, read from its JSON body.
+ *
+ * pay_json validates the whole body in one pass and points at the three
+ * top-level members needed; nothing else of the event is decoded or
+ * allocated.
  */
 
 
 #include <string.h>
 
-#include <jansson.h>
-
 #include "pay_event.h"
+#include "pay_json.h"
 
 
-/*
- * JSON_REJECT_DUPLICATES: two "id" keys must not let the edge and the app
- * disagree on the event.  json_loadb() also rejects trailing bytes (no
- * JSON_DISABLE_EOF_CHECK) and top-level scalars (no JSON_DECODE_ANY).
- *
- * The body was signed by the provider, so it is rejected only for what
- * concerns us: JSON_ALLOW_NUL keeps a "\u0000" in some unrelated string
- * from failing a genuine event (id and type are checked byte by byte
- * below, so no NUL gets through there), and JSON_DECODE_INT_AS_REAL keeps
- * an integer beyond 64 bits anywhere in the event from doing the same.
- */
-#define PAY_EVENT_JSON_FLAGS                                                  \
-    (JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL)
+#define PAY_EVENT_ID        0
+#define PAY_EVENT_TYPE      1
+#define PAY_EVENT_LIVEMODE  2
+#define PAY_EVENT_MEMBERS   3
 
 
-static int pay_event_copy_field(json_t *root, const char *name, char *dst,
+static int pay_event_copy_field(const pay_json_member_t *m, char *dst,
     size_t *dst_len);
 
 
 /*
- * A string of 1..PAY_EVENT_FIELD_MAX bytes, each visible ASCII 0x21..0x7e,
- * copied NUL-terminated into dst.  Returns 0, 1 when the member is absent
- * (dst untouched), or -1 when it is there but not such a string.
+ * A string of 1..PAY_EVENT_FIELD_MAX bytes once decoded, each visible
+ * ASCII 0x21..0x7e, copied NUL-terminated into dst (PAY_EVENT_FIELD_MAX + 1
+ * bytes).  Returns 0 or -1.
  */
 
 static int
-pay_event_copy_field(json_t *root, const char *name, char *dst,
-    size_t *dst_len)
+pay_event_copy_field(const pay_json_member_t *m, char *dst, size_t *dst_len)
 {
-    size_t       len, i;
-    json_t      *field;
-    const char  *value;
+    size_t  len, i;
 
-    field = json_object_get(root, name);
-
-    if (field == NULL) {
-        return 1;
-    }
-
-    if (!json_is_string(field)) {
-        return -1;
-    }
-
-    value = json_string_value(field);
-    len = json_string_length(field);
-
-    if (len == 0 || len > PAY_EVENT_FIELD_MAX) {
+    if (m->type != PAY_JSON_STRING
+        || pay_json_string_ascii(m->value, m->len, dst,
+                                 PAY_EVENT_FIELD_MAX + 1, &len)
+           != 0
+        || len == 0)
+    {
         return -1;
     }
 
     for (i = 0; i < len; i++) {
-        if ((unsigned char) value[i] < 0x21 || (unsigned char) value[i] > 0x7e)
-        {
+        if ((unsigned char) dst[i] < 0x21 || (unsigned char) dst[i] > 0x7e) {
             return -1;
         }
     }
 
-    memcpy(dst, value, len);
-    dst[len] = '\0';
     *dst_len = len;
 
     return 0;
@@ -81,42 +61,41 @@ pay_rc_e
 pay_event_parse_stripe(const unsigned char *body, size_t len,
     pay_event_t *ev)
 {
-    json_t  *root, *livemode;
+    pay_json_member_t  m[PAY_EVENT_MEMBERS];
 
     memset(ev, 0, sizeof(pay_event_t));
     ev->livemode = -1;
 
-    if (body == NULL || len == 0) {
-        return PAY_ERR_BODY_MALFORMED;
-    }
+    m[PAY_EVENT_ID].name = "id";
+    m[PAY_EVENT_TYPE].name = "type";
+    m[PAY_EVENT_LIVEMODE].name = "livemode";
 
-    root = json_loadb((const char *) body, len, PAY_EVENT_JSON_FLAGS, NULL);
-
-    if (root == NULL) {
+    if (pay_json_scan_object(body, len, m, PAY_EVENT_MEMBERS) != 0) {
         return PAY_ERR_BODY_MALFORMED;
     }
 
     /* a type is optional (Stripe's own test vectors have none) */
-    if (!json_is_object(root)
-        || pay_event_copy_field(root, "id", ev->id, &ev->id_len) != 0
-        || pay_event_copy_field(root, "type", ev->type, &ev->type_len) < 0)
+    if (pay_event_copy_field(&m[PAY_EVENT_ID], ev->id, &ev->id_len) != 0
+        || (m[PAY_EVENT_TYPE].type != PAY_JSON_ABSENT
+            && pay_event_copy_field(&m[PAY_EVENT_TYPE], ev->type,
+                                    &ev->type_len)
+               != 0))
     {
         goto malformed;
     }
 
-    livemode = json_object_get(root, "livemode");
+    if (m[PAY_EVENT_LIVEMODE].type == PAY_JSON_TRUE) {
+        ev->livemode = 1;
 
-    if (livemode != NULL && json_is_boolean(livemode)) {
-        ev->livemode = json_is_true(livemode) ? 1 : 0;
+    } else if (m[PAY_EVENT_LIVEMODE].type == PAY_JSON_FALSE) {
+        ev->livemode = 0;
     }
-
-    json_decref(root);
 
     return PAY_OK;
 
 malformed:
 
-    json_decref(root);
+    /* a failed copy may have left decoded bytes behind */
 
     memset(ev, 0, sizeof(pay_event_t));
     ev->livemode = -1;

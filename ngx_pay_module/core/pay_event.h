@@ -2,7 +2,7 @@
  * Copyright (C) ngx_pay authors
  *
  * Identity of a verified webhook event, read from its JSON body with
- * jansson (SPEC section 2, last rules).  Pure C.
+ * pay_json (SPEC section 2, last rules).  Pure C.
  */
 
 
@@ -28,15 +28,19 @@ typedef struct {
 
 
 /*
- * Stripe: the body must be one JSON object (duplicate keys rejected, no
- * trailing bytes) with an "id" string and an optional "type" string (left
- * empty when absent: Stripe's published test vectors have none), each of
- * 1..255 bytes, each byte visible ASCII 0x21..0x7e (these values travel in
+ * Stripe: the body must be one JSON object (no trailing bytes) with an
+ * "id" string and an optional "type" string (left empty when absent:
+ * Stripe's published test vectors have none), each of 1..255 bytes once
+ * decoded, each byte visible ASCII 0x21..0x7e (these values travel in
  * request headers to the app, so CR, LF, spaces and control bytes must
- * never get through), and an
- * optional boolean "livemode" (anything else there leaves it unknown).
- * Otherwise jansson's rules: valid UTF-8, nesting up to 2048; a "\u0000"
- * or a huge integer elsewhere in the body does not fail it.
+ * never get through), and an optional boolean "livemode" (anything else
+ * there leaves it unknown).  Names are compared decoded ("\u0069d" is
+ * "id").  A second top-level "id", "type" or "livemode" is rejected, so
+ * the edge and the app cannot read different ones; other duplicate keys,
+ * nested ones included, are accepted (jansson's JSON_REJECT_DUPLICATES,
+ * used before, rejected them all).  Otherwise pay_json's rules
+ * (pay_json.h): strict RFC 8259, valid UTF-8, nesting up to 2048; a
+ * "\u0000" or a huge number elsewhere in the body does not fail it.
  * Returns PAY_OK with ev filled in, or PAY_ERR_BODY_MALFORMED (ev then
  * zeroed, livemode -1).  body may be NULL when len is 0.
  */

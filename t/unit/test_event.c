@@ -199,6 +199,14 @@ test_id_length(void **state)
     snprintf(body, sizeof(body), "{\"id\":\"e\",\"type\":\"%s\"}", id);
     assert_malformed(body);
 
+    /* the limit is on the decoded bytes */
+    memset(id, 'a', 255);
+    memcpy(id, "\\u0061", 6);
+    id[255] = '\0';
+    snprintf(body, sizeof(body), "{\"id\":\"%s\",\"type\":\"t\"}", id);
+    assert_int_equal(parse(body, &ev), PAY_OK);
+    assert_int_equal(ev.id_len, 250);
+
     /* a single byte */
     assert_int_equal(parse("{\"id\":\"!\",\"type\":\"~\"}", &ev), PAY_OK);
     assert_string_equal(ev.id, "!");
@@ -257,9 +265,54 @@ test_duplicate_keys(void **state)
     assert_malformed("{\"id\":\"evt_1\",\"type\":\"t\",\"livemode\":true,"
                      "\"livemode\":false}");
 
-    /* anywhere in the document */
-    assert_malformed("{\"id\":\"evt_1\",\"type\":\"t\","
-                     "\"data\":{\"a\":1,\"a\":2}}");
+    /* the same name once decoded, as the app's parser will see it */
+    assert_malformed("{\"id\":\"evt_1\",\"\\u0069d\":\"evt_2\"}");
+    assert_malformed("{\"\\u0069\\u0064\":\"evt_1\",\"id\":\"evt_2\"}");
+
+    /* whatever the values */
+    assert_malformed("{\"id\":\"evt_1\",\"type\":\"t\",\"livemode\":1,"
+                     "\"livemode\":null}");
+}
+
+
+static void
+test_duplicate_keys_elsewhere(void **state)
+{
+    pay_event_t  ev;
+
+    (void) state;
+
+    /* names the edge does not read: the app's choice does not matter */
+    assert_int_equal(parse("{\"id\":\"evt_1\",\"type\":\"t\","
+                           "\"object\":\"event\",\"object\":\"x\"}", &ev),
+                     PAY_OK);
+    assert_string_equal(ev.id, "evt_1");
+
+    /* nested, even an "id" */
+    assert_int_equal(parse("{\"id\":\"evt_1\",\"type\":\"t\","
+                           "\"data\":{\"a\":1,\"a\":2,"
+                           "\"id\":\"in_1\",\"id\":\"in_2\"}}", &ev),
+                     PAY_OK);
+    assert_string_equal(ev.id, "evt_1");
+    assert_string_equal(ev.type, "t");
+}
+
+
+static void
+test_escaped_names(void **state)
+{
+    pay_event_t  ev;
+
+    (void) state;
+
+    /* "livemodE" is another name: case matters */
+    assert_int_equal(parse("{\"\\u0069d\":\"evt_1\",\"typ\\u0065\":\"t\","
+                           "\"livemod\\u0045\":true,"
+                           "\"\\u006civemode\":false}", &ev),
+                     PAY_OK);
+    assert_string_equal(ev.id, "evt_1");
+    assert_string_equal(ev.type, "t");
+    assert_int_equal(ev.livemode, 0);
 }
 
 
@@ -388,6 +441,11 @@ test_signed_oddities_elsewhere(void **state)
                            &ev),
                      PAY_OK);
 
+    /* nor one beyond a double (jansson rejected this one) */
+    assert_int_equal(parse("{\"id\":\"e\",\"type\":\"t\","
+                           "\"data\":{\"n\":1e400,\"m\":-1e-400}}", &ev),
+                     PAY_OK);
+
     /* but a raw NUL byte is not JSON */
     assert_malformed_n("{\"id\":\"e\",\"type\":\"t\",\0\"x\":1}",
                        sizeof("{\"id\":\"e\",\"type\":\"t\",\0\"x\":1}") - 1);
@@ -464,6 +522,8 @@ main(void)
         cmocka_unit_test(test_id_bytes),
         cmocka_unit_test(test_id_escapes_allowed),
         cmocka_unit_test(test_duplicate_keys),
+        cmocka_unit_test(test_duplicate_keys_elsewhere),
+        cmocka_unit_test(test_escaped_names),
         cmocka_unit_test(test_trailing_garbage),
         cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_not_an_object),
