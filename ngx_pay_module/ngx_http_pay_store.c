@@ -1,0 +1,294 @@
+
+/*
+ * Copyright (C) ngx_pay authors
+ *
+ * The engine-neutral part of the stores: the pay_store directive, finding
+ * a location's store, the engines' per-worker hooks and claim tokens.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <openssl/err.h>
+#include <openssl/rand.h>
+
+#include "ngx_http_pay_module.h"
+
+
+static ngx_uint_t  ngx_http_pay_store_counter;
+
+
+static const char  *ngx_http_pay_store_results[] = {
+    "new",
+    "processing",
+    "done",
+    "absent",
+    "ok",
+    "not_owner",
+    "down"
+};
+
+
+/* pay_store NAME shm=SIZE | redis=HOST:PORT [...] */
+
+char *
+ngx_http_pay_store_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_pay_main_conf_t *pmcf = conf;
+
+    char                  *rv;
+    ngx_str_t             *value, *args;
+    ngx_uint_t             nargs;
+    ngx_http_pay_store_t  *store, **sp;
+
+    value = cf->args->elts;
+
+    /* "off" would read as "pay_dedupe off"; a '=' is a forgotten name */
+
+    if (ngx_strcmp(value[1].data, "off") == 0
+        || ngx_strlchr(value[1].data, value[1].data + value[1].len, '=')
+           != NULL)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid pay_store name \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_pay_store_find(pmcf, &value[1]) != NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "duplicate pay_store \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    store = ngx_pcalloc(cf->pool, sizeof(ngx_http_pay_store_t));
+    if (store == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    store->name = value[1];
+    store->file = cf->conf_file->file.name.data;
+    store->line = cf->conf_file->line;
+
+    args = &value[2];
+    nargs = cf->args->nelts - 2;
+
+    if (ngx_strncmp(args[0].data, "shm=", 4) == 0) {
+        rv = ngx_http_pay_store_shm_conf(cf, store, args, nargs);
+
+    } else if (ngx_strncmp(args[0].data, "redis=", 6) == 0) {
+        rv = ngx_http_pay_store_redis_conf(cf, store, args, nargs);
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &args[0]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    sp = ngx_array_push(&pmcf->stores);
+    if (sp == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *sp = store;
+
+    return NGX_CONF_OK;
+}
+
+
+ngx_http_pay_store_t *
+ngx_http_pay_store_find(ngx_http_pay_main_conf_t *pmcf, ngx_str_t *name)
+{
+    ngx_uint_t             i;
+    ngx_http_pay_store_t  **stores;
+
+    stores = pmcf->stores.elts;
+
+    for (i = 0; i < pmcf->stores.nelts; i++) {
+        if (stores[i]->name.len == name->len
+            && ngx_strncmp(stores[i]->name.data, name->data, name->len) == 0)
+        {
+            return stores[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+ngx_http_pay_store_t *
+ngx_http_pay_store_default(ngx_conf_t *cf, ngx_http_pay_main_conf_t *pmcf)
+{
+    ngx_str_t              arg;
+    ngx_http_pay_store_t  *store, **sp;
+
+    if (pmcf->default_store != NULL) {
+        return pmcf->default_store;
+    }
+
+    if (pmcf->default_name.len) {
+        store = ngx_http_pay_store_find(pmcf, &pmcf->default_name);
+
+        if (store == NULL) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "\"pay_store_default\" names no \"pay_store\": "
+                          "\"%V\"", &pmcf->default_name);
+            return NULL;
+        }
+
+        pmcf->default_store = store;
+        return store;
+    }
+
+    if (pmcf->stores.nelts) {
+        sp = pmcf->stores.elts;
+        pmcf->default_store = sp[0];
+        return sp[0];
+    }
+
+    /* no pay_store at all: a small zone, so dedupe works out of the box */
+
+    store = ngx_pcalloc(cf->pool, sizeof(ngx_http_pay_store_t));
+    if (store == NULL) {
+        return NULL;
+    }
+
+    ngx_str_set(&store->name, "pay_default");
+    ngx_str_set(&arg, "shm=1m");
+
+    if (ngx_http_pay_store_shm_conf(cf, store, &arg, 1) != NGX_CONF_OK) {
+        return NULL;
+    }
+
+    sp = ngx_array_push(&pmcf->stores);
+    if (sp == NULL) {
+        return NULL;
+    }
+
+    *sp = store;
+    pmcf->default_store = store;
+
+    return store;
+}
+
+
+ngx_int_t
+ngx_http_pay_store_init_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                 i;
+    ngx_http_pay_store_t     **stores;
+    ngx_http_pay_main_conf_t  *pmcf;
+
+    /* the cache manager and loader run init_process too */
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    pmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_pay_module);
+    if (pmcf == NULL) {
+        return NGX_OK;
+    }
+
+    stores = pmcf->stores.elts;
+
+    for (i = 0; i < pmcf->stores.nelts; i++) {
+        if (stores[i]->engine->init_process == NULL) {
+            continue;
+        }
+
+        if (stores[i]->engine->init_process(stores[i], cycle) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_pay_store_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                 i;
+    ngx_http_pay_store_t     **stores;
+    ngx_http_pay_main_conf_t  *pmcf;
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return;
+    }
+
+    pmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_pay_module);
+    if (pmcf == NULL) {
+        return;
+    }
+
+    stores = pmcf->stores.elts;
+
+    for (i = 0; i < pmcf->stores.nelts; i++) {
+        if (stores[i]->engine->exit_process != NULL) {
+            stores[i]->engine->exit_process(stores[i], cycle);
+        }
+    }
+}
+
+
+/*
+ * 128 random bits; should the generator fail, the pid, a per-process
+ * counter and the time in msec are still unique on a host.
+ */
+
+ngx_int_t
+ngx_http_pay_store_token(ngx_pool_t *pool, ngx_str_t *token)
+{
+    u_char      *p;
+    u_char       rnd[NGX_HTTP_PAY_STORE_TOKEN_LEN / 2];
+    ngx_time_t  *tp;
+
+    p = ngx_pnalloc(pool, NGX_HTTP_PAY_STORE_TOKEN_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_pay_store_counter++;
+
+    if (RAND_bytes(rnd, sizeof(rnd)) == 1) {
+        ngx_hex_dump(p, rnd, sizeof(rnd));
+
+    } else {
+        /* nginx's own SSL calls must not find our error in the queue */
+        ERR_clear_error();
+
+        tp = ngx_timeofday();
+
+        ngx_sprintf(p, "%08xD%08xD%016xL", (uint32_t) ngx_pid,
+                    (uint32_t) ngx_http_pay_store_counter,
+                    (int64_t) tp->sec * 1000 + tp->msec);
+    }
+
+    token->data = p;
+    token->len = NGX_HTTP_PAY_STORE_TOKEN_LEN;
+
+    return NGX_OK;
+}
+
+
+const char *
+ngx_http_pay_store_result_name(ngx_http_pay_store_result_e rc)
+{
+    if ((ngx_uint_t) rc
+        < sizeof(ngx_http_pay_store_results) / sizeof(const char *))
+    {
+        return ngx_http_pay_store_results[rc];
+    }
+
+    return "unknown";
+}

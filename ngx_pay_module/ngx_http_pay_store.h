@@ -1,0 +1,177 @@
+
+/*
+ * Copyright (C) ngx_pay authors
+ *
+ * One store interface, two engines (shared memory, Redis).  Webhook dedupe
+ * and, later, Idempotency-Key both speak only this interface.
+ *
+ * A key's record is one of:
+ *
+ *   absent;
+ *   processing(token)  claimed, lock TTL running: one request owns the key;
+ *   done(value)        completed, kept for its TTL.
+ *
+ * Operations:
+ *
+ *   claim     absent -> processing(op->token) for op->ttl; result NEW,
+ *             or PROCESSING / DONE (op->found = the value) as found;
+ *   complete  processing(op->token) -> done(op->value) for op->ttl;
+ *             result OK, or NOT_OWNER when the record is not our claim;
+ *   release   processing(op->token) -> absent; OK or NOT_OWNER;
+ *   get       result ABSENT, PROCESSING or DONE (op->found), no change.
+ *
+ * Any engine failure (unreachable, timeout, unexpected reply, no memory in
+ * the zone) is result DOWN.
+ *
+ * Calling convention, for every operation:
+ *
+ *   - the engine copies whatever it needs from op->key, op->token and
+ *     op->value before it returns: the caller may free them afterwards;
+ *   - NGX_OK: op->result is set now, op->handler is not called (the shm
+ *     engine always answers this way);
+ *   - NGX_AGAIN: op->handler(op) will be called exactly once, later, from
+ *     the event loop, unless op->pool is destroyed first: the engine
+ *     registers a cleanup on op->pool and then never touches op again.
+ *     op->found then points into op->pool;
+ *   - op->handler == NULL: fire and forget (complete and release when the
+ *     request ends): the engine logs a failure itself, then forgets the
+ *     operation; op->pool may be NULL;
+ *   - op->log serves only during the call: what an engine logs later goes
+ *     to ngx_cycle->log, since the request and its connection may be gone.
+ *
+ * Keys are prefixed by the engine (the store's prefix= for Redis).
+ */
+
+
+#ifndef _NGX_HTTP_PAY_STORE_H_INCLUDED_
+#define _NGX_HTTP_PAY_STORE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+
+/* a claim's owner token: 32 hex digits, unique per claim */
+#define NGX_HTTP_PAY_STORE_TOKEN_LEN  32
+
+/* the longest key and completed value an engine must accept */
+#define NGX_HTTP_PAY_STORE_KEY_MAX    512
+#define NGX_HTTP_PAY_STORE_VALUE_MAX  65536
+
+
+typedef enum {
+    NGX_HTTP_PAY_STORE_NEW = 0,
+    NGX_HTTP_PAY_STORE_PROCESSING,
+    NGX_HTTP_PAY_STORE_DONE,
+    NGX_HTTP_PAY_STORE_ABSENT,
+    NGX_HTTP_PAY_STORE_OK,
+    NGX_HTTP_PAY_STORE_NOT_OWNER,
+    NGX_HTTP_PAY_STORE_DOWN
+} ngx_http_pay_store_result_e;
+
+
+typedef struct ngx_http_pay_store_s     ngx_http_pay_store_t;
+typedef struct ngx_http_pay_store_op_s  ngx_http_pay_store_op_t;
+
+typedef void (*ngx_http_pay_store_handler_pt)(ngx_http_pay_store_op_t *op);
+
+
+struct ngx_http_pay_store_op_s {
+    /* in */
+    ngx_str_t                       key;
+    ngx_str_t                       token;      /* claim, complete, release */
+    ngx_str_t                       value;      /* complete */
+    ngx_msec_t                      ttl;        /* claim: lock; complete */
+
+    ngx_http_pay_store_handler_pt   handler;    /* NULL: fire and forget */
+    void                           *data;       /* for the handler */
+    ngx_pool_t                     *pool;       /* op's lifetime */
+    ngx_log_t                      *log;
+
+    /* out */
+    ngx_http_pay_store_result_e     result;
+    ngx_str_t                       found;      /* DONE: the value */
+};
+
+
+typedef ngx_int_t (*ngx_http_pay_store_op_pt)(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_op_t *op);
+
+
+typedef struct {
+    ngx_str_t                       name;       /* "shm", "redis" */
+
+    ngx_http_pay_store_op_pt        claim;
+    ngx_http_pay_store_op_pt        complete;
+    ngx_http_pay_store_op_pt        release;
+    ngx_http_pay_store_op_pt        get;
+
+    /* per worker: connect (Redis); both may be NULL */
+    ngx_int_t                     (*init_process)(ngx_http_pay_store_t *store,
+                                                  ngx_cycle_t *cycle);
+    void                          (*exit_process)(ngx_http_pay_store_t *store,
+                                                  ngx_cycle_t *cycle);
+} ngx_http_pay_store_engine_t;
+
+
+struct ngx_http_pay_store_s {
+    ngx_str_t                       name;
+    ngx_http_pay_store_engine_t    *engine;
+    void                           *data;       /* the engine's own */
+
+    /* where pay_store was set, for messages */
+    u_char                         *file;
+    ngx_uint_t                      line;
+};
+
+
+typedef struct {
+    ngx_array_t                     stores;     /* of ngx_http_pay_store_t * */
+    ngx_str_t                       default_name;  /* pay_store_default */
+    ngx_http_pay_store_t           *default_store; /* resolved on need */
+} ngx_http_pay_main_conf_t;
+
+
+/*
+ * Engines: parse the words after the store's name, args[0..nargs) (for
+ * example "shm=16m", or "redis=127.0.0.1:6379" "db=1" "timeout=250ms"),
+ * into store->data and set store->engine.  NGX_CONF_OK, or NGX_CONF_ERROR
+ * after logging a message that names "pay_store", as a directive handler
+ * does.
+ */
+char *ngx_http_pay_store_shm_conf(ngx_conf_t *cf, ngx_http_pay_store_t *store,
+    ngx_str_t *args, ngx_uint_t nargs);
+char *ngx_http_pay_store_redis_conf(ngx_conf_t *cf,
+    ngx_http_pay_store_t *store, ngx_str_t *args, ngx_uint_t nargs);
+
+
+/* ngx_http_pay_store.c */
+
+/* "pay_store NAME ENGINE=... ...": adds a store to pmcf->stores */
+char *ngx_http_pay_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+/* by name, NULL when there is none (call after the http block is parsed) */
+ngx_http_pay_store_t *ngx_http_pay_store_find(ngx_http_pay_main_conf_t *pmcf,
+    ngx_str_t *name);
+
+/*
+ * The store of locations that name none: pay_store_default, else the first
+ * pay_store, else an implicit "pay_default shm=1m", created on first need.
+ */
+ngx_http_pay_store_t *ngx_http_pay_store_default(ngx_conf_t *cf,
+    ngx_http_pay_main_conf_t *pmcf);
+
+/* every store's engine init_process / exit_process, in worker processes */
+ngx_int_t ngx_http_pay_store_init_process(ngx_cycle_t *cycle);
+void ngx_http_pay_store_exit_process(ngx_cycle_t *cycle);
+
+/* a fresh claim token of NGX_HTTP_PAY_STORE_TOKEN_LEN hex digits */
+ngx_int_t ngx_http_pay_store_token(ngx_pool_t *pool, ngx_str_t *token);
+
+/* "new", "processing", "done", ... for debug logs */
+const char *ngx_http_pay_store_result_name(ngx_http_pay_store_result_e rc);
+
+
+#endif /* _NGX_HTTP_PAY_STORE_H_INCLUDED_ */

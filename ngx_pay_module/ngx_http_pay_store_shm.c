@@ -1,0 +1,747 @@
+
+/*
+ * Copyright (C) ngx_pay authors
+ *
+ * The shared-memory store engine: one zone per store, shared by the
+ * workers of one host, kept across reloads (when the size is unchanged),
+ * lost on restart.  The layout follows ngx_http_limit_req_module: records
+ * in an rbtree keyed by crc32 of the key, data inline after the node.
+ *
+ * Every record is also in an age queue, newest write (claim or complete)
+ * first.  A record whose time is up counts as absent: it is freed when a
+ * lookup meets it, and each claim frees up to three expired records from
+ * the tail of the queue.
+ *
+ * When the zone is full, room is made from the tail, oldest first: first
+ * expired records, then completed ones (a cache of the past: losing one
+ * only lets a very late duplicate through).  A live claim is never
+ * evicted, as that would let a concurrent duplicate through at once.  If
+ * nothing can go, the operation answers DOWN ("is full"), so a webhook is
+ * refused with 503 under pay_store_fail closed and the provider retries.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_pay_module.h"
+
+
+/* expired records freed by each claim */
+#define NGX_HTTP_PAY_STORE_SHM_EXPIRE  3
+
+/* records looked at, per pass, to make room in a full zone */
+#define NGX_HTTP_PAY_STORE_SHM_EVICT   128
+
+
+#define ngx_http_pay_store_shm_expired(sn)                                    \
+    ((ngx_msec_int_t) ((sn)->expires - ngx_current_msec) <= 0)
+
+#define ngx_http_pay_store_shm_size(klen, vlen)                               \
+    (offsetof(ngx_rbtree_node_t, color)                                       \
+     + offsetof(ngx_http_pay_store_shm_node_t, data) + (klen) + (vlen))
+
+
+typedef struct {
+    u_char                          color;
+    u_char                          state;    /* PROCESSING or DONE */
+    u_short                         len;      /* of the key */
+    uint32_t                        vlen;     /* of the token or value */
+    ngx_queue_t                     queue;
+    ngx_msec_t                      expires;
+    u_char                          data[1];  /* key, token or value */
+} ngx_http_pay_store_shm_node_t;
+
+
+typedef struct {
+    ngx_rbtree_t                    rbtree;
+    ngx_rbtree_node_t               sentinel;
+    ngx_queue_t                     queue;
+} ngx_http_pay_store_shm_sh_t;
+
+
+typedef struct {
+    ngx_http_pay_store_shm_sh_t    *sh;
+    ngx_slab_pool_t                *shpool;
+    ngx_http_pay_store_t           *store;
+} ngx_http_pay_store_shm_ctx_t;
+
+
+static ngx_int_t ngx_http_pay_store_shm_claim(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_op_t *op);
+static ngx_int_t ngx_http_pay_store_shm_complete(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_op_t *op);
+static ngx_int_t ngx_http_pay_store_shm_release(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_op_t *op);
+static ngx_int_t ngx_http_pay_store_shm_get(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_op_t *op);
+static ngx_int_t ngx_http_pay_store_shm_valid(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_op_t *op);
+static ngx_http_pay_store_shm_node_t *ngx_http_pay_store_shm_lookup(
+    ngx_http_pay_store_shm_ctx_t *ctx, ngx_str_t *key, uint32_t hash);
+static ngx_uint_t ngx_http_pay_store_shm_owner(
+    ngx_http_pay_store_shm_node_t *sn, ngx_http_pay_store_op_t *op);
+static ngx_int_t ngx_http_pay_store_shm_found(
+    ngx_http_pay_store_shm_node_t *sn, ngx_http_pay_store_op_t *op);
+static ngx_rbtree_node_t *ngx_http_pay_store_shm_alloc(
+    ngx_http_pay_store_shm_ctx_t *ctx, size_t size);
+static void ngx_http_pay_store_shm_expire(ngx_http_pay_store_shm_ctx_t *ctx);
+static void ngx_http_pay_store_shm_delete(ngx_http_pay_store_shm_ctx_t *ctx,
+    ngx_http_pay_store_shm_node_t *sn);
+static void ngx_http_pay_store_shm_log(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_op_t *op, const char *what);
+static void ngx_http_pay_store_shm_rbtree_insert_value(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+static ngx_int_t ngx_http_pay_store_shm_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+
+
+static ngx_http_pay_store_engine_t  ngx_http_pay_store_shm_engine = {
+    ngx_string("shm"),
+    ngx_http_pay_store_shm_claim,
+    ngx_http_pay_store_shm_complete,
+    ngx_http_pay_store_shm_release,
+    ngx_http_pay_store_shm_get,
+    NULL,
+    NULL
+};
+
+
+static ngx_int_t
+ngx_http_pay_store_shm_claim(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_op_t *op)
+{
+    size_t                          size;
+    uint32_t                        hash;
+    const char                     *err;
+    ngx_rbtree_node_t              *node;
+    ngx_http_pay_store_shm_ctx_t   *ctx;
+    ngx_http_pay_store_shm_node_t  *sn;
+
+    if (ngx_http_pay_store_shm_valid(store, op) != NGX_OK) {
+        return NGX_OK;
+    }
+
+    ctx = store->data;
+    hash = ngx_crc32_short(op->key.data, op->key.len);
+    size = ngx_http_pay_store_shm_size(op->key.len, op->token.len);
+    err = NULL;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    ngx_http_pay_store_shm_expire(ctx);
+
+    sn = ngx_http_pay_store_shm_lookup(ctx, &op->key, hash);
+
+    if (sn != NULL) {
+        if (ngx_http_pay_store_shm_found(sn, op) != NGX_OK) {
+            err = "could not copy a value";
+        }
+
+        goto done;
+    }
+
+    node = ngx_http_pay_store_shm_alloc(ctx, size);
+    if (node == NULL) {
+        err = "is full";
+        goto done;
+    }
+
+    node->key = hash;
+
+    sn = (ngx_http_pay_store_shm_node_t *) &node->color;
+
+    sn->state = NGX_HTTP_PAY_STORE_PROCESSING;
+    sn->len = (u_short) op->key.len;
+    sn->vlen = (uint32_t) op->token.len;
+    sn->expires = ngx_current_msec + op->ttl;
+
+    ngx_memcpy(sn->data, op->key.data, op->key.len);
+    ngx_memcpy(sn->data + op->key.len, op->token.data, op->token.len);
+
+    ngx_rbtree_insert(&ctx->sh->rbtree, node);
+    ngx_queue_insert_head(&ctx->sh->queue, &sn->queue);
+
+    op->result = NGX_HTTP_PAY_STORE_NEW;
+
+done:
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    if (err != NULL) {
+        ngx_http_pay_store_shm_log(store, op, err);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_pay_store_shm_complete(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_op_t *op)
+{
+    size_t                          size;
+    uint32_t                        hash;
+    ngx_rbtree_node_t              *node;
+    ngx_http_pay_store_shm_ctx_t   *ctx;
+    ngx_http_pay_store_shm_node_t  *sn, *nsn;
+
+    if (ngx_http_pay_store_shm_valid(store, op) != NGX_OK) {
+        return NGX_OK;
+    }
+
+    if (op->value.len > NGX_HTTP_PAY_STORE_VALUE_MAX) {
+        ngx_http_pay_store_shm_log(store, op, "refused a value");
+        return NGX_OK;
+    }
+
+    ctx = store->data;
+    hash = ngx_crc32_short(op->key.data, op->key.len);
+    size = ngx_http_pay_store_shm_size(op->key.len, op->value.len);
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    sn = ngx_http_pay_store_shm_lookup(ctx, &op->key, hash);
+
+    if (!ngx_http_pay_store_shm_owner(sn, op)) {
+        ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+        op->result = NGX_HTTP_PAY_STORE_NOT_OWNER;
+
+        if (op->handler == NULL) {
+            ngx_log_error(NGX_LOG_WARN, op->log ? op->log : ngx_cycle->log,
+                          0, "pay_store \"%V\": the claim on \"%V\" "
+                          "expired before completion", &store->name,
+                          &op->key);
+        }
+
+        return NGX_OK;
+    }
+
+    /*
+     * A completed record usually fits a smaller slab slot than its claim
+     * did: a fresh node, even at the cost of an older record in a full
+     * zone, leaves the claim's slot to the next claim and halves what a
+     * record costs.  The claim's own node is the fallback.
+     */
+
+    node = ngx_http_pay_store_shm_alloc(ctx, size);
+
+    if (node == NULL && size > ngx_http_pay_store_shm_size(sn->len, sn->vlen))
+    {
+        ngx_shmtx_unlock(&ctx->shpool->mutex);
+        ngx_http_pay_store_shm_log(store, op, "is full");
+        return NGX_OK;
+    }
+
+    if (node == NULL) {
+        ngx_queue_remove(&sn->queue);
+
+    } else {
+        node->key = hash;
+
+        nsn = (ngx_http_pay_store_shm_node_t *) &node->color;
+        nsn->len = sn->len;
+        ngx_memcpy(nsn->data, sn->data, sn->len);
+
+        ngx_http_pay_store_shm_delete(ctx, sn);
+
+        sn = nsn;
+        ngx_rbtree_insert(&ctx->sh->rbtree, node);
+    }
+
+    sn->state = NGX_HTTP_PAY_STORE_DONE;
+    sn->vlen = (uint32_t) op->value.len;
+    sn->expires = ngx_current_msec + op->ttl;
+
+    ngx_memcpy(sn->data + sn->len, op->value.data, op->value.len);
+
+    ngx_queue_insert_head(&ctx->sh->queue, &sn->queue);
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    op->result = NGX_HTTP_PAY_STORE_OK;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_pay_store_shm_release(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_op_t *op)
+{
+    uint32_t                        hash;
+    ngx_http_pay_store_shm_ctx_t   *ctx;
+    ngx_http_pay_store_shm_node_t  *sn;
+
+    if (ngx_http_pay_store_shm_valid(store, op) != NGX_OK) {
+        return NGX_OK;
+    }
+
+    ctx = store->data;
+    hash = ngx_crc32_short(op->key.data, op->key.len);
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    sn = ngx_http_pay_store_shm_lookup(ctx, &op->key, hash);
+
+    if (ngx_http_pay_store_shm_owner(sn, op)) {
+        ngx_http_pay_store_shm_delete(ctx, sn);
+        op->result = NGX_HTTP_PAY_STORE_OK;
+
+    } else {
+        op->result = NGX_HTTP_PAY_STORE_NOT_OWNER;
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_pay_store_shm_get(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_op_t *op)
+{
+    uint32_t                        hash;
+    ngx_int_t                       rc;
+    ngx_http_pay_store_shm_ctx_t   *ctx;
+    ngx_http_pay_store_shm_node_t  *sn;
+
+    if (ngx_http_pay_store_shm_valid(store, op) != NGX_OK) {
+        return NGX_OK;
+    }
+
+    ctx = store->data;
+    hash = ngx_crc32_short(op->key.data, op->key.len);
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    sn = ngx_http_pay_store_shm_lookup(ctx, &op->key, hash);
+
+    if (sn == NULL) {
+        op->result = NGX_HTTP_PAY_STORE_ABSENT;
+        rc = NGX_OK;
+
+    } else {
+        rc = ngx_http_pay_store_shm_found(sn, op);
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    if (rc != NGX_OK) {
+        ngx_http_pay_store_shm_log(store, op, "could not copy a value");
+    }
+
+    return NGX_OK;
+}
+
+
+/* DOWN for a key that no record may hold */
+
+static ngx_int_t
+ngx_http_pay_store_shm_valid(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_op_t *op)
+{
+    ngx_str_null(&op->found);
+
+    if (op->key.len == 0 || op->key.len > NGX_HTTP_PAY_STORE_KEY_MAX) {
+        op->result = NGX_HTTP_PAY_STORE_DOWN;
+
+        ngx_log_error(NGX_LOG_ERR, op->log ? op->log : ngx_cycle->log, 0,
+                      "pay_store \"%V\" refused a key of %uz bytes",
+                      &store->name, op->key.len);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* a live record, or NULL: an expired one found on the way is freed */
+
+static ngx_http_pay_store_shm_node_t *
+ngx_http_pay_store_shm_lookup(ngx_http_pay_store_shm_ctx_t *ctx,
+    ngx_str_t *key, uint32_t hash)
+{
+    ngx_int_t                       rc;
+    ngx_rbtree_node_t              *node, *sentinel;
+    ngx_http_pay_store_shm_node_t  *sn;
+
+    node = ctx->sh->rbtree.root;
+    sentinel = ctx->sh->rbtree.sentinel;
+
+    while (node != sentinel) {
+
+        if (hash < node->key) {
+            node = node->left;
+            continue;
+        }
+
+        if (hash > node->key) {
+            node = node->right;
+            continue;
+        }
+
+        /* hash == node->key */
+
+        sn = (ngx_http_pay_store_shm_node_t *) &node->color;
+
+        rc = ngx_memn2cmp(key->data, sn->data, key->len, (size_t) sn->len);
+
+        if (rc == 0) {
+            if (ngx_http_pay_store_shm_expired(sn)) {
+                ngx_http_pay_store_shm_delete(ctx, sn);
+                return NULL;
+            }
+
+            return sn;
+        }
+
+        node = (rc < 0) ? node->left : node->right;
+    }
+
+    return NULL;
+}
+
+
+static ngx_uint_t
+ngx_http_pay_store_shm_owner(ngx_http_pay_store_shm_node_t *sn,
+    ngx_http_pay_store_op_t *op)
+{
+    return sn != NULL
+           && sn->state == NGX_HTTP_PAY_STORE_PROCESSING
+           && sn->vlen == op->token.len
+           && ngx_memcmp(sn->data + sn->len, op->token.data, op->token.len)
+              == 0;
+}
+
+
+/*
+ * The record's state as the result; a value is copied to op->pool, as the
+ * zone may change once the mutex is released.  NGX_ERROR: no memory.
+ */
+
+static ngx_int_t
+ngx_http_pay_store_shm_found(ngx_http_pay_store_shm_node_t *sn,
+    ngx_http_pay_store_op_t *op)
+{
+    u_char  *p;
+
+    if (sn->state == NGX_HTTP_PAY_STORE_PROCESSING) {
+        op->result = NGX_HTTP_PAY_STORE_PROCESSING;
+        return NGX_OK;
+    }
+
+    op->result = NGX_HTTP_PAY_STORE_DONE;
+
+    if (op->pool == NULL || sn->vlen == 0) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(op->pool, sn->vlen);
+    if (p == NULL) {
+        op->result = NGX_HTTP_PAY_STORE_DOWN;
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(p, sn->data + sn->len, sn->vlen);
+
+    op->found.data = p;
+    op->found.len = sn->vlen;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Makes room from the tail of the queue: a first pass frees expired
+ * records only, a second one completed records too.  Live claims stay.
+ */
+
+static ngx_rbtree_node_t *
+ngx_http_pay_store_shm_alloc(ngx_http_pay_store_shm_ctx_t *ctx, size_t size)
+{
+    ngx_uint_t                      n, pass;
+    ngx_queue_t                    *q;
+    ngx_rbtree_node_t              *node;
+    ngx_http_pay_store_shm_node_t  *sn;
+
+    node = ngx_slab_alloc_locked(ctx->shpool, size);
+    if (node != NULL) {
+        return node;
+    }
+
+    for (pass = 0; pass < 2; pass++) {
+
+        q = ngx_queue_last(&ctx->sh->queue);
+
+        for (n = 0;
+             n < NGX_HTTP_PAY_STORE_SHM_EVICT
+             && q != ngx_queue_sentinel(&ctx->sh->queue);
+             n++)
+        {
+            sn = ngx_queue_data(q, ngx_http_pay_store_shm_node_t, queue);
+            q = ngx_queue_prev(q);
+
+            if (!ngx_http_pay_store_shm_expired(sn)
+                && (pass == 0 || sn->state == NGX_HTTP_PAY_STORE_PROCESSING))
+            {
+                continue;
+            }
+
+            ngx_http_pay_store_shm_delete(ctx, sn);
+
+            node = ngx_slab_alloc_locked(ctx->shpool, size);
+            if (node != NULL) {
+                return node;
+            }
+        }
+    }
+
+    return NULL;
+}
+
+
+static void
+ngx_http_pay_store_shm_expire(ngx_http_pay_store_shm_ctx_t *ctx)
+{
+    ngx_uint_t                      n;
+    ngx_queue_t                    *q;
+    ngx_http_pay_store_shm_node_t  *sn;
+
+    for (n = 0; n < NGX_HTTP_PAY_STORE_SHM_EXPIRE; n++) {
+
+        if (ngx_queue_empty(&ctx->sh->queue)) {
+            return;
+        }
+
+        q = ngx_queue_last(&ctx->sh->queue);
+        sn = ngx_queue_data(q, ngx_http_pay_store_shm_node_t, queue);
+
+        if (!ngx_http_pay_store_shm_expired(sn)) {
+            return;
+        }
+
+        ngx_http_pay_store_shm_delete(ctx, sn);
+    }
+}
+
+
+static void
+ngx_http_pay_store_shm_delete(ngx_http_pay_store_shm_ctx_t *ctx,
+    ngx_http_pay_store_shm_node_t *sn)
+{
+    ngx_rbtree_node_t  *node;
+
+    ngx_queue_remove(&sn->queue);
+
+    node = (ngx_rbtree_node_t *)
+               ((u_char *) sn - offsetof(ngx_rbtree_node_t, color));
+
+    ngx_rbtree_delete(&ctx->sh->rbtree, node);
+
+    ngx_slab_free_locked(ctx->shpool, node);
+}
+
+
+/* DOWN, logged: called with the mutex released */
+
+static void
+ngx_http_pay_store_shm_log(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_op_t *op, const char *what)
+{
+    op->result = NGX_HTTP_PAY_STORE_DOWN;
+
+    ngx_log_error(NGX_LOG_ERR, op->log ? op->log : ngx_cycle->log, 0,
+                  "pay_store \"%V\" %s, key \"%V\"", &store->name, what,
+                  &op->key);
+}
+
+
+static void
+ngx_http_pay_store_shm_rbtree_insert_value(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
+{
+    ngx_rbtree_node_t              **p;
+    ngx_http_pay_store_shm_node_t   *sn, *snt;
+
+    for ( ;; ) {
+
+        if (node->key < temp->key) {
+
+            p = &temp->left;
+
+        } else if (node->key > temp->key) {
+
+            p = &temp->right;
+
+        } else { /* node->key == temp->key */
+
+            sn = (ngx_http_pay_store_shm_node_t *) &node->color;
+            snt = (ngx_http_pay_store_shm_node_t *) &temp->color;
+
+            p = (ngx_memn2cmp(sn->data, snt->data, sn->len, snt->len) < 0)
+                ? &temp->left : &temp->right;
+        }
+
+        if (*p == sentinel) {
+            break;
+        }
+
+        temp = *p;
+    }
+
+    *p = node;
+    node->parent = temp;
+    node->left = sentinel;
+    node->right = sentinel;
+    ngx_rbt_red(node);
+}
+
+
+static ngx_int_t
+ngx_http_pay_store_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_pay_store_shm_ctx_t  *octx = data;
+
+    size_t                         len;
+    ngx_http_pay_store_shm_ctx_t  *ctx;
+
+    ctx = shm_zone->data;
+
+    if (octx) {
+        /* a reload with the zone's size unchanged: the records live on */
+
+        ctx->sh = octx->sh;
+        ctx->shpool = octx->shpool;
+
+        return NGX_OK;
+    }
+
+    ctx->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        ctx->sh = ctx->shpool->data;
+
+        return NGX_OK;
+    }
+
+    ctx->sh = ngx_slab_alloc(ctx->shpool, sizeof(ngx_http_pay_store_shm_sh_t));
+    if (ctx->sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->shpool->data = ctx->sh;
+
+    ngx_rbtree_init(&ctx->sh->rbtree, &ctx->sh->sentinel,
+                    ngx_http_pay_store_shm_rbtree_insert_value);
+
+    ngx_queue_init(&ctx->sh->queue);
+
+    len = sizeof(" in pay_store \"\"") + ctx->store->name.len;
+
+    ctx->shpool->log_ctx = ngx_slab_alloc(ctx->shpool, len);
+    if (ctx->shpool->log_ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(ctx->shpool->log_ctx, " in pay_store \"%V\"%Z",
+                &ctx->store->name);
+
+    /* a full zone evicts and then says so itself */
+    ctx->shpool->log_nomem = 0;
+
+    return NGX_OK;
+}
+
+
+/* shm=SIZE: the zone is "pay_store_NAME" */
+
+char *
+ngx_http_pay_store_shm_conf(ngx_conf_t *cf, ngx_http_pay_store_t *store,
+    ngx_str_t *args, ngx_uint_t nargs)
+{
+    ssize_t                        size;
+    ngx_str_t                      s, name;
+    ngx_uint_t                     i;
+    ngx_shm_zone_t                *shm_zone;
+    ngx_http_pay_store_shm_ctx_t  *ctx;
+
+    size = 0;
+
+    for (i = 0; i < nargs; i++) {
+
+        if (size == 0 && ngx_strncmp(args[i].data, "shm=", 4) == 0) {
+
+            s.data = args[i].data + 4;
+            s.len = args[i].len - 4;
+
+            size = ngx_parse_size(&s);
+
+            if (size == NGX_ERROR) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "pay_store \"%V\": invalid size \"%V\"",
+                                   &store->name, &args[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            if (size < (ssize_t) (8 * ngx_pagesize)) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "pay_store \"%V\": \"%V\" is too small, "
+                                   "%uzk at least", &store->name, &args[i],
+                                   8 * ngx_pagesize / 1024);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &args[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (size == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "pay_store \"%V\" needs \"shm=SIZE\"",
+                           &store->name);
+        return NGX_CONF_ERROR;
+    }
+
+    name.len = sizeof("pay_store_") - 1 + store->name.len;
+    name.data = ngx_pnalloc(cf->pool, name.len);
+    if (name.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_sprintf(name.data, "pay_store_%V", &store->name);
+
+    ctx = ngx_pcalloc(cf->pool, sizeof(ngx_http_pay_store_shm_ctx_t));
+    if (ctx == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ctx->store = store;
+
+    shm_zone = ngx_shared_memory_add(cf, &name, size, &ngx_http_pay_module);
+    if (shm_zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (shm_zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "pay_store \"%V\": shared memory zone \"%V\" "
+                           "is already in use", &store->name, &name);
+        return NGX_CONF_ERROR;
+    }
+
+    shm_zone->init = ngx_http_pay_store_shm_init_zone;
+    shm_zone->data = ctx;
+
+    store->engine = &ngx_http_pay_store_shm_engine;
+    store->data = ctx;
+
+    return NGX_CONF_OK;
+}
