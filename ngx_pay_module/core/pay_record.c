@@ -1,0 +1,75 @@
+/*
+ * Copyright (C) ngx_pay authors
+ *
+ * Store records as Redis values: a tag byte and a payload.
+ */
+
+
+#include <string.h>
+
+#include "pay_record.h"
+
+
+size_t
+pay_record_size(size_t payload_len)
+{
+    if (payload_len == (size_t) -1) {
+        return 0;
+    }
+
+    return payload_len + 1;
+}
+
+
+size_t
+pay_record_encode(pay_record_state_e state, const unsigned char *payload,
+    size_t payload_len, unsigned char *out)
+{
+    out[0] = (state == PAY_RECORD_DONE) ? PAY_RECORD_TAG_DONE
+                                        : PAY_RECORD_TAG_PROCESSING;
+
+    if (payload_len) {
+        memcpy(out + 1, payload, payload_len);
+    }
+
+    return payload_len + 1;
+}
+
+
+int
+pay_record_parse(const unsigned char *v, size_t len,
+    pay_record_state_e *state, const unsigned char **payload,
+    size_t *payload_len)
+{
+    pay_record_state_e  s;
+
+    if (v == NULL || len == 0) {
+        return -1;
+    }
+
+    switch (v[0]) {
+
+    case PAY_RECORD_TAG_PROCESSING:
+
+        /* every claim has a token: "P" alone was not written by us */
+        if (len == 1) {
+            return -1;
+        }
+
+        s = PAY_RECORD_PROCESSING;
+        break;
+
+    case PAY_RECORD_TAG_DONE:
+        s = PAY_RECORD_DONE;
+        break;
+
+    default:
+        return -1;
+    }
+
+    *state = s;
+    *payload = v + 1;
+    *payload_len = len - 1;
+
+    return 0;
+}

@@ -1,0 +1,1429 @@
+
+/*
+ * Copyright (C) ngx_pay authors
+ *
+ * The Redis store engine (SPEC section 4).  A record is the string key
+ * prefix + key holding "P" + token (processing) or "D" + value (done),
+ * see core/pay_record.h:
+ *
+ *   claim     SET k P<token> NX PX <lock> GET, one round trip on Redis 7;
+ *             older Redis rejects NX with GET as a syntax error, and the
+ *             store then claims with an EVAL of GET-else-SET for good;
+ *   complete  EVAL: if k holds P<token>, SET k D<value> PX <ttl>;
+ *   release   EVAL: if k holds P<token>, DEL k;
+ *   get       GET k.
+ *
+ * Every operation is a record allocated outside the caller's pool, held by
+ * two sides and freed when both let go:
+ *
+ *   - hiredis, from the command until its callback, which runs exactly
+ *     once (with a NULL reply when the connection goes);
+ *   - the caller, until op->handler is called (from a posted event, never
+ *     from inside hiredis) or op->pool is destroyed (its cleanup detaches
+ *     the record).
+ *
+ * A timer per command answers DOWN early when Redis is slow, then drops
+ * the connection: after a lost reply its state is unknown, and the NULL
+ * callbacks that follow free what the timer left.
+ *
+ * Fire-and-forget complete and release (op->handler NULL) that get no
+ * answer wait in a small per-worker list and are sent again once Redis is
+ * back: a lost complete would let the provider's next retry through.
+ * Sending again is always safe, as both compare the owner token in Redis.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_pay_module.h"
+#include "ngx_http_pay_store.h"
+#include "ngx_http_pay_redis.h"
+#include "pay_record.h"
+
+
+#define NGX_HTTP_PAY_REDIS_CLAIM          0
+#define NGX_HTTP_PAY_REDIS_COMPLETE       1
+#define NGX_HTTP_PAY_REDIS_RELEASE        2
+#define NGX_HTTP_PAY_REDIS_GET            3
+
+/* fire-and-forget operations owed to Redis, per worker and store */
+#define NGX_HTTP_PAY_REDIS_RETRY_MAX      256
+#define NGX_HTTP_PAY_REDIS_RETRY_WINDOW   (5 * 60 * 1000)
+#define NGX_HTTP_PAY_REDIS_RETRY_DELAY    1000
+
+/* the longest argv: SET key value NX PX ttl GET */
+#define NGX_HTTP_PAY_REDIS_ARGV_MAX       7
+
+/* how much of a Redis error message a log line quotes */
+#define NGX_HTTP_PAY_REDIS_ERR_LEN        128
+
+
+typedef struct ngx_http_pay_store_redis_s  ngx_http_pay_store_redis_t;
+
+
+typedef struct {
+    ngx_queue_t                     queue;      /* in store->records */
+    ngx_queue_t                     retry;      /* in store->retry */
+    ngx_http_pay_store_redis_t     *store;
+
+    ngx_http_pay_store_op_t        *op;         /* NULL: caller let go */
+    ngx_http_pay_store_handler_pt   handler;
+    ngx_pool_cleanup_t             *cleanup;    /* on op->pool */
+
+    ngx_event_t                     timer;
+    ngx_event_t                     resume;
+
+    ngx_uint_t                      command;
+    ngx_msec_t                      start;
+
+    ngx_str_t                       key;        /* prefix + key */
+    ngx_str_t                       token;      /* "P" + token */
+    ngx_str_t                       value;      /* "D" + value */
+    ngx_str_t                       ttl;        /* milliseconds, decimal */
+
+    unsigned                        sent:1;     /* hiredis holds it */
+    unsigned                        answered:1; /* op->result is final */
+    unsigned                        forget:1;   /* no handler */
+    unsigned                        waiting:1;  /* in store->retry */
+    unsigned                        warned:1;   /* its retry was logged */
+    unsigned                        eval:1;     /* a claim sent as EVAL */
+    unsigned                        unclaim:1;  /* releases a lost claim */
+} ngx_http_pay_store_redis_op_t;
+
+
+struct ngx_http_pay_store_redis_s {
+    ngx_http_pay_redis_t            redis;
+    ngx_str_t                       prefix;
+
+    ngx_queue_t                     records;    /* every live record */
+    ngx_queue_t                     retry;      /* owed fire-and-forget */
+    ngx_uint_t                      nretry;
+    ngx_event_t                     retry_event;
+
+    unsigned                        eval_claim:1;   /* Redis before 7 */
+    unsigned                        alerted:1;
+};
+
+
+typedef struct {
+    int                             argc;
+    const char                     *argv[NGX_HTTP_PAY_REDIS_ARGV_MAX];
+    size_t                          argvlen[NGX_HTTP_PAY_REDIS_ARGV_MAX];
+} ngx_http_pay_store_redis_argv_t;
+
+
+static ngx_int_t ngx_http_pay_store_redis_address(ngx_conf_t *cf,
+    ngx_http_pay_store_redis_t *rs, ngx_str_t *addr);
+static ngx_int_t ngx_http_pay_store_redis_claim(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_op_t *op);
+static ngx_int_t ngx_http_pay_store_redis_complete(
+    ngx_http_pay_store_t *store, ngx_http_pay_store_op_t *op);
+static ngx_int_t ngx_http_pay_store_redis_release(
+    ngx_http_pay_store_t *store, ngx_http_pay_store_op_t *op);
+static ngx_int_t ngx_http_pay_store_redis_get(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_op_t *op);
+static ngx_int_t ngx_http_pay_store_redis_init_process(
+    ngx_http_pay_store_t *store, ngx_cycle_t *cycle);
+static void ngx_http_pay_store_redis_exit_process(
+    ngx_http_pay_store_t *store, ngx_cycle_t *cycle);
+
+static ngx_int_t ngx_http_pay_store_redis_start(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_op_t *op, ngx_uint_t command);
+static ngx_int_t ngx_http_pay_store_redis_forget(
+    ngx_http_pay_store_redis_t *rs, ngx_http_pay_store_op_t *op,
+    ngx_uint_t command);
+static ngx_http_pay_store_redis_op_t *ngx_http_pay_store_redis_create(
+    ngx_http_pay_store_redis_t *rs, ngx_uint_t command, ngx_str_t *key,
+    ngx_str_t *token, ngx_str_t *value, ngx_msec_t ttl, ngx_log_t *log);
+static ngx_int_t ngx_http_pay_store_redis_send(
+    ngx_http_pay_store_redis_op_t *rop);
+static void ngx_http_pay_store_redis_push(
+    ngx_http_pay_store_redis_argv_t *a, const void *data, size_t len);
+static void ngx_http_pay_store_redis_reply(redisAsyncContext *ac,
+    void *reply, void *data);
+static ngx_http_pay_store_result_e ngx_http_pay_store_redis_decode(
+    ngx_http_pay_store_redis_op_t *rop, redisReply *r, ngx_str_t *found);
+static ngx_uint_t ngx_http_pay_store_redis_syntax_error(redisReply *r);
+static ngx_uint_t ngx_http_pay_store_redis_transient(redisReply *r);
+static void ngx_http_pay_store_redis_forgotten(
+    ngx_http_pay_store_redis_op_t *rop, ngx_http_pay_store_result_e result,
+    const char *retry);
+static void ngx_http_pay_store_redis_unclaim(
+    ngx_http_pay_store_redis_op_t *rop);
+static void ngx_http_pay_store_redis_answer(
+    ngx_http_pay_store_redis_op_t *rop, ngx_http_pay_store_result_e result);
+static void ngx_http_pay_store_redis_resume(ngx_event_t *ev);
+static void ngx_http_pay_store_redis_timeout(ngx_event_t *ev);
+static void ngx_http_pay_store_redis_cancel(void *data);
+static void ngx_http_pay_store_redis_free(
+    ngx_http_pay_store_redis_op_t *rop);
+static void ngx_http_pay_store_redis_retry(
+    ngx_http_pay_store_redis_op_t *rop, const char *reason);
+static void ngx_http_pay_store_redis_flush(ngx_http_pay_store_redis_t *rs);
+static void ngx_http_pay_store_redis_retry_handler(ngx_event_t *ev);
+static void ngx_http_pay_store_redis_connected(ngx_http_pay_redis_t *rd);
+
+
+static ngx_http_pay_store_engine_t  ngx_http_pay_store_redis_engine = {
+    ngx_string("redis"),
+    ngx_http_pay_store_redis_claim,
+    ngx_http_pay_store_redis_complete,
+    ngx_http_pay_store_redis_release,
+    ngx_http_pay_store_redis_get,
+    ngx_http_pay_store_redis_init_process,
+    ngx_http_pay_store_redis_exit_process
+};
+
+
+static const char  *ngx_http_pay_store_redis_commands[] = {
+    "claim",
+    "complete",
+    "release",
+    "get"
+};
+
+
+/*
+ * The scripts compare with the whole stored value, "P" + token: a done
+ * record, or another request's claim, never matches.
+ */
+
+static const char  ngx_http_pay_store_redis_claim_script[] =
+    "local v = redis.call('GET', KEYS[1]) "
+    "if v then return v end "
+    "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) "
+    "return false";
+
+static const char  ngx_http_pay_store_redis_complete_script[] =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then "
+    "redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) "
+    "return 1 end "
+    "return 0";
+
+static const char  ngx_http_pay_store_redis_release_script[] =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then "
+    "redis.call('DEL', KEYS[1]) "
+    "return 1 end "
+    "return 0";
+
+
+/* errors worth sending a completion again for, once Redis is over them */
+static ngx_str_t  ngx_http_pay_store_redis_transients[] = {
+    ngx_string("LOADING"),
+    ngx_string("BUSY "),
+    ngx_string("READONLY"),
+    ngx_string("MASTERDOWN"),
+    ngx_string("TRYAGAIN"),
+    ngx_string("CLUSTERDOWN"),
+    ngx_null_string
+};
+
+
+/*
+ * pay_store NAME redis=HOST:PORT|unix:PATH [db=N] [password=SECRET]
+ *     [timeout=250ms] [prefix=pay:]
+ */
+
+char *
+ngx_http_pay_store_redis_conf(ngx_conf_t *cf, ngx_http_pay_store_t *store,
+    ngx_str_t *args, ngx_uint_t nargs)
+{
+    ngx_int_t                    n;
+    ngx_str_t                    s;
+    ngx_uint_t                   i, prefix;
+    ngx_http_pay_store_redis_t  *rs;
+
+    static ngx_str_t  directive = ngx_string("pay_store");
+
+    rs = ngx_pcalloc(cf->pool, sizeof(ngx_http_pay_store_redis_t));
+    if (rs == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    rs->redis.name = store->name;
+    rs->redis.timeout = NGX_CONF_UNSET_MSEC;
+    rs->redis.db = NGX_CONF_UNSET_UINT;
+
+    prefix = 0;
+
+    for (i = 0; i < nargs; i++) {
+
+        /* words from the configuration parser are NUL-terminated */
+
+        if (ngx_strncmp(args[i].data, "redis=", 6) == 0) {
+            if (rs->redis.host != NULL) {
+                goto duplicate;
+            }
+
+            s.data = args[i].data + 6;
+            s.len = args[i].len - 6;
+
+            if (ngx_http_pay_store_redis_address(cf, rs, &s) != NGX_OK) {
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(args[i].data, "db=", 3) == 0) {
+            if (rs->redis.db != NGX_CONF_UNSET_UINT) {
+                goto duplicate;
+            }
+
+            n = ngx_atoi(args[i].data + 3, args[i].len - 3);
+            if (n == NGX_ERROR) {
+                goto invalid;
+            }
+
+            rs->redis.db = (ngx_uint_t) n;
+            continue;
+        }
+
+        if (ngx_strncmp(args[i].data, "password=", 9) == 0) {
+            if (rs->redis.password.data != NULL) {
+                goto duplicate;
+            }
+
+            s.data = args[i].data + 9;
+            s.len = args[i].len - 9;
+
+            /* its messages name the directive, never the secret */
+            if (ngx_http_pay_secret_load(cf, &directive, &s,
+                                         &rs->redis.password)
+                != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(args[i].data, "timeout=", 8) == 0) {
+            if (rs->redis.timeout != NGX_CONF_UNSET_MSEC) {
+                goto duplicate;
+            }
+
+            s.data = args[i].data + 8;
+            s.len = args[i].len - 8;
+
+            rs->redis.timeout = ngx_parse_time(&s, 0);
+
+            if (rs->redis.timeout == (ngx_msec_t) NGX_ERROR
+                || rs->redis.timeout == 0)
+            {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(args[i].data, "prefix=", 7) == 0) {
+            if (prefix) {
+                goto duplicate;
+            }
+
+            /* may be empty: the keys are then the bare record keys */
+            rs->prefix.data = args[i].data + 7;
+            rs->prefix.len = args[i].len - 7;
+            prefix = 1;
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "pay_store \"%V\": invalid parameter \"%V\"",
+                           &store->name, &args[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (rs->redis.host == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "pay_store \"%V\": no \"redis=\" address",
+                           &store->name);
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_conf_init_msec_value(rs->redis.timeout, 250);
+    ngx_conf_init_uint_value(rs->redis.db, 0);
+
+    if (!prefix) {
+        ngx_str_set(&rs->prefix, "pay:");
+    }
+
+    store->data = rs;
+    store->engine = &ngx_http_pay_store_redis_engine;
+
+    return NGX_CONF_OK;
+
+duplicate:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "pay_store \"%V\": duplicate parameter \"%V\"",
+                       &store->name, &args[i]);
+    return NGX_CONF_ERROR;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "pay_store \"%V\": invalid value in \"%V\"",
+                       &store->name, &args[i]);
+    return NGX_CONF_ERROR;
+}
+
+
+/*
+ * Names are resolved here, while loading the configuration: hiredis gets
+ * the first address as a numeric IP and never calls getaddrinfo() on a
+ * name in a worker.
+ */
+
+static ngx_int_t
+ngx_http_pay_store_redis_address(ngx_conf_t *cf,
+    ngx_http_pay_store_redis_t *rs, ngx_str_t *addr)
+{
+    u_char     *p;
+    size_t      len;
+    ngx_url_t   u;
+
+    if (addr->len >= 5 && ngx_strncmp(addr->data, "unix:", 5) == 0) {
+        len = addr->len - 5;
+
+        if (len == 0
+            || len >= sizeof(((struct sockaddr_un *) NULL)->sun_path))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "pay_store \"%V\": invalid unix socket "
+                               "path in \"redis=%V\"", &rs->redis.name,
+                               addr);
+            return NGX_ERROR;
+        }
+
+        p = ngx_pnalloc(cf->pool, len + 1);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        (void) ngx_cpystrn(p, addr->data + 5, len + 1);
+
+        rs->redis.host = p;
+        rs->redis.port = 0;
+        rs->redis.addr = *addr;
+
+        return NGX_OK;
+    }
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    u.url = *addr;
+    u.default_port = 6379;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
+        if (u.err) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "pay_store \"%V\": %s in \"redis=%V\"",
+                               &rs->redis.name, u.err, addr);
+        }
+
+        return NGX_ERROR;
+    }
+
+    if (u.uri.len || u.naddrs == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "pay_store \"%V\": invalid address in "
+                           "\"redis=%V\"", &rs->redis.name, addr);
+        return NGX_ERROR;
+    }
+
+    p = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    len = ngx_sock_ntop(u.addrs[0].sockaddr, u.addrs[0].socklen, p,
+                        NGX_SOCKADDR_STRLEN, 0);
+    p[len] = '\0';
+
+    rs->redis.host = p;
+    rs->redis.port = ngx_inet_get_port(u.addrs[0].sockaddr);
+    rs->redis.addr = u.addrs[0].name;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_pay_store_redis_claim(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_op_t *op)
+{
+    return ngx_http_pay_store_redis_start(store, op,
+                                          NGX_HTTP_PAY_REDIS_CLAIM);
+}
+
+
+static ngx_int_t
+ngx_http_pay_store_redis_complete(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_op_t *op)
+{
+    return ngx_http_pay_store_redis_start(store, op,
+                                          NGX_HTTP_PAY_REDIS_COMPLETE);
+}
+
+
+static ngx_int_t
+ngx_http_pay_store_redis_release(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_op_t *op)
+{
+    return ngx_http_pay_store_redis_start(store, op,
+                                          NGX_HTTP_PAY_REDIS_RELEASE);
+}
+
+
+static ngx_int_t
+ngx_http_pay_store_redis_get(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_op_t *op)
+{
+    return ngx_http_pay_store_redis_start(store, op, NGX_HTTP_PAY_REDIS_GET);
+}
+
+
+static ngx_int_t
+ngx_http_pay_store_redis_init_process(ngx_http_pay_store_t *store,
+    ngx_cycle_t *cycle)
+{
+    ngx_http_pay_store_redis_t  *rs;
+
+    rs = store->data;
+
+    ngx_queue_init(&rs->records);
+    ngx_queue_init(&rs->retry);
+    rs->nretry = 0;
+
+    /* owed operations do not hold a worker that is shutting down */
+    rs->retry_event.handler = ngx_http_pay_store_redis_retry_handler;
+    rs->retry_event.data = rs;
+    rs->retry_event.log = cycle->log;
+    rs->retry_event.cancelable = 1;
+
+    rs->redis.ready = ngx_http_pay_store_redis_connected;
+    rs->redis.data = rs;
+
+    return ngx_http_pay_redis_init(&rs->redis, cycle);
+}
+
+
+static void
+ngx_http_pay_store_redis_exit_process(ngx_http_pay_store_t *store,
+    ngx_cycle_t *cycle)
+{
+    ngx_queue_t                    *q;
+    ngx_http_pay_store_redis_t     *rs;
+    ngx_http_pay_store_redis_op_t  *rop;
+
+    rs = store->data;
+
+    if (!rs->redis.inited) {
+        return;
+    }
+
+    /* every pending callback runs now, with a NULL reply */
+    ngx_http_pay_redis_done(&rs->redis);
+
+    if (rs->retry_event.timer_set) {
+        ngx_del_timer(&rs->retry_event);
+    }
+
+    /* named one by one: each may let a provider's retry through later */
+
+    for (q = ngx_queue_head(&rs->retry);
+         q != ngx_queue_sentinel(&rs->retry);
+         q = ngx_queue_next(q))
+    {
+        rop = ngx_queue_data(q, ngx_http_pay_store_redis_op_t, retry);
+
+        ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
+                      "pay_store \"%V\": redis %s \"%V\" was never "
+                      "confirmed, the worker exits", &rs->redis.name,
+                      ngx_http_pay_store_redis_commands[rop->command],
+                      &rop->key);
+    }
+
+    while (!ngx_queue_empty(&rs->records)) {
+        q = ngx_queue_head(&rs->records);
+        rop = ngx_queue_data(q, ngx_http_pay_store_redis_op_t, queue);
+
+        if (rop->op != NULL) {
+            /* a live request may still free its pool after this */
+            rop->cleanup->handler = NULL;
+            rop->op = NULL;
+        }
+
+        if (rop->waiting) {
+            ngx_queue_remove(&rop->retry);
+            rop->waiting = 0;
+        }
+
+        rop->sent = 0;
+
+        ngx_http_pay_store_redis_free(rop);
+    }
+
+    rs->nretry = 0;
+}
+
+
+static ngx_int_t
+ngx_http_pay_store_redis_start(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_op_t *op, ngx_uint_t command)
+{
+    ngx_pool_cleanup_t             *cln;
+    ngx_http_pay_store_redis_t     *rs;
+    ngx_http_pay_store_redis_op_t  *rop;
+
+    rs = store->data;
+
+    op->result = NGX_HTTP_PAY_STORE_DOWN;
+    ngx_str_null(&op->found);
+
+    if (!rs->redis.inited) {
+        /* no init_process for this cycle (a single-process reload) */
+        if (!rs->alerted) {
+            ngx_log_error(NGX_LOG_ALERT, op->log, 0,
+                          "pay_store \"%V\": redis is not connected in "
+                          "this process", &store->name);
+            rs->alerted = 1;
+        }
+
+        return NGX_OK;
+    }
+
+    if (op->handler == NULL) {
+        return ngx_http_pay_store_redis_forget(rs, op, command);
+    }
+
+    /* disconnected: answer now, nothing is queued behind a dead link */
+    if (!ngx_http_pay_redis_ready(&rs->redis)) {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, op->log, 0,
+                       "pay_store \"%V\": redis down, %s not sent",
+                       &store->name,
+                       ngx_http_pay_store_redis_commands[command]);
+        return NGX_OK;
+    }
+
+    if (op->pool == NULL) {
+        ngx_log_error(NGX_LOG_ALERT, op->log, 0,
+                      "pay_store \"%V\": redis %s without a pool",
+                      &store->name,
+                      ngx_http_pay_store_redis_commands[command]);
+        return NGX_OK;
+    }
+
+    /* added first, armed once the command is out: no failure after that */
+    cln = ngx_pool_cleanup_add(op->pool, 0);
+    if (cln == NULL) {
+        return NGX_OK;
+    }
+
+    rop = ngx_http_pay_store_redis_create(rs, command, &op->key, &op->token,
+                                          &op->value, op->ttl, op->log);
+    if (rop == NULL) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_pay_store_redis_send(rop) != NGX_OK) {
+        ngx_http_pay_store_redis_free(rop);
+        return NGX_OK;
+    }
+
+    rop->op = op;
+    rop->handler = op->handler;
+    rop->cleanup = cln;
+
+    cln->handler = ngx_http_pay_store_redis_cancel;
+    cln->data = rop;
+
+    return NGX_AGAIN;
+}
+
+
+static ngx_int_t
+ngx_http_pay_store_redis_forget(ngx_http_pay_store_redis_t *rs,
+    ngx_http_pay_store_op_t *op, ngx_uint_t command)
+{
+    ngx_http_pay_store_redis_op_t  *rop;
+
+    rop = ngx_http_pay_store_redis_create(rs, command, &op->key, &op->token,
+                                          &op->value, op->ttl, op->log);
+    if (rop == NULL) {
+        ngx_log_error(NGX_LOG_ERR, op->log, 0,
+                      "pay_store \"%V\": redis %s \"%V%V\" lost: "
+                      "no memory", &rs->redis.name,
+                      ngx_http_pay_store_redis_commands[command],
+                      &rs->prefix, &op->key);
+        return NGX_OK;
+    }
+
+    rop->forget = 1;
+
+    if (ngx_http_pay_store_redis_send(rop) != NGX_OK) {
+        ngx_http_pay_store_redis_retry(rop, "not connected");
+    }
+
+    return NGX_OK;
+}
+
+
+/* one allocation: the record, then its copies of the caller's strings */
+
+static ngx_http_pay_store_redis_op_t *
+ngx_http_pay_store_redis_create(ngx_http_pay_store_redis_t *rs,
+    ngx_uint_t command, ngx_str_t *key, ngx_str_t *token, ngx_str_t *value,
+    ngx_msec_t ttl, ngx_log_t *log)
+{
+    u_char                         *p;
+    size_t                          len;
+    ngx_http_pay_store_redis_op_t  *rop;
+
+    /* the caller bounds them (NGX_HTTP_PAY_STORE_*_MAX); sizes cannot wrap */
+    if (key->len > NGX_MAX_SIZE_T_VALUE / 4
+        || token->len > NGX_MAX_SIZE_T_VALUE / 4
+        || value->len > NGX_MAX_SIZE_T_VALUE / 4)
+    {
+        return NULL;
+    }
+
+    len = sizeof(ngx_http_pay_store_redis_op_t) + rs->prefix.len + key->len
+          + NGX_INT_T_LEN;
+
+    if (command != NGX_HTTP_PAY_REDIS_GET) {
+        len += pay_record_size(token->len);
+    }
+
+    if (command == NGX_HTTP_PAY_REDIS_COMPLETE) {
+        len += pay_record_size(value->len);
+    }
+
+    rop = ngx_alloc(len, log);
+    if (rop == NULL) {
+        return NULL;
+    }
+
+    ngx_memzero(rop, sizeof(ngx_http_pay_store_redis_op_t));
+
+    p = (u_char *) (rop + 1);
+
+    /* an empty string may come with data NULL: memcpy() must not see it */
+
+    rop->key.data = p;
+
+    if (rs->prefix.len) {
+        p = ngx_cpymem(p, rs->prefix.data, rs->prefix.len);
+    }
+
+    if (key->len) {
+        p = ngx_cpymem(p, key->data, key->len);
+    }
+
+    rop->key.len = p - rop->key.data;
+
+    if (command != NGX_HTTP_PAY_REDIS_GET) {
+        rop->token.data = p;
+        rop->token.len = pay_record_encode(PAY_RECORD_PROCESSING, token->data,
+                                           token->len, p);
+        p += rop->token.len;
+    }
+
+    if (command == NGX_HTTP_PAY_REDIS_COMPLETE) {
+        rop->value.data = p;
+        rop->value.len = pay_record_encode(PAY_RECORD_DONE, value->data,
+                                           value->len, p);
+        p += rop->value.len;
+    }
+
+    /* PX 0 is an error in Redis: the shortest lock is a millisecond */
+    rop->ttl.data = p;
+    rop->ttl.len = ngx_sprintf(p, "%M", ttl ? ttl : 1) - p;
+
+    rop->store = rs;
+    rop->command = command;
+    rop->start = ngx_current_msec;
+
+    /* non-cancelable: shutdown waits for commands in flight */
+    rop->timer.handler = ngx_http_pay_store_redis_timeout;
+    rop->timer.data = rop;
+    rop->timer.log = rs->redis.log;
+
+    rop->resume.handler = ngx_http_pay_store_redis_resume;
+    rop->resume.data = rop;
+    rop->resume.log = rs->redis.log;
+
+    ngx_queue_insert_tail(&rs->records, &rop->queue);
+
+    return rop;
+}
+
+
+static ngx_int_t
+ngx_http_pay_store_redis_send(ngx_http_pay_store_redis_op_t *rop)
+{
+    const char                       *name;
+    ngx_http_pay_store_redis_t       *rs;
+    ngx_http_pay_store_redis_argv_t   a;
+
+    rs = rop->store;
+    a.argc = 0;
+
+    switch (rop->command) {
+
+    case NGX_HTTP_PAY_REDIS_CLAIM:
+        rop->eval = rs->eval_claim;
+
+        if (rop->eval) {
+            name = "EVAL claim";
+            ngx_http_pay_store_redis_push(&a, "EVAL", 4);
+            ngx_http_pay_store_redis_push(&a,
+                ngx_http_pay_store_redis_claim_script,
+                sizeof(ngx_http_pay_store_redis_claim_script) - 1);
+            ngx_http_pay_store_redis_push(&a, "1", 1);
+            ngx_http_pay_store_redis_push(&a, rop->key.data, rop->key.len);
+            ngx_http_pay_store_redis_push(&a, rop->token.data,
+                                          rop->token.len);
+            ngx_http_pay_store_redis_push(&a, rop->ttl.data, rop->ttl.len);
+
+        } else {
+            name = "SET NX GET";
+            ngx_http_pay_store_redis_push(&a, "SET", 3);
+            ngx_http_pay_store_redis_push(&a, rop->key.data, rop->key.len);
+            ngx_http_pay_store_redis_push(&a, rop->token.data,
+                                          rop->token.len);
+            ngx_http_pay_store_redis_push(&a, "NX", 2);
+            ngx_http_pay_store_redis_push(&a, "PX", 2);
+            ngx_http_pay_store_redis_push(&a, rop->ttl.data, rop->ttl.len);
+            ngx_http_pay_store_redis_push(&a, "GET", 3);
+        }
+
+        break;
+
+    case NGX_HTTP_PAY_REDIS_COMPLETE:
+        name = "EVAL complete";
+        ngx_http_pay_store_redis_push(&a, "EVAL", 4);
+        ngx_http_pay_store_redis_push(&a,
+            ngx_http_pay_store_redis_complete_script,
+            sizeof(ngx_http_pay_store_redis_complete_script) - 1);
+        ngx_http_pay_store_redis_push(&a, "1", 1);
+        ngx_http_pay_store_redis_push(&a, rop->key.data, rop->key.len);
+        ngx_http_pay_store_redis_push(&a, rop->token.data, rop->token.len);
+        ngx_http_pay_store_redis_push(&a, rop->value.data, rop->value.len);
+        ngx_http_pay_store_redis_push(&a, rop->ttl.data, rop->ttl.len);
+        break;
+
+    case NGX_HTTP_PAY_REDIS_RELEASE:
+        name = "EVAL release";
+        ngx_http_pay_store_redis_push(&a, "EVAL", 4);
+        ngx_http_pay_store_redis_push(&a,
+            ngx_http_pay_store_redis_release_script,
+            sizeof(ngx_http_pay_store_redis_release_script) - 1);
+        ngx_http_pay_store_redis_push(&a, "1", 1);
+        ngx_http_pay_store_redis_push(&a, rop->key.data, rop->key.len);
+        ngx_http_pay_store_redis_push(&a, rop->token.data, rop->token.len);
+        break;
+
+    default: /* NGX_HTTP_PAY_REDIS_GET */
+        name = "GET";
+        ngx_http_pay_store_redis_push(&a, "GET", 3);
+        ngx_http_pay_store_redis_push(&a, rop->key.data, rop->key.len);
+        break;
+    }
+
+    if (ngx_http_pay_redis_command(&rs->redis, ngx_http_pay_store_redis_reply,
+                                   rop, a.argc, a.argv, a.argvlen)
+        != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    rop->sent = 1;
+
+    ngx_add_timer(&rop->timer, rs->redis.timeout);
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, rs->redis.log, 0,
+                   "pay_store \"%V\": redis %s \"%V\"",
+                   &rs->redis.name, name, &rop->key);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_pay_store_redis_push(ngx_http_pay_store_redis_argv_t *a,
+    const void *data, size_t len)
+{
+    a->argv[a->argc] = data;
+    a->argvlen[a->argc] = len;
+    a->argc++;
+}
+
+
+/*
+ * hiredis calls this exactly once per command: with the reply, or with
+ * NULL when the connection is lost or freed.  The reply is freed when this
+ * returns, so whatever the caller gets is copied into op->pool here.
+ */
+
+static void
+ngx_http_pay_store_redis_reply(redisAsyncContext *ac, void *reply,
+    void *data)
+{
+    u_char                         *p;
+    ngx_str_t                       found;
+    const char                     *retry;
+    redisReply                     *r;
+    ngx_http_pay_store_op_t        *op;
+    ngx_http_pay_store_redis_t     *rs;
+    ngx_http_pay_store_result_e     result;
+    ngx_http_pay_store_redis_op_t  *rop;
+
+    rop = data;
+    rs = rop->store;
+
+    rop->sent = 0;
+
+    if (rop->timer.timer_set) {
+        ngx_del_timer(&rop->timer);
+    }
+
+    r = ngx_http_pay_redis_reply(&rs->redis, reply);
+
+    if (rop->command == NGX_HTTP_PAY_REDIS_CLAIM
+        && !rop->eval
+        && ngx_http_pay_store_redis_syntax_error(r))
+    {
+        if (!rs->eval_claim) {
+            ngx_log_error(NGX_LOG_NOTICE, rs->redis.log, 0,
+                          "pay_store \"%V\": redis %V rejects SET with NX "
+                          "and GET (older than Redis 7), claims use EVAL",
+                          &rs->redis.name, &rs->redis.addr);
+            rs->eval_claim = 1;
+        }
+
+        /* nothing was written: the same claim again, as a script */
+        if (rop->op != NULL
+            && !rop->answered
+            && ngx_http_pay_store_redis_send(rop) == NGX_OK)
+        {
+            return;
+        }
+
+        result = NGX_HTTP_PAY_STORE_DOWN;
+        ngx_str_null(&found);
+
+        goto deliver;
+    }
+
+    result = ngx_http_pay_store_redis_decode(rop, r, &found);
+
+    if (rop->forget) {
+        if (r == NULL) {
+            retry = "no reply";
+
+        } else if (ngx_http_pay_store_redis_transient(r)) {
+            retry = r->str;
+
+        } else {
+            retry = NULL;
+        }
+
+        ngx_http_pay_store_redis_forgotten(rop, result, retry);
+        return;
+    }
+
+    /*
+     * A claim nobody will complete or release (its request is gone, or
+     * was answered DOWN) may still have been written: a late NEW, or a
+     * reply lost on a connection that was up (one that never connected
+     * sent nothing).  Releasing it by its token spares the provider's
+     * retries the lock time; it never touches another request's claim.
+     */
+
+    if (rop->command == NGX_HTTP_PAY_REDIS_CLAIM
+        && (r == NULL ? rs->redis.connected
+                      : result == NGX_HTTP_PAY_STORE_NEW)
+        && (rop->op == NULL || rop->answered || r == NULL))
+    {
+        ngx_http_pay_store_redis_unclaim(rop);
+    }
+
+deliver:
+
+    op = rop->op;
+
+    if (op == NULL || rop->answered) {
+        ngx_http_pay_store_redis_free(rop);
+        return;
+    }
+
+    if (result == NGX_HTTP_PAY_STORE_DONE) {
+        p = ngx_pnalloc(op->pool, found.len ? found.len : 1);
+
+        if (p == NULL) {
+            result = NGX_HTTP_PAY_STORE_DOWN;
+
+        } else {
+            op->found.data = p;
+            op->found.len = found.len;
+            ngx_memcpy(p, found.data, found.len);
+        }
+    }
+
+    ngx_http_pay_store_redis_answer(rop, result);
+}
+
+
+/* found points into r */
+
+static ngx_http_pay_store_result_e
+ngx_http_pay_store_redis_decode(ngx_http_pay_store_redis_op_t *rop,
+    redisReply *r, ngx_str_t *found)
+{
+    size_t                       len;
+    const u_char                *payload;
+    pay_record_state_e           state;
+    ngx_http_pay_store_redis_t  *rs;
+
+    rs = rop->store;
+    ngx_str_null(found);
+
+    if (r == NULL) {
+        return NGX_HTTP_PAY_STORE_DOWN;
+    }
+
+    switch (rop->command) {
+
+    case NGX_HTTP_PAY_REDIS_CLAIM:
+    case NGX_HTTP_PAY_REDIS_GET:
+
+        if (r->type == REDIS_REPLY_NIL) {
+            return (rop->command == NGX_HTTP_PAY_REDIS_CLAIM)
+                   ? NGX_HTTP_PAY_STORE_NEW : NGX_HTTP_PAY_STORE_ABSENT;
+        }
+
+        if (r->type != REDIS_REPLY_STRING) {
+            break;
+        }
+
+        if (pay_record_parse((u_char *) r->str, r->len, &state, &payload,
+                             &len)
+            != 0)
+        {
+            /* someone else's value under our prefix: never logged */
+            ngx_log_error(NGX_LOG_ERR, rs->redis.log, 0,
+                          "pay_store \"%V\": redis key \"%V\" holds a value "
+                          "that is not a record", &rs->redis.name,
+                          &rop->key);
+            return NGX_HTTP_PAY_STORE_DOWN;
+        }
+
+        if (state == PAY_RECORD_PROCESSING) {
+            return NGX_HTTP_PAY_STORE_PROCESSING;
+        }
+
+        found->data = (u_char *) payload;
+        found->len = len;
+
+        return NGX_HTTP_PAY_STORE_DONE;
+
+    default: /* NGX_HTTP_PAY_REDIS_COMPLETE, NGX_HTTP_PAY_REDIS_RELEASE */
+
+        if (r->type == REDIS_REPLY_INTEGER) {
+            return (r->integer == 1) ? NGX_HTTP_PAY_STORE_OK
+                                     : NGX_HTTP_PAY_STORE_NOT_OWNER;
+        }
+
+        break;
+    }
+
+    if (r->type == REDIS_REPLY_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, rs->redis.log, 0,
+                      "pay_store \"%V\": redis %s \"%V\" failed: \"%*s\"",
+                      &rs->redis.name,
+                      ngx_http_pay_store_redis_commands[rop->command],
+                      &rop->key, ngx_min(r->len, NGX_HTTP_PAY_REDIS_ERR_LEN),
+                      r->str);
+
+    } else {
+        ngx_log_error(NGX_LOG_ERR, rs->redis.log, 0,
+                      "pay_store \"%V\": redis %s \"%V\": unexpected reply "
+                      "type %d", &rs->redis.name,
+                      ngx_http_pay_store_redis_commands[rop->command],
+                      &rop->key, r->type);
+    }
+
+    return NGX_HTTP_PAY_STORE_DOWN;
+}
+
+
+/* "ERR syntax error": Redis before 7 on SET with both NX and GET */
+
+static ngx_uint_t
+ngx_http_pay_store_redis_syntax_error(redisReply *r)
+{
+    static const char  syntax[] = "ERR syntax error";
+
+    if (r == NULL || r->type != REDIS_REPLY_ERROR) {
+        return 0;
+    }
+
+    return r->len >= sizeof(syntax) - 1
+           && ngx_strncmp(r->str, syntax, sizeof(syntax) - 1) == 0;
+}
+
+
+static ngx_uint_t
+ngx_http_pay_store_redis_transient(redisReply *r)
+{
+    ngx_str_t  *t;
+
+    if (r->type != REDIS_REPLY_ERROR) {
+        return 0;
+    }
+
+    for (t = ngx_http_pay_store_redis_transients; t->len; t++) {
+        if (r->len >= t->len && ngx_strncmp(r->str, t->data, t->len) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* retry: why it is owed again, NULL when Redis gave its final answer */
+
+static void
+ngx_http_pay_store_redis_forgotten(ngx_http_pay_store_redis_op_t *rop,
+    ngx_http_pay_store_result_e result, const char *retry)
+{
+    ngx_uint_t                   level;
+    ngx_http_pay_store_redis_t  *rs;
+
+    rs = rop->store;
+
+    if (retry != NULL) {
+        ngx_http_pay_store_redis_retry(rop, retry);
+        return;
+    }
+
+    switch (result) {
+
+    case NGX_HTTP_PAY_STORE_OK:
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, rs->redis.log, 0,
+                       "pay_store \"%V\": redis %s done",
+                       &rs->redis.name,
+                       ngx_http_pay_store_redis_commands[rop->command]);
+        break;
+
+    case NGX_HTTP_PAY_STORE_NOT_OWNER:
+
+        if (rop->unclaim) {
+            /* the usual end: the lost claim had never been written */
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, rs->redis.log, 0,
+                           "pay_store \"%V\": redis no claim to release",
+                           &rs->redis.name);
+            break;
+        }
+
+        /* a complete that finds no claim of ours leaves no done record */
+        level = (rop->command == NGX_HTTP_PAY_REDIS_COMPLETE) ? NGX_LOG_WARN
+                                                              : NGX_LOG_INFO;
+
+        ngx_log_error(level, rs->redis.log, 0,
+                      "pay_store \"%V\": redis %s \"%V\": the claim is no "
+                      "longer ours (lock expired?)", &rs->redis.name,
+                      ngx_http_pay_store_redis_commands[rop->command],
+                      &rop->key);
+        break;
+
+    default:
+        ngx_log_error(NGX_LOG_ERR, rs->redis.log, 0,
+                      "pay_store \"%V\": redis %s \"%V\" failed",
+                      &rs->redis.name,
+                      ngx_http_pay_store_redis_commands[rop->command],
+                      &rop->key);
+        break;
+    }
+
+    ngx_http_pay_store_redis_free(rop);
+}
+
+
+/* a fire-and-forget release of the claim rop may have written */
+
+static void
+ngx_http_pay_store_redis_unclaim(ngx_http_pay_store_redis_op_t *rop)
+{
+    ngx_str_t                       key, token, value;
+    ngx_http_pay_store_redis_t     *rs;
+    ngx_http_pay_store_redis_op_t  *rel;
+
+    rs = rop->store;
+
+    key.data = rop->key.data + rs->prefix.len;
+    key.len = rop->key.len - rs->prefix.len;
+    token.data = rop->token.data + 1;
+    token.len = rop->token.len - 1;
+    ngx_str_null(&value);
+
+    ngx_log_error(NGX_LOG_INFO, rs->redis.log, 0,
+                  "pay_store \"%V\": redis releasing the unanswered claim "
+                  "\"%V\"", &rs->redis.name, &rop->key);
+
+    rel = ngx_http_pay_store_redis_create(rs, NGX_HTTP_PAY_REDIS_RELEASE,
+                                          &key, &token, &value, 0,
+                                          rs->redis.log);
+    if (rel == NULL) {
+        return;
+    }
+
+    rel->forget = 1;
+    rel->unclaim = 1;
+
+    if (ngx_http_pay_store_redis_send(rel) != NGX_OK) {
+        ngx_http_pay_store_redis_retry(rel, "not connected");
+    }
+}
+
+
+static void
+ngx_http_pay_store_redis_answer(ngx_http_pay_store_redis_op_t *rop,
+    ngx_http_pay_store_result_e result)
+{
+    rop->op->result = result;
+    rop->answered = 1;
+
+    /* the handler may run the request's phases: not from inside hiredis */
+    ngx_post_event(&rop->resume, &ngx_posted_events);
+}
+
+
+static void
+ngx_http_pay_store_redis_resume(ngx_event_t *ev)
+{
+    ngx_http_pay_store_op_t        *op;
+    ngx_http_pay_store_handler_pt   handler;
+    ngx_http_pay_store_redis_op_t  *rop;
+
+    rop = ev->data;
+    op = rop->op;
+    handler = rop->handler;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, rop->store->redis.log, 0,
+                   "pay_store \"%V\": redis %s answered %s",
+                   &rop->store->redis.name,
+                   ngx_http_pay_store_redis_commands[rop->command],
+                   ngx_http_pay_store_result_name(op->result));
+
+    /* let go first: the handler may destroy op->pool */
+    rop->op = NULL;
+    rop->cleanup->handler = NULL;
+
+    ngx_http_pay_store_redis_free(rop);
+
+    handler(op);
+}
+
+
+static void
+ngx_http_pay_store_redis_timeout(ngx_event_t *ev)
+{
+    ngx_http_pay_store_redis_t     *rs;
+    ngx_http_pay_store_redis_op_t  *rop;
+
+    rop = ev->data;
+    rs = rop->store;
+
+    ngx_log_error(NGX_LOG_ERR, rs->redis.log, 0,
+                  "pay_store \"%V\": redis %V %s \"%V\" timed out",
+                  &rs->redis.name, &rs->redis.addr,
+                  ngx_http_pay_store_redis_commands[rop->command],
+                  &rop->key);
+
+    if (rop->op != NULL && !rop->answered) {
+        ngx_http_pay_store_redis_answer(rop, NGX_HTTP_PAY_STORE_DOWN);
+    }
+
+    /*
+     * The reply may still come behind a slow Redis, or never: start over
+     * on a new connection.  The callback then runs with NULL and frees the
+     * record; the late reply, if any, is ignored.
+     */
+    ngx_http_pay_redis_abort(&rs->redis, "a command timed out");
+}
+
+
+/* op->pool is being destroyed: the caller takes no answer any more */
+
+static void
+ngx_http_pay_store_redis_cancel(void *data)
+{
+    ngx_http_pay_store_redis_op_t  *rop;
+
+    rop = data;
+    rop->op = NULL;
+
+    if (rop->resume.posted) {
+        ngx_delete_posted_event(&rop->resume);
+    }
+
+    ngx_http_pay_store_redis_free(rop);
+}
+
+
+/* frees the record once neither hiredis, the caller nor a retry holds it */
+
+static void
+ngx_http_pay_store_redis_free(ngx_http_pay_store_redis_op_t *rop)
+{
+    if (rop->sent || rop->op != NULL || rop->waiting) {
+        return;
+    }
+
+    if (rop->timer.timer_set) {
+        ngx_del_timer(&rop->timer);
+    }
+
+    if (rop->resume.posted) {
+        ngx_delete_posted_event(&rop->resume);
+    }
+
+    ngx_queue_remove(&rop->queue);
+    ngx_free(rop);
+}
+
+
+static void
+ngx_http_pay_store_redis_retry(ngx_http_pay_store_redis_op_t *rop,
+    const char *reason)
+{
+    ngx_queue_t                    *q;
+    ngx_http_pay_store_redis_t     *rs;
+    ngx_http_pay_store_redis_op_t  *old;
+
+    rs = rop->store;
+
+    if (rop->command != NGX_HTTP_PAY_REDIS_COMPLETE
+        && rop->command != NGX_HTTP_PAY_REDIS_RELEASE)
+    {
+        ngx_log_error(NGX_LOG_ERR, rs->redis.log, 0,
+                      "pay_store \"%V\": redis %s \"%V\" failed: %s",
+                      &rs->redis.name,
+                      ngx_http_pay_store_redis_commands[rop->command],
+                      &rop->key, reason);
+        ngx_http_pay_store_redis_free(rop);
+        return;
+    }
+
+    if (ngx_current_msec - rop->start >= NGX_HTTP_PAY_REDIS_RETRY_WINDOW) {
+        ngx_log_error(NGX_LOG_ERR, rs->redis.log, 0,
+                      "pay_store \"%V\": redis %s \"%V\" given up: %s",
+                      &rs->redis.name,
+                      ngx_http_pay_store_redis_commands[rop->command],
+                      &rop->key, reason);
+        ngx_http_pay_store_redis_free(rop);
+        return;
+    }
+
+    if (rs->nretry >= NGX_HTTP_PAY_REDIS_RETRY_MAX) {
+        q = ngx_queue_head(&rs->retry);
+        old = ngx_queue_data(q, ngx_http_pay_store_redis_op_t, retry);
+
+        ngx_queue_remove(q);
+        old->waiting = 0;
+        rs->nretry--;
+
+        ngx_log_error(NGX_LOG_ERR, rs->redis.log, 0,
+                      "pay_store \"%V\": redis retry list full, %s \"%V\" "
+                      "dropped", &rs->redis.name,
+                      ngx_http_pay_store_redis_commands[old->command],
+                      &old->key);
+
+        ngx_http_pay_store_redis_free(old);
+    }
+
+    if (!rop->warned) {
+        ngx_log_error(NGX_LOG_WARN, rs->redis.log, 0,
+                      "pay_store \"%V\": redis %s \"%V\" not confirmed "
+                      "(%s), will be sent again", &rs->redis.name,
+                      ngx_http_pay_store_redis_commands[rop->command],
+                      &rop->key, reason);
+        rop->warned = 1;
+    }
+
+    ngx_queue_insert_tail(&rs->retry, &rop->retry);
+    rop->waiting = 1;
+    rs->nretry++;
+
+    if (!rs->retry_event.timer_set && !rs->redis.exiting) {
+        ngx_add_timer(&rs->retry_event, NGX_HTTP_PAY_REDIS_RETRY_DELAY);
+    }
+}
+
+
+/*
+ * Only on an established connection: one that is still connecting may
+ * fail, and would only send the list round again.
+ */
+
+static void
+ngx_http_pay_store_redis_flush(ngx_http_pay_store_redis_t *rs)
+{
+    ngx_queue_t                    *q;
+    ngx_http_pay_store_redis_op_t  *rop;
+
+    while (!ngx_queue_empty(&rs->retry)) {
+
+        if (!rs->redis.connected || !ngx_http_pay_redis_ready(&rs->redis)) {
+            return;
+        }
+
+        q = ngx_queue_head(&rs->retry);
+        rop = ngx_queue_data(q, ngx_http_pay_store_redis_op_t, retry);
+
+        ngx_queue_remove(q);
+        rop->waiting = 0;
+        rs->nretry--;
+
+        if (ngx_current_msec - rop->start >= NGX_HTTP_PAY_REDIS_RETRY_WINDOW)
+        {
+            ngx_log_error(NGX_LOG_ERR, rs->redis.log, 0,
+                          "pay_store \"%V\": redis %s \"%V\" given up: "
+                          "not confirmed in time", &rs->redis.name,
+                          ngx_http_pay_store_redis_commands[rop->command],
+                          &rop->key);
+            ngx_http_pay_store_redis_free(rop);
+            continue;
+        }
+
+        if (ngx_http_pay_store_redis_send(rop) != NGX_OK) {
+            ngx_queue_insert_head(&rs->retry, &rop->retry);
+            rop->waiting = 1;
+            rs->nretry++;
+            return;
+        }
+    }
+}
+
+
+static void
+ngx_http_pay_store_redis_retry_handler(ngx_event_t *ev)
+{
+    ngx_http_pay_store_redis_flush(ev->data);
+}
+
+
+/* from the connect callback: sending commands is allowed there */
+
+static void
+ngx_http_pay_store_redis_connected(ngx_http_pay_redis_t *rd)
+{
+    ngx_http_pay_store_redis_flush(rd->data);
+}
