@@ -17,6 +17,10 @@
 
 static ngx_int_t ngx_http_pay_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_pay_postconfiguration(ngx_conf_t *cf);
+static void *ngx_http_pay_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_pay_init_main_conf(ngx_conf_t *cf, void *conf);
+static ngx_int_t ngx_http_pay_init_process(ngx_cycle_t *cycle);
+static void ngx_http_pay_exit_process(ngx_cycle_t *cycle);
 static void *ngx_http_pay_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_pay_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -29,6 +33,13 @@ static char *ngx_http_pay_webhook_secret(ngx_conf_t *cf, ngx_command_t *cmd,
 static ngx_conf_enum_t  ngx_http_pay_providers[] = {
     { ngx_string("off"), NGX_HTTP_PAY_PROVIDER_OFF },
     { ngx_string("stripe"), NGX_HTTP_PAY_PROVIDER_STRIPE },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_enum_t  ngx_http_pay_store_fail[] = {
+    { ngx_string("closed"), 0 },
+    { ngx_string("open"), 1 },
     { ngx_null_string, 0 }
 };
 
@@ -56,6 +67,34 @@ static ngx_command_t  ngx_http_pay_commands[] = {
       offsetof(ngx_http_pay_loc_conf_t, tolerance),
       NULL },
 
+    { ngx_string("pay_store"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
+      ngx_http_pay_store_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("pay_store_default"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_pay_main_conf_t, default_name),
+      NULL },
+
+    { ngx_string("pay_store_fail"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_pay_loc_conf_t, store_fail_open),
+      &ngx_http_pay_store_fail },
+
+    { ngx_string("pay_dedupe"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_pay_dedupe_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -64,8 +103,8 @@ static ngx_http_module_t  ngx_http_pay_module_ctx = {
     ngx_http_pay_preconfiguration,         /* preconfiguration */
     ngx_http_pay_postconfiguration,        /* postconfiguration */
 
-    NULL,                                  /* create main configuration */
-    NULL,                                  /* init main configuration */
+    ngx_http_pay_create_main_conf,         /* create main configuration */
+    ngx_http_pay_init_main_conf,           /* init main configuration */
 
     NULL,                                  /* create server configuration */
     NULL,                                  /* merge server configuration */
@@ -82,10 +121,10 @@ ngx_module_t  ngx_http_pay_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_pay_init_process,             /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_pay_exit_process,             /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -106,6 +145,68 @@ ngx_http_pay_postconfiguration(ngx_conf_t *cf)
 
 
 static void *
+ngx_http_pay_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_pay_main_conf_t  *pmcf;
+
+    pmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_pay_main_conf_t));
+    if (pmcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     pmcf->default_name = { 0, NULL };
+     *     pmcf->default_store = NULL;
+     */
+
+    if (ngx_array_init(&pmcf->stores, cf->pool, 4,
+                       sizeof(ngx_http_pay_store_t *))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return pmcf;
+}
+
+
+/* a pay_store_default without its store fails even where nothing uses it */
+
+static char *
+ngx_http_pay_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_pay_main_conf_t *pmcf = conf;
+
+    if (pmcf->default_name.len
+        && ngx_http_pay_store_find(pmcf, &pmcf->default_name) == NULL)
+    {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"pay_store_default\" names no \"pay_store\": \"%V\"",
+                      &pmcf->default_name);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_pay_init_process(ngx_cycle_t *cycle)
+{
+    return ngx_http_pay_store_init_process(cycle);
+}
+
+
+static void
+ngx_http_pay_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_pay_store_exit_process(cycle);
+}
+
+
+static void *
 ngx_http_pay_create_loc_conf(ngx_conf_t *cf)
 {
     ngx_http_pay_loc_conf_t  *conf;
@@ -119,6 +220,8 @@ ngx_http_pay_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     conf->keys = NULL;
+     *     conf->dedupe_store = NULL;
+     *     conf->dedupe_name = { 0, NULL };
      *     conf->webhook_file = NULL;
      *     conf->webhook_line = 0;
      */
@@ -126,6 +229,10 @@ ngx_http_pay_create_loc_conf(ngx_conf_t *cf)
     conf->webhook = NGX_CONF_UNSET_UINT;
     conf->secrets = NGX_CONF_UNSET_PTR;
     conf->tolerance = NGX_CONF_UNSET;
+    conf->dedupe = NGX_CONF_UNSET;
+    conf->dedupe_ttl = NGX_CONF_UNSET_MSEC;
+    conf->dedupe_lock = NGX_CONF_UNSET_MSEC;
+    conf->store_fail_open = NGX_CONF_UNSET_UINT;
 
     return conf;
 }
@@ -146,6 +253,10 @@ ngx_http_pay_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               NGX_HTTP_PAY_PROVIDER_OFF);
     ngx_conf_merge_ptr_value(conf->secrets, prev->secrets, NULL);
     ngx_conf_merge_sec_value(conf->tolerance, prev->tolerance, 300);
+
+    if (ngx_http_pay_dedupe_merge(cf, prev, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
 
     return ngx_http_pay_webhook_merge(cf, conf);
 }

@@ -14,6 +14,7 @@
 
 #include "pay_error.h"
 #include "pay_hmac.h"
+#include "ngx_http_pay_store.h"
 
 
 #define NGX_HTTP_PAY_PROVIDER_OFF     0
@@ -24,7 +25,17 @@
 #define NGX_HTTP_PAY_STATE_BODY       0    /* reading the client body */
 #define NGX_HTTP_PAY_STATE_WAIT_BODY  1    /* body read is asynchronous */
 #define NGX_HTTP_PAY_STATE_VERIFY     2    /* body complete, not checked */
-#define NGX_HTTP_PAY_STATE_DONE       3    /* decision in ctx->status */
+#define NGX_HTTP_PAY_STATE_CLAIM      3    /* store claim under way */
+#define NGX_HTTP_PAY_STATE_CLAIMED    4    /* store answer in ctx->claim */
+#define NGX_HTTP_PAY_STATE_DONE       5    /* decision in ctx->status */
+
+
+/* $pay_dedupe */
+#define NGX_HTTP_PAY_DEDUPE_NONE       0    /* not checked: empty */
+#define NGX_HTTP_PAY_DEDUPE_NEW        1
+#define NGX_HTTP_PAY_DEDUPE_DUPLICATE  2
+#define NGX_HTTP_PAY_DEDUPE_IN_FLIGHT  3
+#define NGX_HTTP_PAY_DEDUPE_BYPASS     4    /* store down, fail open */
 
 
 typedef struct {
@@ -32,6 +43,15 @@ typedef struct {
     ngx_array_t          *secrets;      /* of ngx_str_t, as configured */
     ngx_array_t          *keys;         /* of pay_hmac_key_t *, from secrets */
     time_t                tolerance;
+
+    /* pay_dedupe: dedupe_store NULL is "off" once merged */
+    ngx_http_pay_store_t *dedupe_store;
+    ngx_str_t             dedupe_name;  /* as configured, "" for default */
+    ngx_flag_t            dedupe;       /* NGX_CONF_UNSET, 0 (off), 1 */
+    ngx_msec_t            dedupe_ttl;
+    ngx_msec_t            dedupe_lock;
+
+    ngx_uint_t            store_fail_open;  /* pay_store_fail open */
 
     /* where pay_webhook was set, for configuration error messages */
     u_char               *webhook_file;
@@ -49,7 +69,15 @@ typedef struct {
     ngx_str_t             event_type;
     ngx_int_t             livemode;     /* 1, 0, -1: unknown */
 
+    /* dedupe: the claim and what came of it */
+    ngx_http_request_t   *request;
+    ngx_uint_t            dedupe;       /* NGX_HTTP_PAY_DEDUPE_* */
+    ngx_http_pay_store_t *store;
+    ngx_http_pay_store_op_t  claim;
+    ngx_msec_t            dedupe_ttl;   /* of the claiming location */
+
     unsigned              verified:1;
+    unsigned              claimed:1;    /* ours until completed/released */
 } ngx_http_pay_ctx_t;
 
 
@@ -72,6 +100,22 @@ ngx_int_t ngx_http_pay_body_get(ngx_http_request_t *r, ngx_str_t *body);
 /* ngx_http_pay_response.c */
 ngx_int_t ngx_http_pay_reject(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
     pay_rc_e rc, const char *detail);
+ngx_int_t ngx_http_pay_reject_retry(ngx_http_request_t *r,
+    ngx_http_pay_ctx_t *ctx, pay_rc_e rc, const char *detail,
+    time_t retry_after);
+ngx_int_t ngx_http_pay_answer(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
+    ngx_uint_t status, ngx_str_t *json);
+
+/* ngx_http_pay_dedupe.c */
+char *ngx_http_pay_dedupe_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_pay_dedupe_merge(ngx_conf_t *cf,
+    ngx_http_pay_loc_conf_t *prev, ngx_http_pay_loc_conf_t *conf);
+ngx_int_t ngx_http_pay_dedupe_claim(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx);
+ngx_int_t ngx_http_pay_dedupe_decide(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx);
+void ngx_http_pay_dedupe_finish(ngx_http_pay_ctx_t *ctx);
 
 /* ngx_http_pay_webhook.c */
 ngx_int_t ngx_http_pay_webhook_init(ngx_conf_t *cf);

@@ -22,6 +22,7 @@ static ngx_int_t ngx_http_pay_send(ngx_http_request_t *r, ngx_uint_t status,
 
 static ngx_str_t  ngx_http_pay_problem_type =
     ngx_string("application/problem+json");
+static ngx_str_t  ngx_http_pay_json_type = ngx_string("application/json");
 
 
 /*
@@ -33,11 +34,21 @@ ngx_int_t
 ngx_http_pay_reject(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
     pay_rc_e rc, const char *detail)
 {
-    u_char                  *body, *last;
+    return ngx_http_pay_reject_retry(r, ctx, rc, detail, 0);
+}
+
+
+/* the same, with "Retry-After: <seconds>" unless retry_after is 0 */
+
+ngx_int_t
+ngx_http_pay_reject_retry(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
+    pay_rc_e rc, const char *detail, time_t retry_after)
+{
+    u_char                  *body, *last, *p;
     size_t                   len;
     ngx_int_t                ret;
     ngx_uint_t               level;
-    ngx_table_elt_t         *allow;
+    ngx_table_elt_t         *h;
     const pay_error_info_t  *info;
 
     info = pay_error_info(rc);
@@ -75,21 +86,59 @@ ngx_http_pay_reject(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
                        info->code);
 
     if (rc == PAY_ERR_METHOD_NOT_ALLOWED) {
-        allow = ngx_list_push(&r->headers_out.headers);
-        if (allow == NULL) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
             ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
             return NGX_DONE;
         }
 
-        allow->hash = 1;
-        ngx_str_set(&allow->key, "Allow");
-        ngx_str_set(&allow->value, "POST");
+        h->hash = 1;
+        ngx_str_set(&h->key, "Allow");
+        ngx_str_set(&h->value, "POST");
+    }
+
+    if (retry_after) {
+        p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+        h = ngx_list_push(&r->headers_out.headers);
+
+        if (p == NULL || h == NULL) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return NGX_DONE;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "Retry-After");
+        h->value.data = p;
+        h->value.len = ngx_sprintf(p, "%T", retry_after) - p;
     }
 
     ret = ngx_http_pay_send(r, info->status, &ngx_http_pay_problem_type,
                             body, last - body);
 
     ngx_http_finalize_request(r, ret);
+
+    return NGX_DONE;
+}
+
+
+/*
+ * A successful answer of the module's own (a duplicate delivery): JSON,
+ * then the request is finalized; the caller returns NGX_DONE.
+ */
+
+ngx_int_t
+ngx_http_pay_answer(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
+    ngx_uint_t status, ngx_str_t *json)
+{
+    ngx_int_t  rc;
+
+    ctx->state = NGX_HTTP_PAY_STATE_DONE;
+    ctx->status = NGX_DONE;
+
+    rc = ngx_http_pay_send(r, status, &ngx_http_pay_json_type, json->data,
+                           json->len);
+
+    ngx_http_finalize_request(r, rc);
 
     return NGX_DONE;
 }

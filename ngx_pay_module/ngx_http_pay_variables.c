@@ -32,6 +32,8 @@ static ngx_int_t ngx_http_pay_variable_livemode(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_pay_variable_error(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_pay_variable_dedupe(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 static void ngx_http_pay_variable_set(ngx_http_variable_value_t *v,
     u_char *data, size_t len);
 
@@ -56,7 +58,19 @@ static ngx_http_variable_t  ngx_http_pay_vars[] = {
     { ngx_string("pay_error"), NULL, ngx_http_pay_variable_error,
       0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
+    { ngx_string("pay_dedupe"), NULL, ngx_http_pay_variable_dedupe,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
       ngx_http_null_variable
+};
+
+
+static ngx_str_t  ngx_http_pay_dedupe_names[] = {
+    ngx_null_string,                /* NGX_HTTP_PAY_DEDUPE_NONE */
+    ngx_string("new"),
+    ngx_string("duplicate"),
+    ngx_string("in_flight"),
+    ngx_string("bypass")
 };
 
 
@@ -117,10 +131,14 @@ ngx_http_pay_create_ctx(ngx_http_request_t *r)
      *     ctx->error = PAY_OK;
      *     ctx->event_id = { 0, NULL };
      *     ctx->event_type = { 0, NULL };
+     *     ctx->dedupe = NGX_HTTP_PAY_DEDUPE_NONE;
+     *     ctx->store = NULL;
      *     ctx->verified = 0;
+     *     ctx->claimed = 0;
      */
 
     ctx->livemode = -1;
+    ctx->request = r;
 
     cln->handler = ngx_http_pay_ctx_cleanup;
 
@@ -153,10 +171,17 @@ ngx_http_pay_get_ctx(ngx_http_request_t *r)
 }
 
 
+/*
+ * The marker for ngx_http_pay_get_ctx(), and the one place that runs once
+ * for every request however it ends: a dedupe claim is settled here.
+ */
+
 static void
 ngx_http_pay_ctx_cleanup(void *data)
 {
-    /* the marker for ngx_http_pay_get_ctx(); nothing to release yet */
+    ngx_http_pay_ctx_t *ctx = data;
+
+    ngx_http_pay_dedupe_finish(ctx);
 }
 
 
@@ -259,6 +284,27 @@ ngx_http_pay_variable_error(ngx_http_request_t *r,
 
     code = pay_error_info(ctx->error)->code;
     ngx_http_pay_variable_set(v, (u_char *) code, ngx_strlen(code));
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_pay_variable_dedupe(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t           *name;
+    ngx_http_pay_ctx_t  *ctx;
+
+    ctx = ngx_http_pay_get_ctx(r->main);
+
+    if (ctx == NULL) {
+        ngx_http_pay_variable_set(v, (u_char *) "", 0);
+        return NGX_OK;
+    }
+
+    name = &ngx_http_pay_dedupe_names[ctx->dedupe];
+    ngx_http_pay_variable_set(v, name->data, name->len);
 
     return NGX_OK;
 }

@@ -11,7 +11,11 @@
  *   WAIT_BODY  the read went asynchronous: the body handler re-runs the
  *              phases when it completes, which re-enters this handler;
  *   VERIFY     check the signature over the raw bytes, then read the
- *              event's identity from the now trusted JSON;
+ *              event's identity from the now trusted JSON, then claim it
+ *              in the dedupe store (ngx_http_pay_dedupe.c);
+ *   CLAIM      the store answers asynchronously (Redis): its answer
+ *              resumes the phases, which re-enters this handler;
+ *   CLAIMED    act on the store's answer: forward, or answer here;
  *   DONE       ctx->status holds the answer for any later re-entry
  *              (NGX_DECLINED: go on to proxy_pass with the untouched body).
  *
@@ -35,6 +39,8 @@ static ngx_int_t ngx_http_pay_webhook_start(ngx_http_request_t *r,
 static void ngx_http_pay_webhook_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_pay_webhook_verify(ngx_http_request_t *r,
     ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx);
+static ngx_int_t ngx_http_pay_webhook_decided(ngx_http_pay_ctx_t *ctx,
+    ngx_int_t rc);
 static ngx_int_t ngx_http_pay_stripe_verify(ngx_http_request_t *r,
     ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx, ngx_str_t *body);
 static ngx_int_t ngx_http_pay_find_header(ngx_http_request_t *r,
@@ -195,6 +201,14 @@ ngx_http_pay_webhook_handler(ngx_http_request_t *r)
     case NGX_HTTP_PAY_STATE_VERIFY:
         return ngx_http_pay_webhook_verify(r, plcf, ctx);
 
+    case NGX_HTTP_PAY_STATE_CLAIM:
+        /* the store's answer resumes the phases */
+        return NGX_DONE;
+
+    case NGX_HTTP_PAY_STATE_CLAIMED:
+        return ngx_http_pay_webhook_decided(ctx,
+                   ngx_http_pay_dedupe_decide(r, plcf, ctx));
+
     default: /* NGX_HTTP_PAY_STATE_DONE */
         return ctx->status;
     }
@@ -303,10 +317,27 @@ ngx_http_pay_webhook_verify(ngx_http_request_t *r,
                    &ctx->event_id, &ctx->event_type);
 
     ctx->verified = 1;
-    ctx->state = NGX_HTTP_PAY_STATE_DONE;
-    ctx->status = NGX_DECLINED;
 
-    return NGX_DECLINED;
+    return ngx_http_pay_webhook_decided(ctx,
+                                        ngx_http_pay_dedupe_claim(r, plcf, ctx));
+}
+
+
+/*
+ * NGX_DECLINED from dedupe: the event goes on to proxy_pass, whatever
+ * re-enters the handler later.  (NGX_DONE: an answer was sent, which set
+ * the state itself, or the claim is waiting for the store.)
+ */
+
+static ngx_int_t
+ngx_http_pay_webhook_decided(ngx_http_pay_ctx_t *ctx, ngx_int_t rc)
+{
+    if (rc == NGX_DECLINED) {
+        ctx->state = NGX_HTTP_PAY_STATE_DONE;
+        ctx->status = NGX_DECLINED;
+    }
+
+    return rc;
 }
 
 

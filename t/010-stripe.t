@@ -16,6 +16,14 @@ $ENV{TEST_NGINX_PAY_SECRET_FILE} =
 
 repeat_each(2);
 
+# verification alone: every repetition delivers the same events again,
+# which dedupe (t/030-dedupe.t) would answer at the edge
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value('http_config',
+                      ($block->http_config // '') . "\n    pay_dedupe off;\n");
+});
+
 my $extra = 3;
 
 plan tests => repeat_each() * (blocks() * 6 + $extra);

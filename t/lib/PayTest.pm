@@ -11,6 +11,8 @@ use warnings;
 use Digest::SHA qw(hmac_sha256_hex);
 use File::Basename qw(dirname);
 use File::Spec;
+use IO::Socket::INET;
+use POSIX ();
 
 # Signs like Stripe: v1 = hex HMAC-SHA256(secret as-is, "<t>.<body>").
 sub stripe_v1 {
@@ -47,6 +49,41 @@ sub secret_file {
     print $fh $content;
     close $fh;
     return $path;
+}
+
+# A TCP server on a free loopback port that accepts connections and never
+# answers (an app that hangs), for upstream timeouts.  Returns the port; the
+# server is killed when the test script exits.
+my @servers;
+my $owner = $$;    # a forked child that exits must not kill them
+
+sub stall_server {
+    my $listen = IO::Socket::INET->new(
+        LocalAddr => '127.0.0.1', LocalPort => 0, Proto => 'tcp',
+        Listen => 64, ReuseAddr => 1,
+    ) or die "cannot listen: $!";
+    my $port = $listen->sockport;
+    my $pid = fork;
+    die "cannot fork: $!" unless defined $pid;
+    if ($pid == 0) {
+        my @held;
+        while (my $c = $listen->accept) {
+            push @held, $c;    # read nothing, answer nothing
+        }
+        POSIX::_exit(0);
+    }
+    close $listen;
+    push @servers, $pid;
+    return $port;
+}
+
+END {
+    return unless $$ == $owner;
+    local $?;    # waitpid must not change the script's exit status
+    for my $pid (@servers) {
+        kill 'KILL', $pid;
+        waitpid $pid, 0;
+    }
 }
 
 sub vectors_dir {

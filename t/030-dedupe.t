@@ -1,0 +1,391 @@
+# Webhook deduplication with the shared-memory store (SPEC section 4):
+# claim, complete on the app's 2xx, release on anything else, duplicates
+# answered at the edge, deliveries in flight answered 409.
+#
+# Every block: one status and one body per request, the listed headers, and
+# after every request the expected log lines and no [alert] or [crit].
+
+use Test::Nginx::Socket;
+use lib 't/lib';
+use PayTest;
+
+# an app that accepts connections and never answers
+$ENV{TEST_NGINX_STALL_PORT} = PayTest::stall_server();
+
+repeat_each(1);
+
+# event and signature of a delivery: one event, several deliveries
+sub delivery {
+    my ($path, $id) = @_;
+    my $body = PayTest::stripe_event($id);
+    return "POST $path\n$body";
+}
+
+sub signature {
+    my ($id) = @_;
+    return "Stripe-Signature: "
+           . PayTest::stripe_header(PayTest::stripe_event($id));
+}
+
+our $duplicate = qq({"received":true,"duplicate":true}\n);
+
+plan tests => 136;
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: the first delivery goes to the app, the next ones are answered at the edge
+--- http_config
+    pay_store local shm=1m;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app: $http_pay_dedupe\n";
+    }
+--- request eval
+[main::delivery("/hook", "evt_dd_1"), main::delivery("/hook", "evt_dd_1"),
+ main::delivery("/hook", "evt_dd_1")]
+--- more_headers eval
+[main::signature("evt_dd_1"), main::signature("evt_dd_1"),
+ main::signature("evt_dd_1")]
+--- error_code eval
+[200, 200, 200]
+--- response_body eval
+["app: new\n", $main::duplicate, $main::duplicate]
+--- response_headers eval
+["Content-Type: text/plain", "Content-Type: application/json",
+ "Content-Type: application/json"]
+--- error_log
+pay dedupe claim "webhook:stripe:evt_dd_1" in "local"
+--- no_error_log
+[alert]
+[crit]
+--- log_level: debug
+
+
+
+=== TEST 2: a delivery that finds the event in flight gets 409 and Retry-After
+The outer location claims the event and forwards it, signature and all, to
+a second webhook location on the same store: a concurrent delivery.  Its
+409 reaches the outer location as the app's answer, so the claim is
+released and a later delivery goes through.
+--- http_config
+    pay_store local shm=1m;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        proxy_pass http://127.0.0.1:$server_port/inner;
+    }
+    location = /inner {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe local lock=30s;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app: $http_pay_dedupe\n";
+    }
+--- request eval
+[main::delivery("/hook", "evt_dd_2"), main::delivery("/inner", "evt_dd_2"),
+ main::delivery("/inner", "evt_dd_2")]
+--- more_headers eval
+[main::signature("evt_dd_2"), main::signature("evt_dd_2"),
+ main::signature("evt_dd_2")]
+--- error_code eval
+[409, 200, 200]
+--- response_body_like eval
+['"code":"in_flight"', '^app: new$', '"duplicate":true']
+--- response_headers eval
+["Content-Type: application/problem+json", "Content-Type: text/plain",
+ "Content-Type: application/json"]
+--- error_log
+pay dedupe claim "webhook:stripe:evt_dd_2" in "local"
+--- no_error_log
+[alert]
+[crit]
+--- log_level: debug
+
+
+
+=== TEST 3: Retry-After of an in-flight delivery is the lock time
+--- http_config
+    pay_store local shm=1m;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        proxy_pass http://127.0.0.1:$server_port/inner;
+    }
+    location = /inner {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe local lock=1500ms;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app\n";
+    }
+--- request eval
+main::delivery("/hook", "evt_dd_3")
+--- more_headers eval
+main::signature("evt_dd_3")
+--- error_code: 409
+--- response_headers
+Retry-After: 2
+Content-Type: application/problem+json
+--- response_body_like: "status":409,
+--- error_log
+pay: stripe rejected: in_flight
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 4: an app that answers 500 releases the claim: the retry goes through
+--- http_config
+    pay_store local shm=1m;
+--- config
+    location = /hook-failing {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        proxy_pass http://127.0.0.1:$server_port/app-failing;
+    }
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app-failing {
+        return 500 "app failed\n";
+    }
+    location = /app {
+        return 200 "app: $http_pay_dedupe\n";
+    }
+--- request eval
+[main::delivery("/hook-failing", "evt_dd_4"), main::delivery("/hook", "evt_dd_4"),
+ main::delivery("/hook", "evt_dd_4")]
+--- more_headers eval
+[main::signature("evt_dd_4"), main::signature("evt_dd_4"),
+ main::signature("evt_dd_4")]
+--- error_code eval
+[500, 200, 200]
+--- response_body eval
+["app failed\n", "app: new\n", $main::duplicate]
+--- error_log
+pay dedupe claim "webhook:stripe:evt_dd_4" in "local"
+--- no_error_log
+[alert]
+[crit]
+--- log_level: debug
+
+
+
+=== TEST 5: an app that times out releases the claim
+--- http_config
+    pay_store local shm=1m;
+--- config
+    location = /hook-hanging {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        proxy_read_timeout 300ms;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STALL_PORT/;
+    }
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app: $http_pay_dedupe\n";
+    }
+--- request eval
+[main::delivery("/hook-hanging", "evt_dd_5"), main::delivery("/hook", "evt_dd_5")]
+--- more_headers eval
+[main::signature("evt_dd_5"), main::signature("evt_dd_5")]
+--- error_code eval
+[504, 200]
+--- response_body_like eval
+["504 Gateway Time-out", "^app: new\$"]
+--- error_log
+pay dedupe claim "webhook:stripe:evt_dd_5" in "local"
+--- no_error_log
+[alert]
+[crit]
+--- log_level: debug
+
+
+
+=== TEST 6: a done record expires after the ttl
+/wait is delayed 500 ms by limit_req the second time, longer than the ttl.
+--- http_config
+    pay_store local shm=1m;
+    limit_req_zone $server_port zone=wait:1m rate=2r/s;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe local ttl=200ms;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app: $http_pay_dedupe\n";
+    }
+    location = /wait {
+        # limit_req runs after the rewrite phase: no "return" here
+        limit_req zone=wait burst=5;
+        proxy_pass http://127.0.0.1:$server_port/waited;
+    }
+    location = /waited {
+        return 200 "waited\n";
+    }
+--- request eval
+[main::delivery("/hook", "evt_dd_6"), main::delivery("/hook", "evt_dd_6"),
+ "GET /wait", "GET /wait", main::delivery("/hook", "evt_dd_6")]
+--- more_headers eval
+[main::signature("evt_dd_6"), main::signature("evt_dd_6"), "", "",
+ main::signature("evt_dd_6")]
+--- error_code eval
+[200, 200, 200, 200, 200]
+--- response_body eval
+["app: new\n", $main::duplicate, "waited\n", "waited\n", "app: new\n"]
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 7: pay_dedupe off forwards every delivery
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe off;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app: [$http_pay_dedupe]\n";
+    }
+--- request eval
+[main::delivery("/hook", "evt_dd_7"), main::delivery("/hook", "evt_dd_7")]
+--- more_headers eval
+[main::signature("evt_dd_7"), main::signature("evt_dd_7")]
+--- error_code eval
+[200, 200]
+--- response_body eval
+["app: []\n", "app: []\n"]
+--- no_error_log
+pay dedupe claim
+[alert]
+[crit]
+--- log_level: debug
+
+
+
+=== TEST 8: with no pay_store at all, dedupe uses an implicit shared-memory store
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app: $http_pay_dedupe\n";
+    }
+--- request eval
+[main::delivery("/hook", "evt_dd_8"), main::delivery("/hook", "evt_dd_8")]
+--- more_headers eval
+[main::signature("evt_dd_8"), main::signature("evt_dd_8")]
+--- error_code eval
+[200, 200]
+--- response_body eval
+["app: new\n", $main::duplicate]
+--- error_log
+pay dedupe claim "webhook:stripe:evt_dd_8" in "pay_default"
+--- no_error_log
+[alert]
+[crit]
+--- log_level: debug
+
+
+
+=== TEST 9: stores are separate: pay_dedupe names one, pay_store_default is the other
+--- http_config
+    pay_store first shm=1m;
+    pay_store second shm=1m;
+    pay_store_default second;
+--- config
+    location = /hook-first {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe first;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app: $http_pay_dedupe\n";
+    }
+--- request eval
+[main::delivery("/hook-first", "evt_dd_9"), main::delivery("/hook", "evt_dd_9"),
+ main::delivery("/hook", "evt_dd_9"), main::delivery("/hook-first", "evt_dd_9")]
+--- more_headers eval
+[main::signature("evt_dd_9"), main::signature("evt_dd_9"),
+ main::signature("evt_dd_9"), main::signature("evt_dd_9")]
+--- error_code eval
+[200, 200, 200, 200]
+--- response_body eval
+["app: new\n", "app: new\n", $main::duplicate, $main::duplicate]
+--- error_log
+pay dedupe claim "webhook:stripe:evt_dd_9"
+--- no_error_log
+[alert]
+[crit]
+--- log_level: debug
+
+
+
+=== TEST 10: a rejected delivery claims nothing
+--- http_config
+    pay_store local shm=1m;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app: $http_pay_dedupe\n";
+    }
+--- request eval
+[main::delivery("/hook", "evt_dd_10"), main::delivery("/hook", "evt_dd_10")]
+--- more_headers eval
+["Stripe-Signature: t=" . time() . ",v1=" . ("0" x 64),
+ main::signature("evt_dd_10")]
+--- error_code eval
+[400, 200]
+--- response_body_like eval
+['"code":"signature_mismatch"', '^app: new$']
+--- no_error_log
+[alert]
+[crit]
