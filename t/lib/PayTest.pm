@@ -104,3 +104,166 @@ sub vector {
 }
 
 1;
+
+
+# Redis helpers, for the suites of the Redis store.  Core Perl only.
+
+# Sends one command to a Redis on 127.0.0.1 over a fresh connection and
+# returns its reply: a status or bulk string, an integer, undef for nil, an
+# array ref for an array.  An error reply dies with Redis's message.
+# $where is a port, or { port => N, db => N, password => S }: AUTH and
+# SELECT then go first on the same connection.
+#
+#   PayTest::redis_command($port, 'GET', 'pay:webhook:stripe:evt_1');
+#   PayTest::redis_command({ port => $port, db => 3 }, 'SET', $k, 'D200');
+sub redis_command {
+    my ($where, @args) = @_;
+    my %o = ref $where ? %$where : (port => $where);
+
+    my $s = IO::Socket::INET->new(
+        PeerAddr => '127.0.0.1', PeerPort => $o{port}, Proto => 'tcp',
+        Timeout => 5,
+    ) or die "redis_command: cannot connect to 127.0.0.1:$o{port}: $!\n";
+
+    my @commands;
+    push @commands, [ 'AUTH', $o{password} ] if defined $o{password};
+    push @commands, [ 'SELECT', $o{db} ] if $o{db};
+    push @commands, \@args;
+
+    print $s map { _resp_command(@$_) } @commands;
+
+    my ($reply, $error);
+    for my $c (@commands) {
+        ($reply, $error) = _resp_reply($s);
+        die "redis_command: $c->[0]: $error\n" if defined $error;
+    }
+
+    close $s;
+    return $reply;
+}
+
+sub _resp_command {
+    return join '', '*' . @_ . "\r\n",
+                    map { '$' . length($_) . "\r\n$_\r\n" } @_;
+}
+
+# (reply, undef) or (undef, error message)
+sub _resp_reply {
+    my ($s) = @_;
+
+    local $/ = "\r\n";
+    my $line = <$s>;
+    die "redis_command: connection closed\n" unless defined $line;
+    chomp $line;
+
+    my ($type, $rest) = (substr($line, 0, 1), substr($line, 1));
+
+    return ($rest, undef) if $type eq '+' || $type eq ':';
+    return (undef, $rest) if $type eq '-';
+
+    if ($type eq '$') {
+        return (undef, undef) if $rest < 0;
+        my $data = '';
+        while (length $data < $rest + 2) {
+            my $n = read $s, $data, $rest + 2 - length $data, length $data;
+            die "redis_command: connection closed\n" unless $n;
+        }
+        return (substr($data, 0, $rest), undef);
+    }
+
+    if ($type eq '*') {
+        return (undef, undef) if $rest < 0;
+        my @items;
+        for (1 .. $rest) {
+            my ($item, $error) = _resp_reply($s);
+            return (undef, $error) if defined $error;
+            push @items, $item;
+        }
+        return (\@items, undef);
+    }
+
+    die "redis_command: not a RESP reply: $line\n";
+}
+
+# Starts a private redis-server on 127.0.0.1 (a free port, or port => N to
+# start one again where a stopped one was) without persistence, and
+# returns its port once it answers.  password => S adds --requirepass,
+# unixsocket => PATH a unix socket as well.  Its output goes to
+# t/tmp/redis-PORT.log.  Stopped with redis_stop($port)
+# or when the test script exits.
+my %redis_servers;    # port => pid
+
+sub redis_server {
+    my (%o) = @_;
+
+    my $port = $o{port};
+    if (!$port) {
+        my $s = IO::Socket::INET->new(
+            LocalAddr => '127.0.0.1', LocalPort => 0, Proto => 'tcp',
+            Listen => 1, ReuseAddr => 1,
+        ) or die "cannot find a free port: $!";
+        $port = $s->sockport;
+        close $s;
+    }
+
+    die "redis_server: port $port is already served by a test Redis\n"
+        if $redis_servers{$port};
+
+    my $dir = File::Spec->rel2abs(File::Spec->catdir('t', 'tmp'));
+    mkdir $dir unless -d $dir;
+
+    my @cmd = ('redis-server', '--port', $port, '--bind', '127.0.0.1',
+               '--save', '', '--appendonly', 'no', '--daemonize', 'no',
+               '--dir', $dir, '--logfile', '');
+    push @cmd, '--requirepass', $o{password} if defined $o{password};
+    push @cmd, '--unixsocket', $o{unixsocket} if defined $o{unixsocket};
+
+    my $pid = fork;
+    die "cannot fork: $!" unless defined $pid;
+
+    if ($pid == 0) {
+        open STDOUT, '>>', "$dir/redis-$port.log";
+        open STDERR, '>&', \*STDOUT;
+        exec @cmd or POSIX::_exit(127);
+    }
+
+    $redis_servers{$port} = $pid;
+
+    # up once it answers anything (NOAUTH included)
+    for (1 .. 100) {
+        my $s = IO::Socket::INET->new(
+            PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp',
+        );
+        if ($s) {
+            print $s "PING\r\n";
+            my $line = <$s>;
+            close $s;
+            return $port if defined $line;
+        }
+        die "redis_server: redis-server exited, see $dir/redis-$port.log\n"
+            if waitpid($pid, POSIX::WNOHANG()) == $pid;
+        select undef, undef, undef, 0.1;
+    }
+
+    redis_stop($port);
+    die "redis_server: no answer on port $port, see $dir/redis-$port.log\n";
+}
+
+# Stops a Redis started by redis_server() and waits until it has exited.
+sub redis_stop {
+    my ($port) = @_;
+    my $pid = delete $redis_servers{$port} or return;
+    kill 'KILL', $pid;
+    waitpid $pid, 0;
+}
+
+END {
+    return unless $$ == $owner;
+    local $?;
+    for my $port (keys %redis_servers) {
+        redis_stop($port);
+        unlink File::Spec->rel2abs("t/tmp/redis-$port.log");
+    }
+}
+
+1;

@@ -109,6 +109,7 @@ sub commands {
 sub stop {
     my $self = shift;
     return unless $$ == $self->{owner};
+    local $?;    # called from DESTROY at exit: keep the script's status
     if ($self->{pid}) {
         kill 'KILL', $self->{pid};
         waitpid $self->{pid}, 0;

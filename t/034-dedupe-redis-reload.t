@@ -1,0 +1,168 @@
+# The Redis store under a master and two workers: each worker has its own
+# connection, every worker sees every record, and a configuration reload
+# (HUP) gives the new workers new connections to the same records.
+#
+# Keys get a per-run prefix: the Redis of util/run-tests serves every file.
+#
+# Every block: one status and one body per request, and after every request
+# the expected log lines and no [alert] or [crit].
+
+use Test::Nginx::Socket;
+use lib 't/lib';
+use PayTest;
+
+$ENV{TEST_NGINX_REDIS_PORT} ||= 6379;
+$ENV{TEST_NGINX_PAY_PREFIX} = sprintf 't034:%x%x:', time, $$;
+
+master_on();
+workers(2);
+use_hup();
+
+repeat_each(1);
+
+sub delivery {
+    my ($path, $id) = @_;
+    return "POST $path\n" . PayTest::stripe_event($id);
+}
+
+sub signature {
+    my ($id) = @_;
+    return "Stripe-Signature: "
+           . PayTest::stripe_header(PayTest::stripe_event($id));
+}
+
+our $duplicate = qq({"received":true,"duplicate":true}\n);
+
+plan tests => 64;
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: a first delivery is forwarded
+--- http_config
+    pay_store fleet redis=127.0.0.1:$TEST_NGINX_REDIS_PORT prefix=$TEST_NGINX_PAY_PREFIX;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app: $http_pay_dedupe\n";
+    }
+--- request eval
+main::delivery("/hook", "evt_rr_1")
+--- more_headers eval
+main::signature("evt_rr_1")
+--- response_body
+app: new
+--- error_log
+pay dedupe claim "webhook:stripe:evt_rr_1" in "fleet"
+--- no_error_log
+[alert]
+[crit]
+--- log_level: debug
+
+
+
+=== TEST 2: after a reload, the new workers connect, and the event is a duplicate
+The configuration differs (a new location), so nginx reloads: the old
+workers close their connections as they exit, the new ones open theirs.
+--- http_config
+    pay_store fleet redis=127.0.0.1:$TEST_NGINX_REDIS_PORT prefix=$TEST_NGINX_PAY_PREFIX;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app: $http_pay_dedupe\n";
+    }
+    location = /after-reload {
+        return 204;
+    }
+--- request eval
+main::delivery("/hook", "evt_rr_1")
+--- more_headers eval
+main::signature("evt_rr_1")
+--- response_body eval
+$main::duplicate
+--- error_log eval
+[qr/pay_store "fleet": redis 127\.0\.0\.1:\d+ connected/,
+ 'pay: stripe duplicate: event "evt_rr_1" was delivered already']
+--- no_error_log
+[error]
+[alert]
+[crit]
+
+
+
+=== TEST 3: every worker sees every record
+Eight deliveries of one event on eight connections, spread over both
+workers by the kernel: one is forwarded, seven are duplicates.
+--- http_config
+    pay_store fleet redis=127.0.0.1:$TEST_NGINX_REDIS_PORT prefix=$TEST_NGINX_PAY_PREFIX;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app: $http_pay_dedupe\n";
+    }
+--- request eval
+[map { main::delivery("/hook", "evt_rr_workers_1") } 1 .. 8]
+--- more_headers eval
+[map { main::signature("evt_rr_workers_1") } 1 .. 8]
+--- error_code eval
+[(200) x 8]
+--- response_body eval
+["app: new\n", ($main::duplicate) x 7]
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 4: a delivery in flight in one worker is in flight for the other
+The outer location claims the event and forwards it on a new connection,
+which either worker may accept, to a second webhook location: 409, and
+the claim is released.
+--- http_config
+    pay_store fleet redis=127.0.0.1:$TEST_NGINX_REDIS_PORT prefix=$TEST_NGINX_PAY_PREFIX;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        proxy_pass http://127.0.0.1:$server_port/inner;
+    }
+    location = /inner {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe fleet lock=30s;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app: $http_pay_dedupe\n";
+    }
+--- request eval
+[(map { main::delivery("/hook", "evt_rr_inflight_$_") } 1 .. 4),
+ main::delivery("/inner", "evt_rr_inflight_1")]
+--- more_headers eval
+[(map { main::signature("evt_rr_inflight_$_") } 1 .. 4),
+ main::signature("evt_rr_inflight_1")]
+--- error_code eval
+[409, 409, 409, 409, 200]
+--- response_body_like eval
+[('"code":"in_flight"') x 4, '^app: new$']
+--- no_error_log
+[alert]
+[crit]
