@@ -3,7 +3,10 @@
 #   make            build build/ngx_http_pay_module.so for the system nginx
 #   make run        build, then serve conf.example on 127.0.0.1:8080
 #   make test       unit tests + the Test::Nginx suite (starts its own Redis)
-#   make test-asan  the same under AddressSanitizer + UBSan
+#                   + the reliability test
+#   make test-reliability  exactly-once delivery under retries, app failures,
+#                   a Redis restart and a reload (util/test-reliability)
+#   make test-asan  unit tests + the suite under AddressSanitizer + UBSan
 #   make bench      wrk benchmarks against plain proxy_pass
 #
 # NGINX_SRC=/path/to/nginx-1.2x builds against that source tree instead
@@ -23,7 +26,7 @@ BENCH_PKGS := wrk
 
 export NGINX_SRC
 
-.PHONY: all build deps run test unit test-asan bench clean
+.PHONY: all build deps run test unit test-reliability test-asan bench clean
 
 all: build
 
@@ -45,6 +48,11 @@ test: build
 	@util/ensure-packages $(TEST_PKGS)
 	@$(MAKE) --no-print-directory -C t/unit test
 	@util/run-tests
+	@util/test-reliability
+
+test-reliability: build
+	@util/ensure-packages $(TEST_PKGS)
+	@util/test-reliability
 
 test-asan: deps
 	@util/ensure-packages $(TEST_PKGS) dpkg-dev clang
