@@ -134,27 +134,37 @@ ngx_http_pay_dedupe_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
     ngx_conf_merge_uint_value(conf->store_fail_open, prev->store_fail_open,
                               0);
 
-    if (conf->webhook == NGX_HTTP_PAY_PROVIDER_OFF || !conf->dedupe) {
+    if (!conf->dedupe) {
         return NGX_CONF_OK;
     }
 
     pmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_pay_module);
 
-    if (conf->dedupe_name.len == 0) {
-        conf->dedupe_store = ngx_http_pay_store_default(cf, pmcf);
-        return conf->dedupe_store ? NGX_CONF_OK : NGX_CONF_ERROR;
+    /* a misspelt store fails nginx -t wherever it is written */
+
+    if (conf->dedupe_name.len) {
+        conf->dedupe_store = ngx_http_pay_store_find(pmcf,
+                                                     &conf->dedupe_name);
+
+        if (conf->dedupe_store == NULL) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "\"pay_dedupe\" names no \"pay_store\": \"%V\"",
+                          &conf->dedupe_name);
+            return NGX_CONF_ERROR;
+        }
+
+        return NGX_CONF_OK;
     }
 
-    conf->dedupe_store = ngx_http_pay_store_find(pmcf, &conf->dedupe_name);
-
-    if (conf->dedupe_store == NULL) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"pay_dedupe\" names no \"pay_store\": \"%V\"",
-                      &conf->dedupe_name);
-        return NGX_CONF_ERROR;
+    if (conf->webhook == NGX_HTTP_PAY_PROVIDER_OFF) {
+        return NGX_CONF_OK;
     }
 
-    return NGX_CONF_OK;
+    /* only a webhook location needs the default (it may be created now) */
+
+    conf->dedupe_store = ngx_http_pay_store_default(cf, pmcf);
+
+    return conf->dedupe_store ? NGX_CONF_OK : NGX_CONF_ERROR;
 }
 
 

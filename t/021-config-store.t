@@ -336,7 +336,21 @@ qr/\[emerg\] .*"pay_dedupe" names no "pay_store": "mian"/
 
 
 
-=== TEST 24: pay_dedupe off takes no parameters
+=== TEST 24: pay_dedupe naming no store, with no location that needs it
+--- http_config
+    pay_store main shm=1m;
+--- config
+    pay_dedupe mian ttl=1h;
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"pay_dedupe" names no "pay_store": "mian"/
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 25: pay_dedupe off takes no parameters
 --- config
     location = /hook {
         pay_webhook stripe;
@@ -353,7 +367,7 @@ qr/\[emerg\] .*"pay_dedupe off" takes no parameters in /
 
 
 
-=== TEST 25: a pay_dedupe ttl that is not a time
+=== TEST 26: a pay_dedupe ttl that is not a time
 --- http_config
     pay_store x shm=1m;
 --- config
@@ -372,7 +386,7 @@ qr/\[emerg\] .*invalid time in "ttl=abc" in /
 
 
 
-=== TEST 26: a pay_dedupe lock of zero
+=== TEST 27: a pay_dedupe lock of zero
 --- http_config
     pay_store x shm=1m;
 --- config
@@ -391,7 +405,7 @@ qr/\[emerg\] .*invalid time in "lock=0" in /
 
 
 
-=== TEST 27: an unknown pay_dedupe parameter
+=== TEST 28: an unknown pay_dedupe parameter
 --- http_config
     pay_store x shm=1m;
 --- config
@@ -410,7 +424,7 @@ qr/\[emerg\] .*invalid parameter "expire=1h" in /
 
 
 
-=== TEST 28: pay_dedupe given twice in one location
+=== TEST 29: pay_dedupe given twice in one location
 --- http_config
     pay_store x shm=1m;
 --- config
@@ -430,7 +444,7 @@ qr/\[emerg\] .*"pay_dedupe" directive is duplicate in /
 
 
 
-=== TEST 29: pay_store_fail is closed or open
+=== TEST 30: pay_store_fail is closed or open
 --- config
     location = /hook {
         pay_webhook stripe;
