@@ -14,21 +14,6 @@ $ENV{TEST_NGINX_STALL_PORT} = PayTest::stall_server();
 
 repeat_each(1);
 
-# event and signature of a delivery: one event, several deliveries
-sub delivery {
-    my ($path, $id) = @_;
-    my $body = PayTest::stripe_event($id);
-    return "POST $path\n$body";
-}
-
-sub signature {
-    my ($id) = @_;
-    return "Stripe-Signature: "
-           . PayTest::stripe_header(PayTest::stripe_event($id));
-}
-
-our $duplicate = qq({"received":true,"duplicate":true}\n);
-
 plan tests => 136;
 
 no_shuffle();
@@ -50,15 +35,15 @@ __DATA__
         return 200 "app: $http_pay_dedupe\n";
     }
 --- request eval
-[main::delivery("/hook", "evt_dd_1"), main::delivery("/hook", "evt_dd_1"),
- main::delivery("/hook", "evt_dd_1")]
+[PayTest::stripe_delivery("/hook", "evt_dd_1"), PayTest::stripe_delivery("/hook", "evt_dd_1"),
+ PayTest::stripe_delivery("/hook", "evt_dd_1")]
 --- more_headers eval
-[main::signature("evt_dd_1"), main::signature("evt_dd_1"),
- main::signature("evt_dd_1")]
+[PayTest::stripe_signature("evt_dd_1"), PayTest::stripe_signature("evt_dd_1"),
+ PayTest::stripe_signature("evt_dd_1")]
 --- error_code eval
 [200, 200, 200]
 --- response_body eval
-["app: new\n", $main::duplicate, $main::duplicate]
+["app: new\n", $PayTest::DUPLICATE, $PayTest::DUPLICATE]
 --- response_headers eval
 ["Content-Type: text/plain", "Content-Type: application/json",
  "Content-Type: application/json"]
@@ -95,11 +80,11 @@ released and a later delivery goes through.
         return 200 "app: $http_pay_dedupe\n";
     }
 --- request eval
-[main::delivery("/hook", "evt_dd_2"), main::delivery("/inner", "evt_dd_2"),
- main::delivery("/inner", "evt_dd_2")]
+[PayTest::stripe_delivery("/hook", "evt_dd_2"), PayTest::stripe_delivery("/inner", "evt_dd_2"),
+ PayTest::stripe_delivery("/inner", "evt_dd_2")]
 --- more_headers eval
-[main::signature("evt_dd_2"), main::signature("evt_dd_2"),
- main::signature("evt_dd_2")]
+[PayTest::stripe_signature("evt_dd_2"), PayTest::stripe_signature("evt_dd_2"),
+ PayTest::stripe_signature("evt_dd_2")]
 --- error_code eval
 [409, 200, 200]
 --- response_body_like eval
@@ -135,9 +120,9 @@ pay dedupe claim "webhook:stripe:evt_dd_2" in "local"
         return 200 "app\n";
     }
 --- request eval
-main::delivery("/hook", "evt_dd_3")
+PayTest::stripe_delivery("/hook", "evt_dd_3")
 --- more_headers eval
-main::signature("evt_dd_3")
+PayTest::stripe_signature("evt_dd_3")
 --- error_code: 409
 --- response_headers
 Retry-After: 2
@@ -173,15 +158,15 @@ pay: stripe rejected: in_flight
         return 200 "app: $http_pay_dedupe\n";
     }
 --- request eval
-[main::delivery("/hook-failing", "evt_dd_4"), main::delivery("/hook", "evt_dd_4"),
- main::delivery("/hook", "evt_dd_4")]
+[PayTest::stripe_delivery("/hook-failing", "evt_dd_4"), PayTest::stripe_delivery("/hook", "evt_dd_4"),
+ PayTest::stripe_delivery("/hook", "evt_dd_4")]
 --- more_headers eval
-[main::signature("evt_dd_4"), main::signature("evt_dd_4"),
- main::signature("evt_dd_4")]
+[PayTest::stripe_signature("evt_dd_4"), PayTest::stripe_signature("evt_dd_4"),
+ PayTest::stripe_signature("evt_dd_4")]
 --- error_code eval
 [500, 200, 200]
 --- response_body eval
-["app failed\n", "app: new\n", $main::duplicate]
+["app failed\n", "app: new\n", $PayTest::DUPLICATE]
 --- error_log
 pay dedupe claim "webhook:stripe:evt_dd_4" in "local"
 --- no_error_log
@@ -211,9 +196,9 @@ pay dedupe claim "webhook:stripe:evt_dd_4" in "local"
         return 200 "app: $http_pay_dedupe\n";
     }
 --- request eval
-[main::delivery("/hook-hanging", "evt_dd_5"), main::delivery("/hook", "evt_dd_5")]
+[PayTest::stripe_delivery("/hook-hanging", "evt_dd_5"), PayTest::stripe_delivery("/hook", "evt_dd_5")]
 --- more_headers eval
-[main::signature("evt_dd_5"), main::signature("evt_dd_5")]
+[PayTest::stripe_signature("evt_dd_5"), PayTest::stripe_signature("evt_dd_5")]
 --- error_code eval
 [504, 200]
 --- response_body_like eval
@@ -252,15 +237,15 @@ pay dedupe claim "webhook:stripe:evt_dd_5" in "local"
         return 200 "waited\n";
     }
 --- request eval
-[main::delivery("/hook", "evt_dd_6"), main::delivery("/hook", "evt_dd_6"),
- "GET /wait", "GET /wait", main::delivery("/hook", "evt_dd_6")]
+[PayTest::stripe_delivery("/hook", "evt_dd_6"), PayTest::stripe_delivery("/hook", "evt_dd_6"),
+ "GET /wait", "GET /wait", PayTest::stripe_delivery("/hook", "evt_dd_6")]
 --- more_headers eval
-[main::signature("evt_dd_6"), main::signature("evt_dd_6"), "", "",
- main::signature("evt_dd_6")]
+[PayTest::stripe_signature("evt_dd_6"), PayTest::stripe_signature("evt_dd_6"), "", "",
+ PayTest::stripe_signature("evt_dd_6")]
 --- error_code eval
 [200, 200, 200, 200, 200]
 --- response_body eval
-["app: new\n", $main::duplicate, "waited\n", "waited\n", "app: new\n"]
+["app: new\n", $PayTest::DUPLICATE, "waited\n", "waited\n", "app: new\n"]
 --- no_error_log
 [alert]
 [crit]
@@ -280,9 +265,9 @@ pay dedupe claim "webhook:stripe:evt_dd_5" in "local"
         return 200 "app: [$http_pay_dedupe]\n";
     }
 --- request eval
-[main::delivery("/hook", "evt_dd_7"), main::delivery("/hook", "evt_dd_7")]
+[PayTest::stripe_delivery("/hook", "evt_dd_7"), PayTest::stripe_delivery("/hook", "evt_dd_7")]
 --- more_headers eval
-[main::signature("evt_dd_7"), main::signature("evt_dd_7")]
+[PayTest::stripe_signature("evt_dd_7"), PayTest::stripe_signature("evt_dd_7")]
 --- error_code eval
 [200, 200]
 --- response_body eval
@@ -307,13 +292,13 @@ pay dedupe claim
         return 200 "app: $http_pay_dedupe\n";
     }
 --- request eval
-[main::delivery("/hook", "evt_dd_8"), main::delivery("/hook", "evt_dd_8")]
+[PayTest::stripe_delivery("/hook", "evt_dd_8"), PayTest::stripe_delivery("/hook", "evt_dd_8")]
 --- more_headers eval
-[main::signature("evt_dd_8"), main::signature("evt_dd_8")]
+[PayTest::stripe_signature("evt_dd_8"), PayTest::stripe_signature("evt_dd_8")]
 --- error_code eval
 [200, 200]
 --- response_body eval
-["app: new\n", $main::duplicate]
+["app: new\n", $PayTest::DUPLICATE]
 --- error_log
 pay dedupe claim "webhook:stripe:evt_dd_8" in "pay_default"
 --- no_error_log
@@ -346,15 +331,15 @@ pay dedupe claim "webhook:stripe:evt_dd_8" in "pay_default"
         return 200 "app: $http_pay_dedupe\n";
     }
 --- request eval
-[main::delivery("/hook-first", "evt_dd_9"), main::delivery("/hook", "evt_dd_9"),
- main::delivery("/hook", "evt_dd_9"), main::delivery("/hook-first", "evt_dd_9")]
+[PayTest::stripe_delivery("/hook-first", "evt_dd_9"), PayTest::stripe_delivery("/hook", "evt_dd_9"),
+ PayTest::stripe_delivery("/hook", "evt_dd_9"), PayTest::stripe_delivery("/hook-first", "evt_dd_9")]
 --- more_headers eval
-[main::signature("evt_dd_9"), main::signature("evt_dd_9"),
- main::signature("evt_dd_9"), main::signature("evt_dd_9")]
+[PayTest::stripe_signature("evt_dd_9"), PayTest::stripe_signature("evt_dd_9"),
+ PayTest::stripe_signature("evt_dd_9"), PayTest::stripe_signature("evt_dd_9")]
 --- error_code eval
 [200, 200, 200, 200]
 --- response_body eval
-["app: new\n", "app: new\n", $main::duplicate, $main::duplicate]
+["app: new\n", "app: new\n", $PayTest::DUPLICATE, $PayTest::DUPLICATE]
 --- error_log
 pay dedupe claim "webhook:stripe:evt_dd_9"
 --- no_error_log
@@ -378,10 +363,10 @@ pay dedupe claim "webhook:stripe:evt_dd_9"
         return 200 "app: $http_pay_dedupe\n";
     }
 --- request eval
-[main::delivery("/hook", "evt_dd_10"), main::delivery("/hook", "evt_dd_10")]
+[PayTest::stripe_delivery("/hook", "evt_dd_10"), PayTest::stripe_delivery("/hook", "evt_dd_10")]
 --- more_headers eval
 ["Stripe-Signature: t=" . time() . ",v1=" . ("0" x 64),
- main::signature("evt_dd_10")]
+ PayTest::stripe_signature("evt_dd_10")]
 --- error_code eval
 [400, 200]
 --- response_body_like eval

@@ -14,19 +14,6 @@ use_hup();
 
 repeat_each(1);
 
-sub delivery {
-    my ($id) = @_;
-    return "POST /hook\n" . PayTest::stripe_event($id);
-}
-
-sub signature {
-    my ($id) = @_;
-    return "Stripe-Signature: "
-           . PayTest::stripe_header(PayTest::stripe_event($id));
-}
-
-our $duplicate = qq({"received":true,"duplicate":true}\n);
-
 plan tests => 42;
 
 no_shuffle();
@@ -48,9 +35,9 @@ __DATA__
         return 200 "app: $http_pay_dedupe\n";
     }
 --- request eval
-main::delivery("evt_reload_1")
+PayTest::stripe_delivery("/hook", "evt_reload_1")
 --- more_headers eval
-main::signature("evt_reload_1")
+PayTest::stripe_signature("evt_reload_1")
 --- response_body
 app: new
 --- error_log
@@ -81,11 +68,11 @@ The configuration differs (a new location), so nginx reloads; the zone
         return 204;
     }
 --- request eval
-main::delivery("evt_reload_1")
+PayTest::stripe_delivery("/hook", "evt_reload_1")
 --- more_headers eval
-main::signature("evt_reload_1")
+PayTest::stripe_signature("evt_reload_1")
 --- response_body eval
-$main::duplicate
+$PayTest::DUPLICATE
 --- error_log
 pay: stripe duplicate: event "evt_reload_1" was delivered already
 --- no_error_log
@@ -110,13 +97,13 @@ workers by the kernel: one is forwarded, seven are duplicates.
         return 200 "app: $http_pay_dedupe\n";
     }
 --- request eval
-[map { main::delivery("evt_workers_1") } 1 .. 8]
+[map { PayTest::stripe_delivery("/hook", "evt_workers_1") } 1 .. 8]
 --- more_headers eval
-[map { main::signature("evt_workers_1") } 1 .. 8]
+[map { PayTest::stripe_signature("evt_workers_1") } 1 .. 8]
 --- error_code eval
 [(200) x 8]
 --- response_body eval
-["app: new\n", ($main::duplicate) x 7]
+["app: new\n", ($PayTest::DUPLICATE) x 7]
 --- no_error_log
 [alert]
 [crit]

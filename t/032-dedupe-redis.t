@@ -48,17 +48,6 @@ $ENV{TEST_NGINX_FLAKY_REDIS_PORT} = PayTest::redis_server(password => $password)
 
 repeat_each(1);
 
-sub delivery {
-    my ($path, $id) = @_;
-    return "POST $path\n" . PayTest::stripe_event($id);
-}
-
-sub signature {
-    my ($id) = @_;
-    return "Stripe-Signature: "
-           . PayTest::stripe_header(PayTest::stripe_event($id));
-}
-
 # Sends signed deliveries of fresh events to $path until one is not
 # answered 503, for up to 10 s: the worker reconnects with a backoff of at
 # most 5 s.  For --- init, which runs right before a block's requests.
@@ -113,8 +102,6 @@ sub claim_after_expiry {
 
     POSIX::_exit(0);
 }
-
-our $duplicate = qq({"received":true,"duplicate":true}\n);
 
 # blocks: 272 subtests; after them, 9 checks of what Redis holds
 plan tests => 272 + 9;
@@ -192,15 +179,15 @@ response header.
         return 200 "app: $http_pay_dedupe\n";
     }
 --- request eval
-[main::delivery("/hook", "evt_rd_1"), main::delivery("/hook", "evt_rd_1"),
- main::delivery("/hook", "evt_rd_1")]
+[PayTest::stripe_delivery("/hook", "evt_rd_1"), PayTest::stripe_delivery("/hook", "evt_rd_1"),
+ PayTest::stripe_delivery("/hook", "evt_rd_1")]
 --- more_headers eval
-[main::signature("evt_rd_1"), main::signature("evt_rd_1"),
- main::signature("evt_rd_1")]
+[PayTest::stripe_signature("evt_rd_1"), PayTest::stripe_signature("evt_rd_1"),
+ PayTest::stripe_signature("evt_rd_1")]
 --- error_code eval
 [200, 200, 200]
 --- response_body eval
-["app: new\n", $main::duplicate, $main::duplicate]
+["app: new\n", $PayTest::DUPLICATE, $PayTest::DUPLICATE]
 --- response_headers eval
 ["Content-Type: text/plain\nPay-Dedupe: new",
  "Content-Type: application/json\nPay-Dedupe: duplicate",
@@ -230,15 +217,15 @@ when the request ends, before the next delivery's claim.
         return 200 "app: $http_pay_dedupe\n";
     }
 --- pipelined_requests eval
-[main::delivery("/hook", "evt_rd_pipe_1"), main::delivery("/hook", "evt_rd_pipe_1"),
- main::delivery("/hook", "evt_rd_pipe_1")]
+[PayTest::stripe_delivery("/hook", "evt_rd_pipe_1"), PayTest::stripe_delivery("/hook", "evt_rd_pipe_1"),
+ PayTest::stripe_delivery("/hook", "evt_rd_pipe_1")]
 --- more_headers eval
-[main::signature("evt_rd_pipe_1"), main::signature("evt_rd_pipe_1"),
- main::signature("evt_rd_pipe_1")]
+[PayTest::stripe_signature("evt_rd_pipe_1"), PayTest::stripe_signature("evt_rd_pipe_1"),
+ PayTest::stripe_signature("evt_rd_pipe_1")]
 --- error_code eval
 [200, 200, 200]
 --- response_body eval
-["app: new\n", $main::duplicate, $main::duplicate]
+["app: new\n", $PayTest::DUPLICATE, $PayTest::DUPLICATE]
 --- no_error_log
 [alert]
 [crit]
@@ -257,9 +244,9 @@ when the request ends, before the next delivery's claim.
         return 200 "app\n";
     }
 --- request eval
-main::delivery("/hook", "evt_rd_2")
+PayTest::stripe_delivery("/hook", "evt_rd_2")
 --- more_headers eval
-main::signature("evt_rd_2")
+PayTest::stripe_signature("evt_rd_2")
 --- response_body
 app
 --- error_log eval
@@ -299,11 +286,11 @@ released and a later delivery goes through.
         return 200 "app: $http_pay_dedupe\n";
     }
 --- request eval
-[main::delivery("/hook", "evt_rd_3"), main::delivery("/inner", "evt_rd_3"),
- main::delivery("/inner", "evt_rd_3")]
+[PayTest::stripe_delivery("/hook", "evt_rd_3"), PayTest::stripe_delivery("/inner", "evt_rd_3"),
+ PayTest::stripe_delivery("/inner", "evt_rd_3")]
 --- more_headers eval
-[main::signature("evt_rd_3"), main::signature("evt_rd_3"),
- main::signature("evt_rd_3")]
+[PayTest::stripe_signature("evt_rd_3"), PayTest::stripe_signature("evt_rd_3"),
+ PayTest::stripe_signature("evt_rd_3")]
 --- error_code eval
 [409, 200, 200]
 --- response_body_like eval
@@ -343,15 +330,15 @@ pay dedupe claim "webhook:stripe:evt_rd_3" in "main"
         return 200 "app: $http_pay_dedupe\n";
     }
 --- request eval
-[main::delivery("/hook-failing", "evt_rd_4"), main::delivery("/hook", "evt_rd_4"),
- main::delivery("/hook", "evt_rd_4")]
+[PayTest::stripe_delivery("/hook-failing", "evt_rd_4"), PayTest::stripe_delivery("/hook", "evt_rd_4"),
+ PayTest::stripe_delivery("/hook", "evt_rd_4")]
 --- more_headers eval
-[main::signature("evt_rd_4"), main::signature("evt_rd_4"),
- main::signature("evt_rd_4")]
+[PayTest::stripe_signature("evt_rd_4"), PayTest::stripe_signature("evt_rd_4"),
+ PayTest::stripe_signature("evt_rd_4")]
 --- error_code eval
 [500, 200, 200]
 --- response_body eval
-["app failed\n", "app: new\n", $main::duplicate]
+["app failed\n", "app: new\n", $PayTest::DUPLICATE]
 --- error_log
 pay dedupe claim "webhook:stripe:evt_rd_4" in "main"
 --- no_error_log
@@ -381,11 +368,11 @@ pay dedupe claim "webhook:stripe:evt_rd_4" in "main"
         return 200 "app: $http_pay_dedupe\n";
     }
 --- request eval
-[main::delivery("/hook-hanging", "evt_rd_5"), main::delivery("/hook", "evt_rd_5"),
- main::delivery("/hook", "evt_rd_5")]
+[PayTest::stripe_delivery("/hook-hanging", "evt_rd_5"), PayTest::stripe_delivery("/hook", "evt_rd_5"),
+ PayTest::stripe_delivery("/hook", "evt_rd_5")]
 --- more_headers eval
-[main::signature("evt_rd_5"), main::signature("evt_rd_5"),
- main::signature("evt_rd_5")]
+[PayTest::stripe_signature("evt_rd_5"), PayTest::stripe_signature("evt_rd_5"),
+ PayTest::stripe_signature("evt_rd_5")]
 --- error_code eval
 [504, 200, 200]
 --- response_body_like eval
@@ -433,19 +420,19 @@ location's ttl=72h, is still a duplicate afterwards.
         return 200 "waited\n";
     }
 --- request eval
-[main::delivery("/hook", "evt_rd_ttl_1"), main::delivery("/hook-long", "evt_rd_ttl_2"),
- main::delivery("/hook", "evt_rd_ttl_1"),
+[PayTest::stripe_delivery("/hook", "evt_rd_ttl_1"), PayTest::stripe_delivery("/hook-long", "evt_rd_ttl_2"),
+ PayTest::stripe_delivery("/hook", "evt_rd_ttl_1"),
  "GET /wait", "GET /wait",
- main::delivery("/hook", "evt_rd_ttl_1"), main::delivery("/hook-long", "evt_rd_ttl_2")]
+ PayTest::stripe_delivery("/hook", "evt_rd_ttl_1"), PayTest::stripe_delivery("/hook-long", "evt_rd_ttl_2")]
 --- more_headers eval
-[main::signature("evt_rd_ttl_1"), main::signature("evt_rd_ttl_2"),
- main::signature("evt_rd_ttl_1"), "", "",
- main::signature("evt_rd_ttl_1"), main::signature("evt_rd_ttl_2")]
+[PayTest::stripe_signature("evt_rd_ttl_1"), PayTest::stripe_signature("evt_rd_ttl_2"),
+ PayTest::stripe_signature("evt_rd_ttl_1"), "", "",
+ PayTest::stripe_signature("evt_rd_ttl_1"), PayTest::stripe_signature("evt_rd_ttl_2")]
 --- error_code eval
 [200, 200, 200, 200, 200, 200, 200]
 --- response_body eval
-["app: new\n", "app: new\n", $main::duplicate, "waited\n", "waited\n",
- "app: new\n", $main::duplicate]
+["app: new\n", "app: new\n", $PayTest::DUPLICATE, "waited\n", "waited\n",
+ "app: new\n", $PayTest::DUPLICATE]
 --- no_error_log
 [alert]
 [crit]
@@ -491,17 +478,17 @@ PayTest::redis_command({ port => $ENV{TEST_NGINX_REDIS_PORT}, db => 5 },
         return 200 "app: $http_pay_dedupe\n";
     }
 --- request eval
-[main::delivery("/hook-seeded", "evt_rd_db_1"), main::delivery("/hook-db0", "evt_rd_db_1"),
- main::delivery("/hook-other", "evt_rd_db_1"), main::delivery("/hook-seeded", "evt_rd_db_2"),
- main::delivery("/hook-seeded", "evt_rd_db_2")]
+[PayTest::stripe_delivery("/hook-seeded", "evt_rd_db_1"), PayTest::stripe_delivery("/hook-db0", "evt_rd_db_1"),
+ PayTest::stripe_delivery("/hook-other", "evt_rd_db_1"), PayTest::stripe_delivery("/hook-seeded", "evt_rd_db_2"),
+ PayTest::stripe_delivery("/hook-seeded", "evt_rd_db_2")]
 --- more_headers eval
-[main::signature("evt_rd_db_1"), main::signature("evt_rd_db_1"),
- main::signature("evt_rd_db_1"), main::signature("evt_rd_db_2"),
- main::signature("evt_rd_db_2")]
+[PayTest::stripe_signature("evt_rd_db_1"), PayTest::stripe_signature("evt_rd_db_1"),
+ PayTest::stripe_signature("evt_rd_db_1"), PayTest::stripe_signature("evt_rd_db_2"),
+ PayTest::stripe_signature("evt_rd_db_2")]
 --- error_code eval
 [200, 200, 200, 200, 200]
 --- response_body eval
-[$main::duplicate, "app: new\n", "app: new\n", "app: new\n", $main::duplicate]
+[$PayTest::DUPLICATE, "app: new\n", "app: new\n", "app: new\n", $PayTest::DUPLICATE]
 --- no_error_log
 [alert]
 [crit]
@@ -530,11 +517,11 @@ Checked in Redis after the blocks.
         return 200 "app\n";
     }
 --- request eval
-[main::delivery("/hook-plain", "evt_rd_pfx_$main::run"),
- main::delivery("/hook-bare", "evt_rd_bare_$main::run")]
+[PayTest::stripe_delivery("/hook-plain", "evt_rd_pfx_$main::run"),
+ PayTest::stripe_delivery("/hook-bare", "evt_rd_bare_$main::run")]
 --- more_headers eval
-[main::signature("evt_rd_pfx_$main::run"),
- main::signature("evt_rd_bare_$main::run")]
+[PayTest::stripe_signature("evt_rd_pfx_$main::run"),
+ PayTest::stripe_signature("evt_rd_bare_$main::run")]
 --- error_code eval
 [200, 200]
 --- response_body eval
@@ -563,9 +550,9 @@ PayTest::redis_command($ENV{TEST_NGINX_REDIS_PORT}, 'SET',
         return 200 "app\n";
     }
 --- request eval
-main::delivery("/hook", "evt_rd_junk_1")
+PayTest::stripe_delivery("/hook", "evt_rd_junk_1")
 --- more_headers eval
-main::signature("evt_rd_junk_1")
+PayTest::stripe_signature("evt_rd_junk_1")
 --- error_code: 503
 --- response_body_like: "code":"store_unavailable"
 --- error_log eval
@@ -588,9 +575,9 @@ main::signature("evt_rd_junk_1")
         return 200 "app\n";
     }
 --- request eval
-main::delivery("/hook", "evt_rd_nodb_1")
+PayTest::stripe_delivery("/hook", "evt_rd_nodb_1")
 --- more_headers eval
-main::signature("evt_rd_nodb_1")
+PayTest::stripe_signature("evt_rd_nodb_1")
 --- error_code: 503
 --- response_headers
 Retry-After: 5
@@ -617,13 +604,13 @@ Retry-After: 5
         return 200 "app: $http_pay_dedupe\n";
     }
 --- request eval
-[main::delivery("/hook", "evt_rd_unix_1"), main::delivery("/hook", "evt_rd_unix_1")]
+[PayTest::stripe_delivery("/hook", "evt_rd_unix_1"), PayTest::stripe_delivery("/hook", "evt_rd_unix_1")]
 --- more_headers eval
-[main::signature("evt_rd_unix_1"), main::signature("evt_rd_unix_1")]
+[PayTest::stripe_signature("evt_rd_unix_1"), PayTest::stripe_signature("evt_rd_unix_1")]
 --- error_code eval
 [200, 200]
 --- response_body eval
-["app: new\n", $main::duplicate]
+["app: new\n", $PayTest::DUPLICATE]
 --- error_log
 pay dedupe claim "webhook:stripe:evt_rd_unix_1" in "local"
 --- no_error_log
@@ -673,10 +660,10 @@ main::claim_after_expiry("$ENV{TEST_NGINX_PAY_PREFIX}webhook:stripe:evt_rd_lock_
         return 500 "app failed\n";
     }
 --- request eval
-["GET /hold", main::delivery("/hook", "evt_rd_lock_1"),
- main::delivery("/hook", "evt_rd_lock_1")]
+["GET /hold", PayTest::stripe_delivery("/hook", "evt_rd_lock_1"),
+ PayTest::stripe_delivery("/hook", "evt_rd_lock_1")]
 --- more_headers eval
-["", main::signature("evt_rd_lock_1"), main::signature("evt_rd_lock_1")]
+["", PayTest::stripe_signature("evt_rd_lock_1"), PayTest::stripe_signature("evt_rd_lock_1")]
 --- error_code eval
 [200, 200, 409]
 --- response_body_like eval
@@ -694,10 +681,10 @@ claim.
 --- init
 main::claim_after_expiry("$ENV{TEST_NGINX_PAY_PREFIX}webhook:stripe:evt_rd_lock_2");
 --- request eval
-["GET /hold", main::delivery("/hook-failing", "evt_rd_lock_2"),
- main::delivery("/hook", "evt_rd_lock_2")]
+["GET /hold", PayTest::stripe_delivery("/hook-failing", "evt_rd_lock_2"),
+ PayTest::stripe_delivery("/hook", "evt_rd_lock_2")]
 --- more_headers eval
-["", main::signature("evt_rd_lock_2"), main::signature("evt_rd_lock_2")]
+["", PayTest::stripe_signature("evt_rd_lock_2"), PayTest::stripe_signature("evt_rd_lock_2")]
 --- error_code eval
 [200, 500, 409]
 --- response_body_like eval
@@ -712,9 +699,9 @@ main::claim_after_expiry("$ENV{TEST_NGINX_PAY_PREFIX}webhook:stripe:evt_rd_lock_
 === TEST 15: both are logged, and the other claim is still there
 The log lines are from the two blocks above (nginx kept running).
 --- request eval
-main::delivery("/hook", "evt_rd_lock_1")
+PayTest::stripe_delivery("/hook", "evt_rd_lock_1")
 --- more_headers eval
-main::signature("evt_rd_lock_1")
+PayTest::stripe_signature("evt_rd_lock_1")
 --- error_code: 409
 --- response_body_like: "code":"in_flight"
 --- error_log eval
@@ -740,13 +727,13 @@ main::signature("evt_rd_lock_1")
         return 200 "app: $http_pay_dedupe\n";
     }
 --- request eval
-[main::delivery("/hook", "evt_rd_auth_1"), main::delivery("/hook", "evt_rd_auth_1")]
+[PayTest::stripe_delivery("/hook", "evt_rd_auth_1"), PayTest::stripe_delivery("/hook", "evt_rd_auth_1")]
 --- more_headers eval
-[main::signature("evt_rd_auth_1"), main::signature("evt_rd_auth_1")]
+[PayTest::stripe_signature("evt_rd_auth_1"), PayTest::stripe_signature("evt_rd_auth_1")]
 --- error_code eval
 [200, 200]
 --- response_body eval
-["app: new\n", $main::duplicate]
+["app: new\n", $PayTest::DUPLICATE]
 --- error_log
 pay dedupe claim "webhook:stripe:evt_rd_auth_1" in "locked"
 --- no_error_log eval
@@ -771,9 +758,9 @@ password nor the right one appears anywhere in it, debug lines included.
         return 200 "app\n";
     }
 --- request eval
-main::delivery("/hook", "evt_rd_auth_2")
+PayTest::stripe_delivery("/hook", "evt_rd_auth_2")
 --- more_headers eval
-main::signature("evt_rd_auth_2")
+PayTest::stripe_signature("evt_rd_auth_2")
 --- error_code: 503
 --- response_headers
 Retry-After: 5
@@ -802,13 +789,13 @@ Content-Type: application/problem+json
         return 200 "app: $http_pay_dedupe\n";
     }
 --- request eval
-[main::delivery("/hook", "evt_rd_auth_1"), main::delivery("/hook", "evt_rd_auth_3")]
+[PayTest::stripe_delivery("/hook", "evt_rd_auth_1"), PayTest::stripe_delivery("/hook", "evt_rd_auth_3")]
 --- more_headers eval
-[main::signature("evt_rd_auth_1"), main::signature("evt_rd_auth_3")]
+[PayTest::stripe_signature("evt_rd_auth_1"), PayTest::stripe_signature("evt_rd_auth_3")]
 --- error_code eval
 [200, 200]
 --- response_body eval
-[$main::duplicate, "app: new\n"]
+[$PayTest::DUPLICATE, "app: new\n"]
 --- no_error_log eval
 ["[alert]", "[crit]", $main::password]
 --- log_level: debug
@@ -836,13 +823,13 @@ Content-Type: application/problem+json
         return 200 "app: $http_pay_dedupe\n";
     }
 --- request eval
-[main::delivery("/hook", "evt_rd_flaky_1"), main::delivery("/hook-open", "evt_rd_flaky_1")]
+[PayTest::stripe_delivery("/hook", "evt_rd_flaky_1"), PayTest::stripe_delivery("/hook-open", "evt_rd_flaky_1")]
 --- more_headers eval
-[main::signature("evt_rd_flaky_1"), main::signature("evt_rd_flaky_1")]
+[PayTest::stripe_signature("evt_rd_flaky_1"), PayTest::stripe_signature("evt_rd_flaky_1")]
 --- error_code eval
 [200, 200]
 --- response_body eval
-["app: new\n", $main::duplicate]
+["app: new\n", $PayTest::DUPLICATE]
 --- no_error_log
 [error]
 [alert]
@@ -855,9 +842,9 @@ Same configuration as TEST 19: nginx keeps running while init stops Redis.
 --- init
 PayTest::redis_stop($ENV{TEST_NGINX_FLAKY_REDIS_PORT});
 --- request eval
-main::delivery("/hook", "evt_rd_flaky_2")
+PayTest::stripe_delivery("/hook", "evt_rd_flaky_2")
 --- more_headers eval
-main::signature("evt_rd_flaky_2")
+PayTest::stripe_signature("evt_rd_flaky_2")
 --- error_code: 503
 --- response_headers
 Retry-After: 5
@@ -873,9 +860,9 @@ pay: stripe rejected: store_unavailable
 
 === TEST 21: Redis stopped: pay_store_fail open forwards with $pay_dedupe "bypass"
 --- request eval
-main::delivery("/hook-open", "evt_rd_flaky_2")
+PayTest::stripe_delivery("/hook-open", "evt_rd_flaky_2")
 --- more_headers eval
-main::signature("evt_rd_flaky_2")
+PayTest::stripe_signature("evt_rd_flaky_2")
 --- response_body
 app: bypass
 --- error_log
@@ -897,15 +884,15 @@ PayTest::redis_server(port => $ENV{TEST_NGINX_FLAKY_REDIS_PORT},
                       password => $main::password);
 main::wait_for_store("/hook");
 --- request eval
-[main::delivery("/hook", "evt_rd_flaky_2"), main::delivery("/hook", "evt_rd_flaky_2"),
- main::delivery("/hook-open", "evt_rd_flaky_2")]
+[PayTest::stripe_delivery("/hook", "evt_rd_flaky_2"), PayTest::stripe_delivery("/hook", "evt_rd_flaky_2"),
+ PayTest::stripe_delivery("/hook-open", "evt_rd_flaky_2")]
 --- more_headers eval
-[main::signature("evt_rd_flaky_2"), main::signature("evt_rd_flaky_2"),
- main::signature("evt_rd_flaky_2")]
+[PayTest::stripe_signature("evt_rd_flaky_2"), PayTest::stripe_signature("evt_rd_flaky_2"),
+ PayTest::stripe_signature("evt_rd_flaky_2")]
 --- error_code eval
 [200, 200, 200]
 --- response_body eval
-["app: new\n", $main::duplicate, $main::duplicate]
+["app: new\n", $PayTest::DUPLICATE, $PayTest::DUPLICATE]
 --- no_error_log
 [alert]
 [crit]

@@ -38,19 +38,6 @@ END {
 
 repeat_each(1);
 
-sub delivery {
-    my ($path, $id) = @_;
-    return "POST $path\n" . PayTest::stripe_event($id);
-}
-
-sub signature {
-    my ($id) = @_;
-    return "Stripe-Signature: "
-           . PayTest::stripe_header(PayTest::stripe_event($id));
-}
-
-our $duplicate = qq({"received":true,"duplicate":true}\n);
-
 # blocks: 156 subtests; after them, 3 checks of what the old Redis received
 plan tests => 156 + 3;
 
@@ -91,9 +78,9 @@ Every reply comes 600 ms late, the store waits 200 ms.
         return 200 "app\n";
     }
 --- request eval
-main::delivery("/hook", "evt_rf_slow_1")
+PayTest::stripe_delivery("/hook", "evt_rf_slow_1")
 --- more_headers eval
-main::signature("evt_rf_slow_1")
+PayTest::stripe_signature("evt_rf_slow_1")
 --- error_code: 503
 --- response_headers
 Retry-After: 5
@@ -125,9 +112,9 @@ Content-Type: application/problem+json
         return 200 "app: $http_pay_dedupe\n";
     }
 --- request eval
-main::delivery("/hook-open", "evt_rf_slow_3")
+PayTest::stripe_delivery("/hook-open", "evt_rf_slow_3")
 --- more_headers eval
-main::signature("evt_rf_slow_3")
+PayTest::stripe_signature("evt_rf_slow_3")
 --- response_body
 app: bypass
 --- error_log eval
@@ -155,13 +142,13 @@ app: bypass
         return 200 "app: $http_pay_dedupe\n";
     }
 --- request eval
-[main::delivery("/hook", "evt_rf_slow_2"), main::delivery("/hook", "evt_rf_slow_2")]
+[PayTest::stripe_delivery("/hook", "evt_rf_slow_2"), PayTest::stripe_delivery("/hook", "evt_rf_slow_2")]
 --- more_headers eval
-[main::signature("evt_rf_slow_2"), main::signature("evt_rf_slow_2")]
+[PayTest::stripe_signature("evt_rf_slow_2"), PayTest::stripe_signature("evt_rf_slow_2")]
 --- error_code eval
 [200, 200]
 --- response_body eval
-["app: new\n", $main::duplicate]
+["app: new\n", $PayTest::DUPLICATE]
 --- no_error_log
 [error]
 [alert]
@@ -187,9 +174,9 @@ request then ends without the app's answer (499) and releases its claim.
         return 200 "app: $http_pay_dedupe\n";
     }
 --- request eval
-main::delivery("/hook", "evt_rf_gone_1")
+PayTest::stripe_delivery("/hook", "evt_rf_gone_1")
 --- more_headers eval
-main::signature("evt_rf_gone_1")
+PayTest::stripe_signature("evt_rf_gone_1")
 --- timeout: 0.3
 --- abort
 --- ignore_response
@@ -204,9 +191,9 @@ main::signature("evt_rf_gone_1")
 
 === TEST 5: the provider's retry of that event goes through
 --- request eval
-main::delivery("/hook", "evt_rf_gone_1")
+PayTest::stripe_delivery("/hook", "evt_rf_gone_1")
 --- more_headers eval
-main::signature("evt_rf_gone_1")
+PayTest::stripe_signature("evt_rf_gone_1")
 --- response_body
 app: new
 --- error_log
@@ -233,9 +220,9 @@ connection is dropped, and so is the claim queued behind them.
         return 200 "app\n";
     }
 --- request eval
-main::delivery("/hook", "evt_rf_mute_1")
+PayTest::stripe_delivery("/hook", "evt_rf_mute_1")
 --- more_headers eval
-main::signature("evt_rf_mute_1")
+PayTest::stripe_signature("evt_rf_mute_1")
 --- error_code: 503
 --- response_headers
 Retry-After: 5
@@ -264,9 +251,9 @@ secret-of-the-mute
         return 200 "app\n";
     }
 --- request eval
-main::delivery("/hook", "evt_rf_garbage_1")
+PayTest::stripe_delivery("/hook", "evt_rf_garbage_1")
 --- more_headers eval
-main::signature("evt_rf_garbage_1")
+PayTest::stripe_signature("evt_rf_garbage_1")
 --- error_code: 503
 --- response_headers
 Retry-After: 5
@@ -283,9 +270,9 @@ Retry-After: 5
 
 === TEST 8: the protocol error repeats on the new connection: 503 again
 --- request eval
-[main::delivery("/hook", "evt_rf_garbage_1"), main::delivery("/hook", "evt_rf_garbage_2")]
+[PayTest::stripe_delivery("/hook", "evt_rf_garbage_1"), PayTest::stripe_delivery("/hook", "evt_rf_garbage_2")]
 --- more_headers eval
-[main::signature("evt_rf_garbage_1"), main::signature("evt_rf_garbage_2")]
+[PayTest::stripe_signature("evt_rf_garbage_1"), PayTest::stripe_signature("evt_rf_garbage_2")]
 --- error_code eval
 [503, 503]
 --- response_body_like eval
@@ -310,9 +297,9 @@ Retry-After: 5
         return 200 "app\n";
     }
 --- request eval
-main::delivery("/hook", "evt_rf_drop_1")
+PayTest::stripe_delivery("/hook", "evt_rf_drop_1")
 --- more_headers eval
-main::signature("evt_rf_drop_1")
+PayTest::stripe_signature("evt_rf_drop_1")
 --- error_code: 503
 --- response_headers
 Retry-After: 5
@@ -343,17 +330,17 @@ reads 16 KiB at a time: each delivery must still get its answer.
         return 200 "app\n";
     }
 --- request eval
-[main::delivery("/hook", "evt_rf_big_1"), main::delivery("/hook", "evt_rf_big_2"),
- main::delivery("/hook", "evt_rf_big_3")]
+[PayTest::stripe_delivery("/hook", "evt_rf_big_1"), PayTest::stripe_delivery("/hook", "evt_rf_big_2"),
+ PayTest::stripe_delivery("/hook", "evt_rf_big_3")]
 --- more_headers eval
-[main::signature("evt_rf_big_1"), main::signature("evt_rf_big_2"),
- main::signature("evt_rf_big_3")]
+[PayTest::stripe_signature("evt_rf_big_1"), PayTest::stripe_signature("evt_rf_big_2"),
+ PayTest::stripe_signature("evt_rf_big_3")]
 --- error_code eval
 [200, 200, 200]
 --- response_headers eval
 ["Pay-Dedupe: duplicate", "Pay-Dedupe: duplicate", "Pay-Dedupe: duplicate"]
 --- response_body eval
-[$main::duplicate, $main::duplicate, $main::duplicate]
+[$PayTest::DUPLICATE, $PayTest::DUPLICATE, $PayTest::DUPLICATE]
 --- no_error_log
 [error]
 [alert]
@@ -384,11 +371,11 @@ reads 16 KiB at a time: each delivery must still get its answer.
         return 200 "app: $http_pay_dedupe\n";
     }
 --- request eval
-[main::delivery("/hook", "evt_rf_refuse_1"), main::delivery("/hook-open", "evt_rf_refuse_1"),
- main::delivery("/hook-open", "evt_rf_refuse_1")]
+[PayTest::stripe_delivery("/hook", "evt_rf_refuse_1"), PayTest::stripe_delivery("/hook-open", "evt_rf_refuse_1"),
+ PayTest::stripe_delivery("/hook-open", "evt_rf_refuse_1")]
 --- more_headers eval
-[main::signature("evt_rf_refuse_1"), main::signature("evt_rf_refuse_1"),
- main::signature("evt_rf_refuse_1")]
+[PayTest::stripe_signature("evt_rf_refuse_1"), PayTest::stripe_signature("evt_rf_refuse_1"),
+ PayTest::stripe_signature("evt_rf_refuse_1")]
 --- error_code eval
 [503, 200, 200]
 --- response_headers eval
@@ -407,9 +394,9 @@ reads 16 KiB at a time: each delivery must still get its answer.
 
 === TEST 12: the refused connection is logged, and so is each bypass
 --- request eval
-main::delivery("/hook-open", "evt_rf_refuse_2")
+PayTest::stripe_delivery("/hook-open", "evt_rf_refuse_2")
 --- more_headers eval
-main::signature("evt_rf_refuse_2")
+PayTest::stripe_signature("evt_rf_refuse_2")
 --- response_body
 app: bypass
 --- error_log eval
@@ -449,9 +436,9 @@ app: bypass
         return 200 "app: $http_pay_dedupe\n";
     }
 --- request eval
-main::delivery("/hook", "evt_rf_old_1")
+PayTest::stripe_delivery("/hook", "evt_rf_old_1")
 --- more_headers eval
-main::signature("evt_rf_old_1")
+PayTest::stripe_signature("evt_rf_old_1")
 --- response_body
 app: new
 --- error_log eval
@@ -468,11 +455,11 @@ app: new
 Same configuration: a duplicate, then the nested delivery that finds its
 own event in flight (409), whose claim is then released.
 --- request eval
-[main::delivery("/hook", "evt_rf_old_1"), main::delivery("/nested", "evt_rf_old_2"),
- main::delivery("/inner", "evt_rf_old_2"), main::delivery("/inner", "evt_rf_old_2")]
+[PayTest::stripe_delivery("/hook", "evt_rf_old_1"), PayTest::stripe_delivery("/nested", "evt_rf_old_2"),
+ PayTest::stripe_delivery("/inner", "evt_rf_old_2"), PayTest::stripe_delivery("/inner", "evt_rf_old_2")]
 --- more_headers eval
-[main::signature("evt_rf_old_1"), main::signature("evt_rf_old_2"),
- main::signature("evt_rf_old_2"), main::signature("evt_rf_old_2")]
+[PayTest::stripe_signature("evt_rf_old_1"), PayTest::stripe_signature("evt_rf_old_2"),
+ PayTest::stripe_signature("evt_rf_old_2"), PayTest::stripe_signature("evt_rf_old_2")]
 --- error_code eval
 [200, 409, 200, 200]
 --- response_headers eval

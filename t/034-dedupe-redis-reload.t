@@ -20,19 +20,6 @@ use_hup();
 
 repeat_each(1);
 
-sub delivery {
-    my ($path, $id) = @_;
-    return "POST $path\n" . PayTest::stripe_event($id);
-}
-
-sub signature {
-    my ($id) = @_;
-    return "Stripe-Signature: "
-           . PayTest::stripe_header(PayTest::stripe_event($id));
-}
-
-our $duplicate = qq({"received":true,"duplicate":true}\n);
-
 plan tests => 64;
 
 no_shuffle();
@@ -54,9 +41,9 @@ __DATA__
         return 200 "app: $http_pay_dedupe\n";
     }
 --- request eval
-main::delivery("/hook", "evt_rr_1")
+PayTest::stripe_delivery("/hook", "evt_rr_1")
 --- more_headers eval
-main::signature("evt_rr_1")
+PayTest::stripe_signature("evt_rr_1")
 --- response_body
 app: new
 --- error_log
@@ -87,11 +74,11 @@ workers close their connections as they exit, the new ones open theirs.
         return 204;
     }
 --- request eval
-main::delivery("/hook", "evt_rr_1")
+PayTest::stripe_delivery("/hook", "evt_rr_1")
 --- more_headers eval
-main::signature("evt_rr_1")
+PayTest::stripe_signature("evt_rr_1")
 --- response_body eval
-$main::duplicate
+$PayTest::DUPLICATE
 --- error_log eval
 [qr/pay_store "fleet": redis 127\.0\.0\.1:\d+ connected/,
  'pay: stripe duplicate: event "evt_rr_1" was delivered already']
@@ -118,13 +105,13 @@ workers by the kernel: one is forwarded, seven are duplicates.
         return 200 "app: $http_pay_dedupe\n";
     }
 --- request eval
-[map { main::delivery("/hook", "evt_rr_workers_1") } 1 .. 8]
+[map { PayTest::stripe_delivery("/hook", "evt_rr_workers_1") } 1 .. 8]
 --- more_headers eval
-[map { main::signature("evt_rr_workers_1") } 1 .. 8]
+[map { PayTest::stripe_signature("evt_rr_workers_1") } 1 .. 8]
 --- error_code eval
 [(200) x 8]
 --- response_body eval
-["app: new\n", ($main::duplicate) x 7]
+["app: new\n", ($PayTest::DUPLICATE) x 7]
 --- no_error_log
 [alert]
 [crit]
@@ -154,11 +141,11 @@ the claim is released.
         return 200 "app: $http_pay_dedupe\n";
     }
 --- request eval
-[(map { main::delivery("/hook", "evt_rr_inflight_$_") } 1 .. 4),
- main::delivery("/inner", "evt_rr_inflight_1")]
+[(map { PayTest::stripe_delivery("/hook", "evt_rr_inflight_$_") } 1 .. 4),
+ PayTest::stripe_delivery("/inner", "evt_rr_inflight_1")]
 --- more_headers eval
-[(map { main::signature("evt_rr_inflight_$_") } 1 .. 4),
- main::signature("evt_rr_inflight_1")]
+[(map { PayTest::stripe_signature("evt_rr_inflight_$_") } 1 .. 4),
+ PayTest::stripe_signature("evt_rr_inflight_1")]
 --- error_code eval
 [409, 409, 409, 409, 200]
 --- response_body_like eval

@@ -38,6 +38,21 @@ sub stripe_event {
     return $head . ('x' x ($pad > 0 ? $pad : 0)) . $tail;
 }
 
+# A request for "--- request eval": a POST of stripe_event($id) to $path.
+sub stripe_delivery {
+    my ($path, $id) = @_;
+    return "POST $path\n" . stripe_event($id);
+}
+
+# Its "--- more_headers" line, signed now with the default test secret.
+sub stripe_signature {
+    my ($id) = @_;
+    return "Stripe-Signature: " . stripe_header(stripe_event($id));
+}
+
+# What nginx answers for an event delivered already (pay_dedupe).
+our $DUPLICATE = qq({"received":true,"duplicate":true}\n);
+
 # Writes a secret file under t/tmp and returns
 # its absolute path (secrets are read when nginx loads its configuration).
 sub secret_file {
