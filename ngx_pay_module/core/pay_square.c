@@ -1,0 +1,94 @@
+/*
+ * Copyright (C) ngx_pay authors
+ *
+ * Square webhook signatures (PROVIDERS.md section 3).
+ *
+ * The received value is decoded to raw bytes and compared with each MAC in
+ * constant time, rather than encoding the MACs and comparing text: one
+ * strict decoder decides what a well-formed signature is, and a
+ * non-canonical encoding of the right bytes is malformed, not a match.
+ */
+
+
+#include <openssl/crypto.h>
+
+#include "pay_base64.h"
+#include "pay_square.h"
+
+
+pay_rc_e
+pay_square_verify(const char *sig, size_t sig_len,
+    const unsigned char *url, size_t url_len,
+    const unsigned char *body, size_t body_len,
+    pay_hmac_key_t *const *keys, size_t nkeys)
+{
+    int            matched;
+    size_t         i, size, decoded_len;
+    pay_rc_e       rc;
+    pay_iovec_t    parts[2];
+    unsigned char  decoded[PAY_HMAC_MAX_LEN];
+    unsigned char  mac[PAY_HMAC_MAX_LEN];
+
+    if (sig == NULL || sig_len == 0) {
+        return PAY_ERR_SIGNATURE_MISSING;
+    }
+
+    /* the length bound first: no point decoding a long header */
+    if (sig_len > pay_base64_encoded_len(PAY_HMAC_MAX_LEN)
+        || pay_base64_decode(sig, sig_len, decoded, sizeof(decoded),
+                             &decoded_len, 0)
+           != 0)
+    {
+        return PAY_ERR_SIGNATURE_MALFORMED;
+    }
+
+    if (keys == NULL && nkeys != 0) {
+        return PAY_ERR_INTERNAL;
+    }
+
+    for (i = 0; i < nkeys; i++) {
+        if (keys[i] == NULL
+            || pay_hmac_size(keys[i]) != pay_hmac_size(keys[0]))
+        {
+            return PAY_ERR_INTERNAL;
+        }
+    }
+
+    size = (nkeys != 0) ? pay_hmac_size(keys[0]) : 0;
+
+    if (nkeys != 0 && decoded_len != size) {
+        return PAY_ERR_SIGNATURE_MALFORMED;
+    }
+
+    if (url == NULL || url_len == 0 || (body == NULL && body_len != 0)) {
+        return PAY_ERR_INTERNAL;
+    }
+
+    parts[0].data = url;
+    parts[0].len = url_len;
+    parts[1].data = body;
+    parts[1].len = body_len;
+
+    matched = 0;
+    rc = PAY_OK;
+
+    for (i = 0; i < nkeys; i++) {
+
+        if (pay_hmac_compute(keys[i], parts, 2, mac) != 0) {
+            rc = PAY_ERR_INTERNAL;
+            break;
+        }
+
+        /* every key is tried: which one matched is not something to time */
+        matched |= pay_mem_equal(decoded, mac, size);
+    }
+
+    /* a MAC over attacker-chosen bytes is a forgery: leave none behind */
+    OPENSSL_cleanse(mac, sizeof(mac));
+
+    if (rc != PAY_OK) {
+        return rc;
+    }
+
+    return matched ? PAY_OK : PAY_ERR_SIGNATURE_MISMATCH;
+}

@@ -1,0 +1,50 @@
+/*
+ * Copyright (C) ngx_pay authors
+ *
+ * Square webhook signatures (PROVIDERS.md section 3).  Pure C.
+ *
+ *   x-square-hmacsha256-signature: base64(HMAC-SHA256(key, url || body))
+ *   x-square-signature (legacy):   base64(HMAC-SHA1(key, url || body))
+ *   key = the subscription's signature key string as-is (not decoded),
+ *   url = the notification URL exactly as registered with Square.
+ */
+
+
+#ifndef PAY_SQUARE_H_INCLUDED_
+#define PAY_SQUARE_H_INCLUDED_
+
+
+#include <stddef.h>
+
+#include "pay_error.h"
+#include "pay_hmac.h"
+
+
+/*
+ * sig: the x-square-hmacsha256-signature value (or the legacy
+ * x-square-signature one), standard padded base64 of HMAC(key, url ||
+ * body), decoded strictly (pay_base64.h): no whitespace is tolerated
+ * around or inside it (nginx has already stripped the SP/HTAB around a
+ * header value, and Square sends none).  keys all use the same digest,
+ * PAY_DIGEST_SHA256 for the current header, PAY_DIGEST_SHA1 for the legacy
+ * one, and the signature must decode to exactly pay_hmac_size() bytes.
+ * Any key may match (one key per Square subscription sharing the URL);
+ * every key is tried, without an early exit.  body may be NULL when
+ * body_len is 0.  Returns:
+ *   PAY_ERR_SIGNATURE_MISSING    sig NULL or empty;
+ *   PAY_ERR_SIGNATURE_MALFORMED  not strict padded base64 (reported before
+ *                                anything else is looked at), or, with
+ *                                keys, not pay_hmac_size() bytes decoded;
+ *   PAY_ERR_INTERNAL             url NULL or empty (Square's SDKs refuse
+ *                                it too), NULL keys, keys of different
+ *                                sizes, an OpenSSL failure;
+ *   PAY_ERR_SIGNATURE_MISMATCH   no key matches (also when nkeys is 0);
+ *   PAY_OK                       a key matches.
+ */
+pay_rc_e pay_square_verify(const char *sig, size_t sig_len,
+    const unsigned char *url, size_t url_len,
+    const unsigned char *body, size_t body_len,
+    pay_hmac_key_t *const *keys, size_t nkeys);
+
+
+#endif /* PAY_SQUARE_H_INCLUDED_ */
