@@ -33,6 +33,16 @@ static char *ngx_http_pay_webhook_secret(ngx_conf_t *cf, ngx_command_t *cmd,
 static ngx_conf_enum_t  ngx_http_pay_providers[] = {
     { ngx_string("off"), NGX_HTTP_PAY_PROVIDER_OFF },
     { ngx_string("stripe"), NGX_HTTP_PAY_PROVIDER_STRIPE },
+    { ngx_string("square"), NGX_HTTP_PAY_PROVIDER_SQUARE },
+    { ngx_string("paypal"), NGX_HTTP_PAY_PROVIDER_PAYPAL },
+    { ngx_string("standard"), NGX_HTTP_PAY_PROVIDER_STANDARD },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_enum_t  ngx_http_pay_paypal_verify_modes[] = {
+    { ngx_string("offline"), NGX_HTTP_PAY_PAYPAL_OFFLINE },
+    { ngx_string("api"), NGX_HTTP_PAY_PAYPAL_API },
     { ngx_null_string, 0 }
 };
 
@@ -65,6 +75,69 @@ static ngx_command_t  ngx_http_pay_commands[] = {
       ngx_conf_set_sec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_pay_loc_conf_t, tolerance),
+      NULL },
+
+    { ngx_string("pay_webhook_url"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_pay_loc_conf_t, webhook_url),
+      NULL },
+
+    { ngx_string("pay_webhook_square_sha1"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_pay_loc_conf_t, square_sha1),
+      NULL },
+
+    { ngx_string("pay_paypal_verify"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_pay_loc_conf_t, paypal_verify),
+      &ngx_http_pay_paypal_verify_modes },
+
+    { ngx_string("pay_paypal_webhook_id"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_pay_loc_conf_t, paypal_webhook_id),
+      NULL },
+
+    { ngx_string("pay_paypal_cert_hosts"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_pay_paypal_cert_hosts,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("pay_paypal_cert_location"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_pay_loc_conf_t, paypal_cert_location),
+      NULL },
+
+    { ngx_string("pay_paypal_trusted_certificate"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_pay_loc_conf_t, paypal_trusted_certificate),
+      NULL },
+
+    { ngx_string("pay_paypal_api"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_pay_loc_conf_t, paypal_api),
+      NULL },
+
+    { ngx_string("pay_paypal_client"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_pay_paypal_client,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
       NULL },
 
     { ngx_string("pay_store"),
@@ -224,6 +297,17 @@ ngx_http_pay_create_loc_conf(ngx_conf_t *cf)
      *     conf->dedupe_name = { 0, NULL };
      *     conf->webhook_file = NULL;
      *     conf->webhook_line = 0;
+     *     conf->sha1_keys = NULL;
+     *     conf->webhook_url = NULL;
+     *     conf->paypal_webhook_id = { 0, NULL };
+     *     conf->paypal_cert_location = { 0, NULL };
+     *     conf->paypal_trusted_certificate = { 0, NULL };
+     *     conf->paypal_trust = NULL;
+     *     conf->paypal_api = { 0, NULL };
+     *     conf->paypal_client_id = { 0, NULL };
+     *     conf->paypal_basic = { 0, NULL };
+     *     conf->paypal_token_slot = 0;
+     *     conf->paypal_zone = NULL;
      */
 
     conf->webhook = NGX_CONF_UNSET_UINT;
@@ -233,6 +317,9 @@ ngx_http_pay_create_loc_conf(ngx_conf_t *cf)
     conf->dedupe_ttl = NGX_CONF_UNSET_MSEC;
     conf->dedupe_lock = NGX_CONF_UNSET_MSEC;
     conf->store_fail_open = NGX_CONF_UNSET_UINT;
+    conf->square_sha1 = NGX_CONF_UNSET;
+    conf->paypal_verify = NGX_CONF_UNSET_UINT;
+    conf->paypal_cert_hosts = NGX_CONF_UNSET_PTR;
 
     return conf;
 }
@@ -253,6 +340,15 @@ ngx_http_pay_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               NGX_HTTP_PAY_PROVIDER_OFF);
     ngx_conf_merge_ptr_value(conf->secrets, prev->secrets, NULL);
     ngx_conf_merge_sec_value(conf->tolerance, prev->tolerance, 300);
+    ngx_conf_merge_value(conf->square_sha1, prev->square_sha1, 0);
+
+    if (conf->webhook_url == NULL) {
+        conf->webhook_url = prev->webhook_url;
+    }
+
+    if (ngx_http_pay_paypal_merge(cf, prev, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
 
     if (ngx_http_pay_dedupe_merge(cf, prev, conf) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;

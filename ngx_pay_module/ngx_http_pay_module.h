@@ -14,17 +14,28 @@
 
 #include "pay_error.h"
 #include "pay_hmac.h"
+#include "pay_paypal.h"
 #include "ngx_http_pay_store.h"
 
 
-#define NGX_HTTP_PAY_PROVIDER_OFF     0
-#define NGX_HTTP_PAY_PROVIDER_STRIPE  1
+/* the same numbers as core's pay_provider_e */
+#define NGX_HTTP_PAY_PROVIDER_OFF       0
+#define NGX_HTTP_PAY_PROVIDER_STRIPE    1
+#define NGX_HTTP_PAY_PROVIDER_SQUARE    2
+#define NGX_HTTP_PAY_PROVIDER_PAYPAL    3
+#define NGX_HTTP_PAY_PROVIDER_STANDARD  4
+
+
+/* pay_paypal_verify */
+#define NGX_HTTP_PAY_PAYPAL_OFFLINE     0
+#define NGX_HTTP_PAY_PAYPAL_API         1
 
 
 /* where a webhook request is in the access handler */
 #define NGX_HTTP_PAY_STATE_BODY       0    /* reading the client body */
 #define NGX_HTTP_PAY_STATE_WAIT_BODY  1    /* body read is asynchronous */
-#define NGX_HTTP_PAY_STATE_VERIFY     2    /* body complete, not checked */
+#define NGX_HTTP_PAY_STATE_VERIFY     2    /* body complete, not checked;
+                                              PayPal's fetches run here */
 #define NGX_HTTP_PAY_STATE_CLAIM      3    /* store claim under way */
 #define NGX_HTTP_PAY_STATE_CLAIMED    4    /* store answer in ctx->claim */
 #define NGX_HTTP_PAY_STATE_DONE       5    /* decision in ctx->status */
@@ -38,11 +49,33 @@
 #define NGX_HTTP_PAY_DEDUPE_BYPASS     4    /* store down, fail open */
 
 
+typedef struct ngx_http_pay_paypal_s       ngx_http_pay_paypal_t;
+typedef struct ngx_http_pay_api_call_s     ngx_http_pay_api_call_t;
+
+
 typedef struct {
     ngx_uint_t            webhook;      /* NGX_HTTP_PAY_PROVIDER_* */
     ngx_array_t          *secrets;      /* of ngx_str_t, as configured */
     ngx_array_t          *keys;         /* of pay_hmac_key_t *, from secrets */
+    ngx_array_t          *sha1_keys;    /* Square's legacy header, or NULL */
     time_t                tolerance;
+
+    /* Square: the notification URL as registered, and the legacy header */
+    ngx_http_complex_value_t  *webhook_url;
+    ngx_flag_t            square_sha1;
+
+    /* PayPal */
+    ngx_uint_t            paypal_verify;    /* NGX_HTTP_PAY_PAYPAL_* */
+    ngx_str_t             paypal_webhook_id;
+    ngx_array_t          *paypal_cert_hosts;    /* of ngx_str_t */
+    ngx_str_t             paypal_cert_location;
+    ngx_str_t             paypal_trusted_certificate;
+    pay_paypal_trust_t   *paypal_trust;
+    ngx_str_t             paypal_api;           /* internal location */
+    ngx_str_t             paypal_client_id;
+    ngx_str_t             paypal_basic;     /* "Basic base64(id:secret)" */
+    ngx_int_t             paypal_token_slot;    /* in the PayPal zone */
+    ngx_shm_zone_t       *paypal_zone;
 
     /* pay_dedupe: dedupe_store NULL is "off" once merged */
     ngx_http_pay_store_t *dedupe_store;
@@ -65,6 +98,8 @@ typedef struct {
     ngx_uint_t            provider;     /* NGX_HTTP_PAY_PROVIDER_* */
     pay_rc_e              error;        /* the rejection, PAY_OK if none */
 
+    ngx_str_t             body;         /* the raw body, once read */
+
     ngx_str_t             event_id;
     ngx_str_t             event_type;
     ngx_int_t             livemode;     /* 1, 0, -1: unknown */
@@ -75,6 +110,14 @@ typedef struct {
     ngx_http_pay_store_t *store;
     ngx_http_pay_store_op_t  claim;
     ngx_msec_t            dedupe_ttl;   /* of the claiming location */
+
+    const char           *event_kind;   /* $pay_event_kind, static */
+
+    /* PayPal's certificate and token fetches, NULL for other providers */
+    ngx_http_pay_paypal_t   *paypal;
+
+    /* the provider API subrequest under way ($pay_api_* and its answer) */
+    ngx_http_pay_api_call_t *api;
 
     unsigned              verified:1;
     unsigned              claimed:1;    /* ours until completed/released */
@@ -118,9 +161,23 @@ ngx_int_t ngx_http_pay_dedupe_decide(ngx_http_request_t *r,
 void ngx_http_pay_dedupe_finish(ngx_http_pay_ctx_t *ctx);
 
 /* ngx_http_pay_webhook.c */
+ngx_int_t ngx_http_pay_find_header(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_table_elt_t **found);
 ngx_int_t ngx_http_pay_webhook_init(ngx_conf_t *cf);
 char *ngx_http_pay_webhook_merge(ngx_conf_t *cf,
     ngx_http_pay_loc_conf_t *conf);
+
+
+/* ngx_http_pay_paypal.c */
+char *ngx_http_pay_paypal_cert_hosts(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_pay_paypal_client(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_pay_paypal_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
+    ngx_http_pay_loc_conf_t *conf);
+ngx_int_t ngx_http_pay_paypal_verify(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx, ngx_str_t *body);
+void ngx_http_pay_paypal_cleanup(ngx_http_pay_ctx_t *ctx);
 
 
 #endif /* _NGX_HTTP_PAY_MODULE_H_INCLUDED_ */

@@ -30,6 +30,8 @@ static ngx_int_t ngx_http_pay_variable_event_str(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_pay_variable_livemode(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_pay_variable_kind(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_pay_variable_error(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_pay_variable_dedupe(ngx_http_request_t *r,
@@ -55,6 +57,9 @@ static ngx_http_variable_t  ngx_http_pay_vars[] = {
     { ngx_string("pay_event_livemode"), NULL, ngx_http_pay_variable_livemode,
       0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
+    { ngx_string("pay_event_kind"), NULL, ngx_http_pay_variable_kind,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
     { ngx_string("pay_error"), NULL, ngx_http_pay_variable_error,
       0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
@@ -76,7 +81,10 @@ static ngx_str_t  ngx_http_pay_dedupe_names[] = {
 
 static const char  *ngx_http_pay_provider_names[] = {
     "",             /* NGX_HTTP_PAY_PROVIDER_OFF */
-    "stripe"        /* NGX_HTTP_PAY_PROVIDER_STRIPE */
+    "stripe",       /* NGX_HTTP_PAY_PROVIDER_STRIPE */
+    "square",       /* NGX_HTTP_PAY_PROVIDER_SQUARE */
+    "paypal",       /* NGX_HTTP_PAY_PROVIDER_PAYPAL */
+    "standard"      /* NGX_HTTP_PAY_PROVIDER_STANDARD */
 };
 
 
@@ -181,6 +189,7 @@ ngx_http_pay_ctx_cleanup(void *data)
 {
     ngx_http_pay_ctx_t *ctx = data;
 
+    ngx_http_pay_paypal_cleanup(ctx);
     ngx_http_pay_dedupe_finish(ctx);
 }
 
@@ -263,6 +272,26 @@ ngx_http_pay_variable_livemode(ngx_http_request_t *r,
     } else {
         ngx_http_pay_variable_set(v, (u_char *) "false", 5);
     }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_pay_variable_kind(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_pay_ctx_t  *ctx;
+
+    ctx = ngx_http_pay_get_ctx(r->main);
+
+    if (ctx == NULL || !ctx->verified || ctx->event_kind == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    ngx_http_pay_variable_set(v, (u_char *) ctx->event_kind,
+                              ngx_strlen(ctx->event_kind));
 
     return NGX_OK;
 }

@@ -30,7 +30,13 @@
 
 #include "ngx_http_pay_module.h"
 #include "pay_event.h"
+#include "pay_square.h"
+#include "pay_standard.h"
 #include "pay_stripe.h"
+
+
+/* a decoded Standard Webhooks secret is at most this long (spec: 64) */
+#define NGX_HTTP_PAY_STANDARD_KEY_MAX  256
 
 
 static ngx_int_t ngx_http_pay_webhook_handler(ngx_http_request_t *r);
@@ -43,8 +49,18 @@ static ngx_int_t ngx_http_pay_webhook_decided(ngx_http_pay_ctx_t *ctx,
     ngx_int_t rc);
 static ngx_int_t ngx_http_pay_stripe_verify(ngx_http_request_t *r,
     ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx, ngx_str_t *body);
-static ngx_int_t ngx_http_pay_find_header(ngx_http_request_t *r,
-    ngx_str_t *name, ngx_table_elt_t **found);
+static ngx_int_t ngx_http_pay_square_verify(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx, ngx_str_t *body);
+static ngx_int_t ngx_http_pay_standard_verify(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx, ngx_str_t *body);
+static ngx_int_t ngx_http_pay_webhook_event(ngx_http_request_t *r,
+    ngx_http_pay_ctx_t *ctx, pay_rc_e rc, pay_event_t *ev,
+    const char **details);
+static ngx_int_t ngx_http_pay_one_header(ngx_http_request_t *r,
+    ngx_http_pay_ctx_t *ctx, ngx_str_t *name, ngx_table_elt_t **found,
+    const char **value, size_t *len);
+static char *ngx_http_pay_webhook_keys(ngx_conf_t *cf,
+    ngx_http_pay_loc_conf_t *conf, ngx_array_t **keys, pay_digest_e digest);
 static ngx_int_t ngx_http_pay_strip_client_headers(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_pay_is_pay_header(ngx_table_elt_t *h);
 static void ngx_http_pay_keys_cleanup(void *data);
@@ -67,7 +83,62 @@ static const char  *ngx_http_pay_stripe_details[PAY_ERR_LAST] = {
 };
 
 
+static const char  *ngx_http_pay_square_details[PAY_ERR_LAST] = {
+    [PAY_ERR_SIGNATURE_MISSING] =
+        "no x-square-hmacsha256-signature header",
+    [PAY_ERR_SIGNATURE_MALFORMED] =
+        "the Square signature is not the base64 of an HMAC",
+    [PAY_ERR_SIGNATURE_MISMATCH] =
+        "no configured signature key signs pay_webhook_url and this body",
+    [PAY_ERR_BODY_MALFORMED] =
+        "the signed body is not a Square event object",
+    [PAY_ERR_INTERNAL] =
+        "the signature could not be computed"
+};
+
+
+static const char  *ngx_http_pay_standard_details[PAY_ERR_LAST] = {
+    [PAY_ERR_SIGNATURE_MISSING] =
+        "a webhook-id, webhook-timestamp or webhook-signature header is "
+        "missing, or it has no v1 signature",
+    [PAY_ERR_SIGNATURE_MALFORMED] =
+        "a webhook-id, webhook-timestamp or webhook-signature header "
+        "cannot be parsed",
+    [PAY_ERR_SIGNATURE_MISMATCH] =
+        "no v1 signature matches a configured secret",
+    [PAY_ERR_TIMESTAMP_OUT_OF_TOLERANCE] =
+        "webhook-timestamp is outside pay_webhook_tolerance",
+    [PAY_ERR_BODY_MALFORMED] =
+        "the signed body is not a JSON object",
+    [PAY_ERR_INTERNAL] =
+        "the signature could not be computed"
+};
+
+
+static const char  *ngx_http_pay_paypal_event_details[PAY_ERR_LAST] = {
+    [PAY_ERR_BODY_MALFORMED] =
+        "the signed body is not a PayPal event object",
+    [PAY_ERR_INTERNAL] =
+        "the event could not be read"
+};
+
+
 static ngx_str_t  ngx_http_pay_stripe_header = ngx_string("Stripe-Signature");
+
+static ngx_str_t  ngx_http_pay_square_header =
+    ngx_string("X-Square-HmacSha256-Signature");
+static ngx_str_t  ngx_http_pay_square_sha1_header =
+    ngx_string("X-Square-Signature");
+static ngx_str_t  ngx_http_pay_square_environment =
+    ngx_string("Square-Environment");
+
+/* Standard Webhooks' names, then Svix's for the same three values */
+static ngx_str_t  ngx_http_pay_standard_headers[2][3] = {
+    { ngx_string("Webhook-Id"), ngx_string("Webhook-Timestamp"),
+      ngx_string("Webhook-Signature") },
+    { ngx_string("Svix-Id"), ngx_string("Svix-Timestamp"),
+      ngx_string("Svix-Signature") }
+};
 
 
 ngx_int_t
@@ -98,12 +169,10 @@ ngx_http_pay_webhook_init(ngx_conf_t *cf)
 char *
 ngx_http_pay_webhook_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *conf)
 {
-    ngx_str_t           *secret;
-    ngx_uint_t           i;
-    pay_hmac_key_t     **key;
-    ngx_pool_cleanup_t  *cln;
-
-    if (conf->webhook == NGX_HTTP_PAY_PROVIDER_OFF) {
+    if (conf->webhook == NGX_HTTP_PAY_PROVIDER_OFF
+        || conf->webhook == NGX_HTTP_PAY_PROVIDER_PAYPAL)
+    {
+        /* PayPal signs with its certificate: ngx_http_pay_paypal_merge() */
         return NGX_CONF_OK;
     }
 
@@ -115,9 +184,51 @@ ngx_http_pay_webhook_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *conf)
         return NGX_CONF_ERROR;
     }
 
-    conf->keys = ngx_array_create(cf->pool, conf->secrets->nelts,
-                                  sizeof(pay_hmac_key_t *));
-    if (conf->keys == NULL) {
+    if (conf->webhook == NGX_HTTP_PAY_PROVIDER_SQUARE) {
+        if (conf->webhook_url == NULL) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "\"pay_webhook square\" in %s:%ui requires "
+                          "\"pay_webhook_url\", the notification URL as "
+                          "registered with Square",
+                          conf->webhook_file, conf->webhook_line);
+            return NGX_CONF_ERROR;
+        }
+
+        if (conf->square_sha1
+            && ngx_http_pay_webhook_keys(cf, conf, &conf->sha1_keys,
+                                         PAY_DIGEST_SHA1)
+               != NGX_CONF_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return ngx_http_pay_webhook_keys(cf, conf, &conf->keys,
+                                     PAY_DIGEST_SHA256);
+}
+
+
+/*
+ * One prepared HMAC key per secret, so requests never pay for key setup.
+ * Stripe and Square sign with the secret string as it is ("whsec_"
+ * included for Stripe); Standard Webhooks with the base64-decoding of
+ * what follows "whsec_".
+ */
+
+static char *
+ngx_http_pay_webhook_keys(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *conf,
+    ngx_array_t **keys, pay_digest_e digest)
+{
+    size_t               len;
+    u_char               decoded[NGX_HTTP_PAY_STANDARD_KEY_MAX];
+    ngx_str_t           *secret;
+    ngx_uint_t           i;
+    pay_hmac_key_t     **key;
+    ngx_pool_cleanup_t  *cln;
+
+    *keys = ngx_array_create(cf->pool, conf->secrets->nelts,
+                             sizeof(pay_hmac_key_t *));
+    if (*keys == NULL) {
         return NGX_CONF_ERROR;
     }
 
@@ -127,21 +238,39 @@ ngx_http_pay_webhook_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *conf)
     }
 
     cln->handler = ngx_http_pay_keys_cleanup;
-    cln->data = conf->keys;
+    cln->data = *keys;
 
     secret = conf->secrets->elts;
 
     for (i = 0; i < conf->secrets->nelts; i++) {
-        key = ngx_array_push(conf->keys);
+        key = ngx_array_push(*keys);
         if (key == NULL) {
             return NGX_CONF_ERROR;
         }
 
-        /* Stripe signs with the secret string as it is, "whsec_" included */
-        *key = pay_hmac_key_new(secret[i].data, secret[i].len,
-                                PAY_DIGEST_SHA256);
+        if (conf->webhook == NGX_HTTP_PAY_PROVIDER_STANDARD) {
+            if (pay_standard_secret_decode((const char *) secret[i].data,
+                                           secret[i].len, decoded,
+                                           sizeof(decoded), &len)
+                != 0)
+            {
+                (*keys)->nelts--;
+                ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                              "\"pay_webhook standard\" in %s:%ui: secret "
+                              "#%ui is not \"whsec_\" followed by base64",
+                              conf->webhook_file, conf->webhook_line, i + 1);
+                return NGX_CONF_ERROR;
+            }
+
+            *key = pay_hmac_key_new(decoded, len, digest);
+            ngx_explicit_memzero(decoded, sizeof(decoded));
+
+        } else {
+            *key = pay_hmac_key_new(secret[i].data, secret[i].len, digest);
+        }
+
         if (*key == NULL) {
-            conf->keys->nelts--;
+            (*keys)->nelts--;
             ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                           "\"pay_webhook\" in %s:%ui: cannot prepare the "
                           "HMAC key of secret #%ui",
@@ -292,18 +421,49 @@ static ngx_int_t
 ngx_http_pay_webhook_verify(ngx_http_request_t *r,
     ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx)
 {
-    ngx_int_t  rc;
-    ngx_str_t  body;
+    ngx_int_t     rc;
+    pay_event_t  *ev;
 
-    if (ngx_http_pay_body_get(r, &body) != NGX_OK) {
+    /* PayPal re-enters here after each fetch: the body is read once */
+
+    if (ctx->body.data == NULL
+        && ngx_http_pay_body_get(r, &ctx->body) != NGX_OK)
+    {
         return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
                                    "the request body could not be read");
     }
 
-    /* one provider so far; square, paypal and standard join here */
-    rc = ngx_http_pay_stripe_verify(r, plcf, ctx, &body);
+    switch (ctx->provider) {
+
+    case NGX_HTTP_PAY_PROVIDER_STRIPE:
+        rc = ngx_http_pay_stripe_verify(r, plcf, ctx, &ctx->body);
+        break;
+
+    case NGX_HTTP_PAY_PROVIDER_SQUARE:
+        rc = ngx_http_pay_square_verify(r, plcf, ctx, &ctx->body);
+        break;
+
+    case NGX_HTTP_PAY_PROVIDER_STANDARD:
+        rc = ngx_http_pay_standard_verify(r, plcf, ctx, &ctx->body);
+        break;
+
+    default: /* NGX_HTTP_PAY_PROVIDER_PAYPAL */
+        rc = ngx_http_pay_paypal_verify(r, plcf, ctx, &ctx->body);
+
+        if (rc == NGX_OK) {
+            ev = ngx_palloc(r->pool, sizeof(pay_event_t));
+            rc = ngx_http_pay_webhook_event(r, ctx,
+                     ev ? pay_event_parse_paypal(ctx->body.data,
+                                                 ctx->body.len, ev)
+                        : PAY_ERR_INTERNAL,
+                     ev, ngx_http_pay_paypal_event_details);
+        }
+
+        break;
+    }
 
     if (rc != NGX_OK) {
+        /* NGX_DONE: answered; NGX_AGAIN: PayPal fetches resume us */
         return rc;
     }
 
@@ -312,9 +472,10 @@ ngx_http_pay_webhook_verify(ngx_http_request_t *r,
                                    "out of memory");
     }
 
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "pay webhook verified: id \"%V\", type \"%V\"",
-                   &ctx->event_id, &ctx->event_type);
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "pay webhook verified: id \"%V\", type \"%V\", "
+                   "kind \"%s\"",
+                   &ctx->event_id, &ctx->event_type, ctx->event_kind);
 
     ctx->verified = 1;
 
@@ -379,23 +540,210 @@ ngx_http_pay_stripe_verify(ngx_http_request_t *r,
     }
 
     ev = ngx_palloc(r->pool, sizeof(pay_event_t));
-    if (ev == NULL) {
+
+    return ngx_http_pay_webhook_event(r, ctx,
+               ev ? pay_event_parse_stripe(body->data, body->len, ev)
+                  : PAY_ERR_INTERNAL,
+               ev, ngx_http_pay_stripe_details);
+}
+
+
+/*
+ * Square: HMAC of the registered notification URL and the body, with the
+ * current header, or the legacy SHA-1 one when pay_webhook_square_sha1 is
+ * on and the current one is absent.  No timestamp is signed: dedupe on
+ * the event id is the replay defence.
+ */
+
+static ngx_int_t
+ngx_http_pay_square_verify(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx, ngx_str_t *body)
+{
+    size_t            len;
+    pay_rc_e          rc;
+    ngx_int_t         n;
+    ngx_str_t         url;
+    ngx_array_t      *keys;
+    const char       *sig;
+    pay_event_t      *ev;
+    ngx_table_elt_t  *h;
+
+    n = ngx_http_pay_one_header(r, ctx, &ngx_http_pay_square_header, &h,
+                                &sig, &len);
+    if (n != NGX_OK) {
+        return n;
+    }
+
+    keys = plcf->keys;
+
+    if (h == NULL && plcf->sha1_keys != NULL) {
+        n = ngx_http_pay_one_header(r, ctx, &ngx_http_pay_square_sha1_header,
+                                    &h, &sig, &len);
+        if (n != NGX_OK) {
+            return n;
+        }
+
+        keys = plcf->sha1_keys;
+    }
+
+    if (ngx_http_complex_value(r, plcf->webhook_url, &url) != NGX_OK) {
         return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL, "out of memory");
     }
 
-    rc = pay_event_parse_stripe(body->data, body->len, ev);
+    if (h == NULL) {
+        rc = PAY_ERR_SIGNATURE_MISSING;
+
+    } else if (url.len == 0) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "pay: \"pay_webhook_url\" is empty for this request");
+        rc = PAY_ERR_INTERNAL;
+
+    } else {
+        rc = pay_square_verify(sig, len, url.data, url.len,
+                               body->data, body->len,
+                               keys->elts, keys->nelts);
+    }
 
     if (rc != PAY_OK) {
         return ngx_http_pay_reject(r, ctx, rc,
-                                   ngx_http_pay_stripe_details[rc]);
+                                   ngx_http_pay_square_details[rc]);
     }
 
-    /* ev lives in the request pool: point at its NUL-terminated fields */
+    ev = ngx_palloc(r->pool, sizeof(pay_event_t));
+
+    n = ngx_http_pay_webhook_event(r, ctx,
+            ev ? pay_event_parse_square(body->data, body->len, ev)
+               : PAY_ERR_INTERNAL,
+            ev, ngx_http_pay_square_details);
+
+    if (n != NGX_OK) {
+        return n;
+    }
+
+    /* not signed, but the app may want it: Production or Sandbox */
+
+    if (ngx_http_pay_find_header(r, &ngx_http_pay_square_environment, &h)
+        == NGX_OK && h != NULL)
+    {
+        if (h->value.len == 10
+            && ngx_strncasecmp(h->value.data, (u_char *) "Production", 10)
+               == 0)
+        {
+            ctx->livemode = 1;
+
+        } else if (h->value.len == 7
+                   && ngx_strncasecmp(h->value.data, (u_char *) "Sandbox", 7)
+                      == 0)
+        {
+            ctx->livemode = 0;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* Standard Webhooks, under its own header names or Svix's */
+
+static ngx_int_t
+ngx_http_pay_standard_verify(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx, ngx_str_t *body)
+{
+    size_t            len[3];
+    pay_rc_e          rc;
+    ngx_int_t         n;
+    ngx_str_t        *names;
+    ngx_uint_t        i, k;
+    const char       *value[3];
+    pay_event_t      *ev;
+    ngx_table_elt_t  *h[3];
+
+    for (k = 0; k < 2; k++) {
+        names = ngx_http_pay_standard_headers[k];
+
+        for (i = 0; i < 3; i++) {
+            n = ngx_http_pay_one_header(r, ctx, &names[i], &h[i], &value[i],
+                                        &len[i]);
+            if (n != NGX_OK) {
+                return n;
+            }
+        }
+
+        if (h[0] != NULL || h[1] != NULL || h[2] != NULL) {
+            break;
+        }
+    }
+
+    rc = pay_standard_verify(value[0], len[0], value[1], len[1],
+                             value[2], len[2], body->data, body->len,
+                             plcf->keys->elts, plcf->keys->nelts,
+                             (long long) ngx_time(),
+                             (long long) plcf->tolerance);
+
+    if (rc != PAY_OK) {
+        return ngx_http_pay_reject(r, ctx, rc,
+                                   ngx_http_pay_standard_details[rc]);
+    }
+
+    ev = ngx_palloc(r->pool, sizeof(pay_event_t));
+
+    return ngx_http_pay_webhook_event(r, ctx,
+               ev ? pay_event_parse_standard(body->data, body->len,
+                                             value[0], len[0], ev)
+                  : PAY_ERR_INTERNAL,
+               ev, ngx_http_pay_standard_details);
+}
+
+
+/*
+ * The verified event's identity into ctx, or the rejection for rc.  ev
+ * lives in the request pool: ctx points at its NUL-terminated fields.
+ */
+
+static ngx_int_t
+ngx_http_pay_webhook_event(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
+    pay_rc_e rc, pay_event_t *ev, const char **details)
+{
+    if (rc != PAY_OK) {
+        return ngx_http_pay_reject(r, ctx, rc, details[rc]);
+    }
+
     ctx->event_id.data = (u_char *) ev->id;
     ctx->event_id.len = ev->id_len;
     ctx->event_type.data = (u_char *) ev->type;
     ctx->event_type.len = ev->type_len;
     ctx->livemode = ev->livemode;
+    ctx->event_kind = ev->kind;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A header that must not be repeated: NGX_OK with *found (NULL when
+ * absent) and its value, or the rejection sent (NGX_DONE).
+ */
+
+static ngx_int_t
+ngx_http_pay_one_header(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
+    ngx_str_t *name, ngx_table_elt_t **found, const char **value,
+    size_t *len)
+{
+    if (ngx_http_pay_find_header(r, name, found) != NGX_OK) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "pay: more than one \"%V\" header", name);
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_SIGNATURE_MALFORMED,
+                                   "a signature header is repeated");
+    }
+
+    if (*found == NULL) {
+        *value = NULL;
+        *len = 0;
+
+    } else {
+        *value = (const char *) (*found)->value.data;
+        *len = (*found)->value.len;
+    }
 
     return NGX_OK;
 }
@@ -406,7 +754,7 @@ ngx_http_pay_stripe_verify(ngx_http_request_t *r,
  * delivery ambiguous: NGX_DECLINED.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_pay_find_header(ngx_http_request_t *r, ngx_str_t *name,
     ngx_table_elt_t **found)
 {

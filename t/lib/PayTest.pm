@@ -12,6 +12,7 @@ use Digest::SHA qw(hmac_sha256_hex);
 use File::Basename qw(dirname);
 use File::Spec;
 use IO::Socket::INET;
+use MIME::Base64 ();
 use POSIX ();
 
 # Signs like Stripe: v1 = hex HMAC-SHA256(secret as-is, "<t>.<body>").
@@ -279,6 +280,62 @@ END {
         redis_stop($port);
         unlink File::Spec->rel2abs("t/tmp/redis-$port.log");
     }
+}
+
+
+# Square: base64 HMAC-SHA256 (or SHA-1) of notification URL . body, with the
+# signature key as it is (Digest::SHA's base64 leaves the padding out).
+sub square_signature {
+    my ($url, $body, $key, $sha1) = @_;
+    my $mac = $sha1 ? Digest::SHA::hmac_sha1_base64("$url$body", $key)
+                    : Digest::SHA::hmac_sha256_base64("$url$body", $key);
+    $mac .= '=' while length($mac) % 4;
+    return $mac;
+}
+
+# Standard Webhooks: "v1,<base64 HMAC-SHA256 of id.ts.body>" with the key
+# the base64-decoding of what follows "whsec_".
+sub standard_signature {
+    my ($secret, $id, $ts, $body) = @_;
+    (my $b64 = $secret) =~ s/^whsec_//;
+    my $mac = Digest::SHA::hmac_sha256_base64("$id.$ts.$body",
+                                              MIME::Base64::decode_base64($b64));
+    $mac .= '=' while length($mac) % 4;
+    return "v1,$mac";
+}
+
+# The three Standard Webhooks headers for "--- more_headers", signed now
+# (or at $ts) with each secret given.
+sub standard_headers {
+    my ($body, $id, $ts, @secrets) = @_;
+    $ts = time() unless defined $ts;
+    @secrets = ('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw') unless @secrets;
+    my $sig = join ' ', map { standard_signature($_, $id, $ts, $body) } @secrets;
+    return "webhook-id: $id\nwebhook-timestamp: $ts\nwebhook-signature: $sig";
+}
+
+
+# A loopback port nothing listens on (for "the provider is down"): bound,
+# read, and closed again.
+sub free_port {
+    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+                                  Proto => 'tcp', Listen => 1, ReuseAddr => 1)
+        or die "cannot bind: $!";
+    my $port = $s->sockport;
+    close $s;
+    return $port;
+}
+
+
+# How many requests the blocks send (an array in "--- request eval" is one
+# request each), for exact plans: checks run once per request.
+sub requests {
+    my $n = 0;
+    for my $block (@_) {
+        my $r = $block->request;
+        $n += ref $r eq 'ARRAY' ? scalar @$r : 1;
+    }
+    return $n;
 }
 
 1;

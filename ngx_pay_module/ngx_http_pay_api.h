@@ -1,0 +1,52 @@
+
+/*
+ * Copyright (C) ngx_pay authors
+ *
+ * Calls to a provider's API (or to PayPal's certificate host) as in-memory
+ * subrequests to an internal location that proxy_passes, so the worker
+ * never blocks: the operator's location fixes the host, TLS and timeouts.
+ */
+
+
+#ifndef _NGX_HTTP_PAY_API_H_INCLUDED_
+#define _NGX_HTTP_PAY_API_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+
+#define NGX_HTTP_PAY_API_HEADERS_MAX  6
+
+
+struct ngx_http_pay_api_call_s {
+    /* in */
+    ngx_str_t             uri;          /* internal location + path */
+    ngx_uint_t            method;       /* NGX_HTTP_GET or NGX_HTTP_POST */
+    ngx_str_t             body;         /* POST only */
+    ngx_table_elt_t       headers[NGX_HTTP_PAY_API_HEADERS_MAX];
+    ngx_uint_t            nheaders;
+
+    /* out, once done */
+    ngx_uint_t            status;       /* the provider's; 0: no answer */
+    ngx_str_t             response;     /* its body, in the main pool */
+
+    unsigned              done:1;
+};
+
+
+/*
+ * Starts the call as a subrequest of r.  NGX_OK: the phase handler
+ * returns NGX_AGAIN, and nginx runs r's phases again once call->done is
+ * set.  NGX_ERROR: nothing was started (logged).
+ */
+ngx_int_t ngx_http_pay_api_start(ngx_http_request_t *r,
+    ngx_http_pay_api_call_t *call);
+
+/* adds a request header to the call (name and value must outlive it) */
+void ngx_http_pay_api_header(ngx_http_pay_api_call_t *call, char *name,
+    ngx_str_t *value);
+
+
+#endif /* _NGX_HTTP_PAY_API_H_INCLUDED_ */

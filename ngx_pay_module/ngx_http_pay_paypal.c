@@ -1,0 +1,1152 @@
+
+/*
+ * Copyright (C) ngx_pay authors
+ *
+ * PayPal webhook verification: the glue around core/pay_paypal.c.
+ *
+ * Offline (the default, PayPal's preferred method): the headers are
+ * checked first, the cert URL against the allow-list, so a forged URL
+ * fetches nothing; the certificate is then taken from the shared cache or
+ * fetched by a subrequest to pay_paypal_cert_location followed by the cert
+ * URL's path (the operator's location fixes the host), validated once and
+ * cached as its public key; then the SHA256withRSA signature is checked.
+ *
+ * API (pay_paypal_verify api): an OAuth2 token from the shared cache or
+ * fetched by a subrequest to pay_paypal_api, then PayPal's
+ * verify-webhook-signature with the raw body embedded; a 401 refreshes the
+ * token once.
+ *
+ * Deliveries that need a certificate or token another request is
+ * fetching poll the cache on a short timer instead of fetching again.
+ * Every step that cannot be completed because PayPal (or the cert host)
+ * did not answer well answers 503, so PayPal retries.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_pay_module.h"
+#include "ngx_http_pay_api.h"
+#include "ngx_http_pay_paypal_cache.h"
+#include "pay_base64.h"
+#include "pay_crc32.h"
+
+
+/* where a delivery is in its PayPal steps */
+#define NGX_HTTP_PAY_PAYPAL_CERT          0
+#define NGX_HTTP_PAY_PAYPAL_CERT_FETCH    1
+#define NGX_HTTP_PAY_PAYPAL_TOKEN         2
+#define NGX_HTTP_PAY_PAYPAL_TOKEN_FETCH   3
+#define NGX_HTTP_PAY_PAYPAL_VERIFY_CALL   4
+#define NGX_HTTP_PAY_PAYPAL_VERIFY_WAIT   5
+#define NGX_HTTP_PAY_PAYPAL_WAIT          6
+
+
+/* pay_paypal_cert_hosts takes at most */
+#define NGX_HTTP_PAY_PAYPAL_HOSTS_MAX     16
+
+
+/* how long a fetch may hold its mark, and how waiters poll */
+#define NGX_HTTP_PAY_PAYPAL_FETCH_LOCK    30000
+#define NGX_HTTP_PAY_PAYPAL_POLL          20
+#define NGX_HTTP_PAY_PAYPAL_POLLS         (NGX_HTTP_PAY_PAYPAL_FETCH_LOCK     \
+                                           / NGX_HTTP_PAY_PAYPAL_POLL)
+
+/* cache lifetimes, seconds */
+#define NGX_HTTP_PAY_PAYPAL_CERT_TTL      86400
+#define NGX_HTTP_PAY_PAYPAL_NEGATIVE_TTL  60
+#define NGX_HTTP_PAY_PAYPAL_TOKEN_MARGIN  60
+
+/* what a PayPal outage asks PayPal to wait before retrying */
+#define NGX_HTTP_PAY_PAYPAL_RETRY_AFTER   10
+
+
+struct ngx_http_pay_paypal_s {
+    ngx_uint_t                step;
+    ngx_uint_t                after_wait;   /* the step a poll returns to */
+    ngx_uint_t                polls;
+
+    pay_paypal_headers_t      headers;
+    unsigned char             sig[PAY_PAYPAL_SIG_MAX];
+    size_t                    sig_len;
+    ngx_str_t                 cert_url;
+    ngx_str_t                 cert_path;
+
+    ngx_str_t                 token;        /* the Bearer value in use */
+    ngx_str_t                 authorization;
+
+    ngx_shm_zone_t           *zone;
+    ngx_http_pay_api_call_t   call;
+    ngx_event_t               poll;
+
+    unsigned                  fetching:1;   /* holds a fetch mark */
+    unsigned                  token_refreshed:1;
+};
+
+
+static ngx_int_t ngx_http_pay_paypal_headers(ngx_http_request_t *r,
+    ngx_http_pay_ctx_t *ctx, ngx_http_pay_paypal_t *pp);
+static ngx_int_t ngx_http_pay_paypal_cert(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_paypal_t *pp, ngx_str_t *der);
+static ngx_int_t ngx_http_pay_paypal_cert_fetched(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_paypal_t *pp, ngx_str_t *der);
+static ngx_int_t ngx_http_pay_paypal_rsa(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_paypal_t *pp, ngx_str_t *der, ngx_str_t *body);
+static ngx_int_t ngx_http_pay_paypal_token(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_paypal_t *pp);
+static ngx_int_t ngx_http_pay_paypal_token_fetched(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_paypal_t *pp);
+static ngx_int_t ngx_http_pay_paypal_verify_call(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_paypal_t *pp, ngx_str_t *body);
+static ngx_int_t ngx_http_pay_paypal_verified(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_paypal_t *pp);
+static ngx_int_t ngx_http_pay_paypal_wait(ngx_http_request_t *r,
+    ngx_http_pay_paypal_t *pp, ngx_uint_t step);
+static void ngx_http_pay_paypal_poll_handler(ngx_event_t *ev);
+static ngx_int_t ngx_http_pay_paypal_call(ngx_http_request_t *r,
+    ngx_http_pay_ctx_t *ctx, ngx_http_pay_paypal_t *pp, ngx_str_t *location,
+    ngx_str_t *path);
+static ngx_int_t ngx_http_pay_paypal_unavailable(ngx_http_request_t *r,
+    ngx_http_pay_ctx_t *ctx, const char *detail);
+static char *ngx_http_pay_paypal_location(ngx_conf_t *cf,
+    ngx_str_t *location, const char *directive);
+static void ngx_http_pay_paypal_trust_cleanup(void *data);
+
+
+static ngx_str_t  ngx_http_pay_paypal_default_hosts[] = {
+    ngx_string("api.paypal.com"),
+    ngx_string("api-m.paypal.com"),
+    ngx_string("api.sandbox.paypal.com"),
+    ngx_string("api-m.sandbox.paypal.com"),
+    ngx_null_string
+};
+
+
+static ngx_str_t  ngx_http_pay_paypal_hdr_id =
+    ngx_string("PayPal-Transmission-Id");
+static ngx_str_t  ngx_http_pay_paypal_hdr_time =
+    ngx_string("PayPal-Transmission-Time");
+static ngx_str_t  ngx_http_pay_paypal_hdr_sig =
+    ngx_string("PayPal-Transmission-Sig");
+static ngx_str_t  ngx_http_pay_paypal_hdr_cert_url =
+    ngx_string("PayPal-Cert-Url");
+static ngx_str_t  ngx_http_pay_paypal_hdr_algo =
+    ngx_string("PayPal-Auth-Algo");
+
+static ngx_str_t  ngx_http_pay_paypal_token_path =
+    ngx_string("/v1/oauth2/token");
+static ngx_str_t  ngx_http_pay_paypal_verify_path =
+    ngx_string("/v1/notifications/verify-webhook-signature");
+static ngx_str_t  ngx_http_pay_paypal_token_body =
+    ngx_string("grant_type=client_credentials");
+static ngx_str_t  ngx_http_pay_paypal_form =
+    ngx_string("application/x-www-form-urlencoded");
+static ngx_str_t  ngx_http_pay_paypal_json = ngx_string("application/json");
+
+
+/* what a rejection says, in the log line and the "detail" member */
+static const char  *ngx_http_pay_paypal_details[PAY_ERR_LAST] = {
+    [PAY_ERR_SIGNATURE_MISSING] =
+        "a PayPal-Transmission-* / PayPal-Cert-Url / PayPal-Auth-Algo "
+        "header is missing",
+    [PAY_ERR_SIGNATURE_MALFORMED] =
+        "a PayPal signature header cannot be parsed, or the algorithm "
+        "is not SHA256withRSA",
+    [PAY_ERR_SIGNATURE_MISMATCH] =
+        "the transmission signature does not verify for this webhook id",
+    [PAY_ERR_TIMESTAMP_OUT_OF_TOLERANCE] =
+        "the transmission time is outside pay_webhook_tolerance",
+    [PAY_ERR_CERT_URL_REJECTED] =
+        "the certificate URL is not an allowed PayPal certificate URL",
+    [PAY_ERR_CERT_UNTRUSTED] =
+        "the PayPal certificate failed validation",
+    [PAY_ERR_BODY_MALFORMED] =
+        "the signed body is not a PayPal event object",
+    [PAY_ERR_INTERNAL] =
+        "the signature could not be checked"
+};
+
+
+ngx_int_t
+ngx_http_pay_paypal_verify(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx, ngx_str_t *body)
+{
+    ngx_int_t               rc;
+    ngx_str_t               der;
+    ngx_http_pay_paypal_t  *pp;
+
+    pp = ctx->paypal;
+
+    if (pp == NULL) {
+        pp = ngx_pcalloc(r->pool, sizeof(ngx_http_pay_paypal_t));
+        if (pp == NULL) {
+            return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
+                                       "out of memory");
+        }
+
+        ctx->paypal = pp;
+        ctx->api = &pp->call;
+        pp->zone = plcf->paypal_zone;
+
+        rc = ngx_http_pay_paypal_headers(r, ctx, pp);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        pp->step = (plcf->paypal_verify == NGX_HTTP_PAY_PAYPAL_API)
+                   ? NGX_HTTP_PAY_PAYPAL_TOKEN : NGX_HTTP_PAY_PAYPAL_CERT;
+    }
+
+    ngx_str_null(&der);
+
+    for ( ;; ) {
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "pay paypal step %ui", pp->step);
+
+        switch (pp->step) {
+
+        case NGX_HTTP_PAY_PAYPAL_CERT:
+            rc = ngx_http_pay_paypal_cert(r, plcf, ctx, pp, &der);
+            break;
+
+        case NGX_HTTP_PAY_PAYPAL_CERT_FETCH:
+            if (!pp->call.done) {
+                return NGX_AGAIN;
+            }
+
+            rc = ngx_http_pay_paypal_cert_fetched(r, plcf, ctx, pp, &der);
+            break;
+
+        case NGX_HTTP_PAY_PAYPAL_TOKEN:
+            rc = ngx_http_pay_paypal_token(r, plcf, ctx, pp);
+            break;
+
+        case NGX_HTTP_PAY_PAYPAL_TOKEN_FETCH:
+            if (!pp->call.done) {
+                return NGX_AGAIN;
+            }
+
+            rc = ngx_http_pay_paypal_token_fetched(r, plcf, ctx, pp);
+            break;
+
+        case NGX_HTTP_PAY_PAYPAL_VERIFY_CALL:
+            rc = ngx_http_pay_paypal_verify_call(r, plcf, ctx, pp, body);
+            break;
+
+        case NGX_HTTP_PAY_PAYPAL_VERIFY_WAIT:
+            if (!pp->call.done) {
+                return NGX_AGAIN;
+            }
+
+            rc = ngx_http_pay_paypal_verified(r, plcf, ctx, pp);
+            break;
+
+        default: /* NGX_HTTP_PAY_PAYPAL_WAIT */
+            if (pp->poll.timer_set) {
+                return NGX_AGAIN;
+            }
+
+            pp->step = pp->after_wait;
+            continue;
+        }
+
+        /*
+         * NGX_DECLINED: on to pp->step now, or to the signature once the
+         * certificate's key is in der; NGX_AGAIN: a subrequest or a poll
+         * resumes the phases; NGX_OK: verified; NGX_DONE: answered.
+         */
+
+        if (rc == NGX_DECLINED) {
+            if (der.len) {
+                return ngx_http_pay_paypal_rsa(r, plcf, ctx, pp, &der, body);
+            }
+
+            continue;
+        }
+
+        return rc;
+    }
+}
+
+
+/* collects and checks the five headers; NGX_OK or the rejection sent */
+
+static ngx_int_t
+ngx_http_pay_paypal_headers(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_paypal_t *pp)
+{
+    size_t                    nhosts, i;
+    size_t                    lens[NGX_HTTP_PAY_PAYPAL_HOSTS_MAX];
+    pay_rc_e                  rc;
+    ngx_str_t                *names[5], *hosts;
+    ngx_uint_t                n;
+    const char               *host[NGX_HTTP_PAY_PAYPAL_HOSTS_MAX];
+    const char               *path;
+    ngx_table_elt_t          *h[5];
+    ngx_http_pay_loc_conf_t  *plcf;
+
+    plcf = ngx_http_get_module_loc_conf(r, ngx_http_pay_module);
+
+    names[0] = &ngx_http_pay_paypal_hdr_id;
+    names[1] = &ngx_http_pay_paypal_hdr_time;
+    names[2] = &ngx_http_pay_paypal_hdr_sig;
+    names[3] = &ngx_http_pay_paypal_hdr_cert_url;
+    names[4] = &ngx_http_pay_paypal_hdr_algo;
+
+    for (n = 0; n < 5; n++) {
+        if (ngx_http_pay_find_header(r, names[n], &h[n]) != NGX_OK) {
+            return ngx_http_pay_reject(r, ctx, PAY_ERR_SIGNATURE_MALFORMED,
+                                       "a PayPal signature header is "
+                                       "repeated");
+        }
+    }
+
+#define ngx_http_pay_paypal_set(field, i)                                     \
+    if (h[i] != NULL) {                                                       \
+        pp->headers.field = (const char *) h[i]->value.data;                  \
+        pp->headers.field##_len = h[i]->value.len;                            \
+    }
+
+    ngx_http_pay_paypal_set(id, 0);
+    ngx_http_pay_paypal_set(time, 1);
+    ngx_http_pay_paypal_set(sig, 2);
+    ngx_http_pay_paypal_set(cert_url, 3);
+    ngx_http_pay_paypal_set(algo, 4);
+
+#undef ngx_http_pay_paypal_set
+
+    hosts = plcf->paypal_cert_hosts->elts;
+    nhosts = plcf->paypal_cert_hosts->nelts;
+
+    for (i = 0; i < nhosts; i++) {
+        host[i] = (const char *) hosts[i].data;
+        lens[i] = hosts[i].len;
+    }
+
+    rc = pay_paypal_check_headers(&pp->headers, host, lens, nhosts,
+                                  (long long) ngx_time(),
+                                  (long long) plcf->tolerance,
+                                  pp->sig, &pp->sig_len, &path, &i);
+
+    if (rc != PAY_OK) {
+        return ngx_http_pay_reject(r, ctx, rc,
+                                   ngx_http_pay_paypal_details[rc]);
+    }
+
+    pp->cert_path.data = (u_char *) path;
+    pp->cert_path.len = i;
+    pp->cert_url.data = (u_char *) pp->headers.cert_url;
+    pp->cert_url.len = pp->headers.cert_url_len;
+
+    return NGX_OK;
+}
+
+
+/* offline: the certificate's key from the cache, or a fetch */
+
+static ngx_int_t
+ngx_http_pay_paypal_cert(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_paypal_t *pp, ngx_str_t *der)
+{
+    ngx_int_t  rc;
+    ngx_str_t  value;
+
+    rc = ngx_http_pay_paypal_cert_get(pp->zone, &pp->cert_url, r->pool,
+                                      &value,
+                                      NGX_HTTP_PAY_PAYPAL_FETCH_LOCK);
+
+    switch (rc) {
+
+    case NGX_HTTP_PAY_CACHE_HIT:
+        *der = value;
+        return NGX_DECLINED;
+
+    case NGX_HTTP_PAY_CACHE_NEGATIVE:
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "pay: paypal certificate \"%V\" failed validation "
+                      "recently: %V", &pp->cert_url, &value);
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_CERT_UNTRUSTED,
+                                   ngx_http_pay_paypal_details
+                                       [PAY_ERR_CERT_UNTRUSTED]);
+
+    case NGX_HTTP_PAY_CACHE_WAIT:
+        return ngx_http_pay_paypal_wait(r, pp, NGX_HTTP_PAY_PAYPAL_CERT);
+
+    case NGX_HTTP_PAY_CACHE_FETCH:
+        break;
+
+    default:
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
+                                   "out of memory");
+    }
+
+    pp->fetching = 1;
+    pp->step = NGX_HTTP_PAY_PAYPAL_CERT_FETCH;
+    pp->call.method = NGX_HTTP_GET;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "pay paypal certificate fetch \"%V\"", &pp->cert_url);
+
+    return ngx_http_pay_paypal_call(r, ctx, pp, &plcf->paypal_cert_location,
+                                    &pp->cert_path);
+}
+
+
+static ngx_int_t
+ngx_http_pay_paypal_cert_fetched(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_paypal_t *pp, ngx_str_t *der)
+{
+    size_t          der_len;
+    time_t          expires, now;
+    pay_rc_e        rc;
+    ngx_str_t       value;
+    long long       not_after;
+    const char     *reason;
+    unsigned char  *key;
+
+    pp->fetching = 0;
+
+    if (pp->call.status != NGX_HTTP_OK) {
+        ngx_http_pay_paypal_cert_abandon(pp->zone, &pp->cert_url);
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "pay: paypal certificate \"%V\" could not be fetched "
+                      "through \"%V\": %s %ui", &pp->cert_url,
+                      &plcf->paypal_cert_location,
+                      pp->call.status ? "status" : "no answer, status",
+                      pp->call.status);
+
+        return ngx_http_pay_paypal_unavailable(r, ctx,
+                                               "the PayPal certificate "
+                                               "could not be fetched");
+    }
+
+    now = ngx_time();
+
+    rc = pay_paypal_cert_validate(plcf->paypal_trust, pp->call.response.data,
+                                  pp->call.response.len, (long long) now,
+                                  &key, &der_len, &not_after, &reason);
+
+    if (rc != PAY_OK) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "pay: paypal certificate \"%V\" is not trusted: %s",
+                      &pp->cert_url, reason);
+
+        value.data = (u_char *) reason;
+        value.len = ngx_strlen(reason);
+
+        ngx_http_pay_paypal_cert_put(pp->zone, &pp->cert_url, &value, 1,
+                                     now + NGX_HTTP_PAY_PAYPAL_NEGATIVE_TTL);
+
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_CERT_UNTRUSTED,
+                                   ngx_http_pay_paypal_details
+                                       [PAY_ERR_CERT_UNTRUSTED]);
+    }
+
+    der->data = ngx_pnalloc(r->pool, der_len);
+    if (der->data == NULL) {
+        pay_paypal_free(key);
+        ngx_http_pay_paypal_cert_abandon(pp->zone, &pp->cert_url);
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL, "out of memory");
+    }
+
+    ngx_memcpy(der->data, key, der_len);
+    der->len = der_len;
+    pay_paypal_free(key);
+
+    expires = now + NGX_HTTP_PAY_PAYPAL_CERT_TTL;
+
+    if ((long long) expires > not_after) {
+        expires = (time_t) not_after;
+    }
+
+    ngx_http_pay_paypal_cert_put(pp->zone, &pp->cert_url, der, 0, expires);
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "pay: paypal certificate \"%V\" fetched and trusted",
+                  &pp->cert_url);
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_pay_paypal_rsa(ngx_http_request_t *r, ngx_http_pay_loc_conf_t *plcf,
+    ngx_http_pay_ctx_t *ctx, ngx_http_pay_paypal_t *pp, ngx_str_t *der,
+    ngx_str_t *body)
+{
+    char      msg[PAY_PAYPAL_MESSAGE_MAX];
+    size_t    len;
+    uint32_t  crc;
+    pay_rc_e  rc;
+
+    crc = pay_crc32_update(0, body->data, body->len);
+
+    len = pay_paypal_message(&pp->headers,
+                             (const char *) plcf->paypal_webhook_id.data,
+                             plcf->paypal_webhook_id.len, crc,
+                             msg, sizeof(msg));
+    if (len == 0) {
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
+                                   "the signed message does not fit");
+    }
+
+    rc = pay_paypal_verify_signature(der->data, der->len,
+                                     (const unsigned char *) msg, len,
+                                     pp->sig, pp->sig_len);
+
+    if (rc != PAY_OK) {
+        return ngx_http_pay_reject(r, ctx, rc,
+                                   ngx_http_pay_paypal_details[rc]);
+    }
+
+    return NGX_OK;
+}
+
+
+/* API mode: the OAuth2 token from the cache, or a fetch */
+
+static ngx_int_t
+ngx_http_pay_paypal_token(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_paypal_t *pp)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_pay_paypal_token_get(pp->zone,
+                                       (ngx_uint_t) plcf->paypal_token_slot,
+                                       r->pool, &pp->token,
+                                       NGX_HTTP_PAY_PAYPAL_FETCH_LOCK);
+
+    switch (rc) {
+
+    case NGX_HTTP_PAY_CACHE_HIT:
+        pp->step = NGX_HTTP_PAY_PAYPAL_VERIFY_CALL;
+        return NGX_DECLINED;
+
+    case NGX_HTTP_PAY_CACHE_WAIT:
+        return ngx_http_pay_paypal_wait(r, pp, NGX_HTTP_PAY_PAYPAL_TOKEN);
+
+    case NGX_HTTP_PAY_CACHE_FETCH:
+        break;
+
+    default:
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
+                                   "out of memory");
+    }
+
+    pp->fetching = 1;
+    pp->step = NGX_HTTP_PAY_PAYPAL_TOKEN_FETCH;
+    pp->call.method = NGX_HTTP_POST;
+    pp->call.body = ngx_http_pay_paypal_token_body;
+    pp->call.nheaders = 0;
+
+    ngx_http_pay_api_header(&pp->call, "Authorization", &plcf->paypal_basic);
+    ngx_http_pay_api_header(&pp->call, "Content-Type",
+                            &ngx_http_pay_paypal_form);
+    ngx_http_pay_api_header(&pp->call, "Accept", &ngx_http_pay_paypal_json);
+
+    return ngx_http_pay_paypal_call(r, ctx, pp, &plcf->paypal_api,
+                                    &ngx_http_pay_paypal_token_path);
+}
+
+
+static ngx_int_t
+ngx_http_pay_paypal_token_fetched(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_paypal_t *pp)
+{
+    char        token[NGX_HTTP_PAY_PAYPAL_TOKEN_MAX];
+    size_t      len;
+    ngx_str_t   value;
+    long long   expires_in;
+    ngx_uint_t  slot;
+
+    pp->fetching = 0;
+    slot = (ngx_uint_t) plcf->paypal_token_slot;
+
+    if (pp->call.status != NGX_HTTP_OK
+        || pay_paypal_token_parse(pp->call.response.data,
+                                  pp->call.response.len, token,
+                                  sizeof(token), &len, &expires_in)
+           != 0)
+    {
+        ngx_http_pay_paypal_token_abandon(pp->zone, slot);
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "pay: paypal token request through \"%V\" failed: "
+                      "status %ui%s", &plcf->paypal_api, pp->call.status,
+                      pp->call.status == NGX_HTTP_UNAUTHORIZED
+                      ? " (check pay_paypal_client)" : "");
+
+        return ngx_http_pay_paypal_unavailable(r, ctx,
+                                               "no PayPal access token");
+    }
+
+    value.data = (u_char *) token;
+    value.len = len;
+
+    /* refreshed a little before PayPal expires it */
+    if (expires_in > NGX_HTTP_PAY_PAYPAL_TOKEN_MARGIN * 2) {
+        expires_in -= NGX_HTTP_PAY_PAYPAL_TOKEN_MARGIN;
+    }
+
+    ngx_http_pay_paypal_token_put(pp->zone, slot, &value,
+                                  ngx_time() + (time_t) expires_in);
+
+    pp->token.data = ngx_pnalloc(r->pool, len);
+    if (pp->token.data == NULL) {
+        ngx_explicit_memzero(token, len);
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL, "out of memory");
+    }
+
+    ngx_memcpy(pp->token.data, token, len);
+    pp->token.len = len;
+    ngx_explicit_memzero(token, len);
+
+    pp->step = NGX_HTTP_PAY_PAYPAL_VERIFY_CALL;
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_pay_paypal_verify_call(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_paypal_t *pp, ngx_str_t *body)
+{
+    u_char  *p;
+    size_t   size, len;
+
+    size = pay_paypal_verify_request_size(&pp->headers,
+                                          plcf->paypal_webhook_id.len,
+                                          body->len);
+
+    p = (size == 0) ? NULL : ngx_pnalloc(r->pool, size);
+
+    len = (p == NULL) ? 0
+          : pay_paypal_verify_request(&pp->headers,
+                                      (const char *)
+                                          plcf->paypal_webhook_id.data,
+                                      plcf->paypal_webhook_id.len,
+                                      body->data, body->len,
+                                      (char *) p, size);
+    if (len == 0) {
+        /* the headers passed their checks: the body is not one object */
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_BODY_MALFORMED,
+                                   ngx_http_pay_paypal_details
+                                       [PAY_ERR_BODY_MALFORMED]);
+    }
+
+    pp->authorization.len = sizeof("Bearer ") - 1 + pp->token.len;
+    pp->authorization.data = ngx_pnalloc(r->pool, pp->authorization.len);
+    if (pp->authorization.data == NULL) {
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL, "out of memory");
+    }
+
+    ngx_sprintf(pp->authorization.data, "Bearer %V", &pp->token);
+
+    pp->step = NGX_HTTP_PAY_PAYPAL_VERIFY_WAIT;
+    pp->call.method = NGX_HTTP_POST;
+    pp->call.body.data = p;
+    pp->call.body.len = len;
+    pp->call.nheaders = 0;
+
+    ngx_http_pay_api_header(&pp->call, "Authorization", &pp->authorization);
+    ngx_http_pay_api_header(&pp->call, "Content-Type",
+                            &ngx_http_pay_paypal_json);
+    ngx_http_pay_api_header(&pp->call, "Accept", &ngx_http_pay_paypal_json);
+
+    return ngx_http_pay_paypal_call(r, ctx, pp, &plcf->paypal_api,
+                                    &ngx_http_pay_paypal_verify_path);
+}
+
+
+static ngx_int_t
+ngx_http_pay_paypal_verified(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_paypal_t *pp)
+{
+    pay_rc_e  rc;
+
+    if (pp->call.status == NGX_HTTP_UNAUTHORIZED && !pp->token_refreshed) {
+        /* expired or revoked early: one new token, one more try */
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "pay: paypal refused the cached access token, "
+                      "fetching a new one");
+
+        ngx_http_pay_paypal_token_drop(pp->zone,
+                                       (ngx_uint_t) plcf->paypal_token_slot,
+                                       &pp->token);
+        pp->token_refreshed = 1;
+        pp->step = NGX_HTTP_PAY_PAYPAL_TOKEN;
+
+        return NGX_DECLINED;
+    }
+
+    if (pp->call.status != NGX_HTTP_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "pay: paypal verify-webhook-signature through \"%V\" "
+                      "answered status %ui", &plcf->paypal_api,
+                      pp->call.status);
+
+        return ngx_http_pay_paypal_unavailable(r, ctx,
+                                               "PayPal could not verify "
+                                               "the signature");
+    }
+
+    rc = pay_paypal_verify_response(pp->call.response.data,
+                                    pp->call.response.len);
+
+    if (rc == PAY_ERR_INTERNAL) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "pay: paypal verify-webhook-signature through \"%V\" "
+                      "gave an unexpected answer", &plcf->paypal_api);
+
+        return ngx_http_pay_paypal_unavailable(r, ctx,
+                                               "PayPal could not verify "
+                                               "the signature");
+    }
+
+    if (rc != PAY_OK) {
+        return ngx_http_pay_reject(r, ctx, rc,
+                                   ngx_http_pay_paypal_details[rc]);
+    }
+
+    return NGX_OK;
+}
+
+
+/* another request fetches what this one needs: look again shortly */
+
+static ngx_int_t
+ngx_http_pay_paypal_wait(ngx_http_request_t *r, ngx_http_pay_paypal_t *pp,
+    ngx_uint_t step)
+{
+    if (pp->polls++ >= NGX_HTTP_PAY_PAYPAL_POLLS) {
+        return ngx_http_pay_paypal_unavailable(r, ngx_http_pay_get_ctx(r),
+                                               "waited too long for a "
+                                               "PayPal fetch");
+    }
+
+    pp->after_wait = step;
+    pp->step = NGX_HTTP_PAY_PAYPAL_WAIT;
+
+    pp->poll.handler = ngx_http_pay_paypal_poll_handler;
+    pp->poll.data = r;
+    pp->poll.log = r->connection->log;
+
+    ngx_add_timer(&pp->poll, NGX_HTTP_PAY_PAYPAL_POLL);
+
+    r->write_event_handler = ngx_http_core_run_phases;
+
+    return NGX_AGAIN;
+}
+
+
+static void
+ngx_http_pay_paypal_poll_handler(ngx_event_t *ev)
+{
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+    ngx_http_log_ctx_t  *lctx;
+
+    r = ev->data;
+    c = r->connection;
+
+    lctx = c->log->data;
+    lctx->current_request = r;
+
+    ngx_http_core_run_phases(r);
+    ngx_http_run_posted_requests(c);
+}
+
+
+static ngx_int_t
+ngx_http_pay_paypal_call(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_paypal_t *pp, ngx_str_t *location, ngx_str_t *path)
+{
+    u_char  *p;
+
+    pp->call.uri.len = location->len + path->len;
+    pp->call.uri.data = ngx_pnalloc(r->pool, pp->call.uri.len);
+
+    if (pp->call.uri.data == NULL) {
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL, "out of memory");
+    }
+
+    p = ngx_cpymem(pp->call.uri.data, location->data, location->len);
+    ngx_memcpy(p, path->data, path->len);
+
+    if (ngx_http_pay_api_start(r, &pp->call) != NGX_OK) {
+        ngx_http_pay_paypal_cleanup(ctx);
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
+                                   "the PayPal subrequest could not be "
+                                   "started");
+    }
+
+    return NGX_AGAIN;
+}
+
+
+static ngx_int_t
+ngx_http_pay_paypal_unavailable(ngx_http_request_t *r,
+    ngx_http_pay_ctx_t *ctx, const char *detail)
+{
+    return ngx_http_pay_reject_retry(r, ctx, PAY_ERR_PROVIDER_UNAVAILABLE,
+                                     detail,
+                                     NGX_HTTP_PAY_PAYPAL_RETRY_AFTER);
+}
+
+
+/*
+ * From the request context's cleanup, and whenever a step gives up: no
+ * poll may fire for a freed request, and a fetch mark it held is given
+ * back at once rather than left to run out.
+ */
+
+void
+ngx_http_pay_paypal_cleanup(ngx_http_pay_ctx_t *ctx)
+{
+    ngx_http_pay_paypal_t    *pp;
+    ngx_http_pay_loc_conf_t  *plcf;
+
+    pp = ctx->paypal;
+
+    if (pp == NULL) {
+        return;
+    }
+
+    if (pp->poll.timer_set) {
+        ngx_del_timer(&pp->poll);
+    }
+
+    if (pp->fetching) {
+        pp->fetching = 0;
+
+        if (pp->step == NGX_HTTP_PAY_PAYPAL_CERT_FETCH) {
+            ngx_http_pay_paypal_cert_abandon(pp->zone, &pp->cert_url);
+
+        } else {
+            plcf = ngx_http_get_module_loc_conf(ctx->request,
+                                                ngx_http_pay_module);
+            ngx_http_pay_paypal_token_abandon(pp->zone,
+                                     (ngx_uint_t) plcf->paypal_token_slot);
+        }
+    }
+}
+
+
+/* configuration */
+
+
+/* pay_paypal_cert_hosts HOST ... */
+
+char *
+ngx_http_pay_paypal_cert_hosts(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_pay_loc_conf_t *plcf = conf;
+
+    ngx_str_t   *value, *host;
+    ngx_uint_t   i;
+
+    if (plcf->paypal_cert_hosts != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    if (cf->args->nelts - 1 > NGX_HTTP_PAY_PAYPAL_HOSTS_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "at most %d hosts", NGX_HTTP_PAY_PAYPAL_HOSTS_MAX);
+        return NGX_CONF_ERROR;
+    }
+
+    plcf->paypal_cert_hosts = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                               sizeof(ngx_str_t));
+    if (plcf->paypal_cert_hosts == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        host = ngx_array_push(plcf->paypal_cert_hosts);
+        if (host == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *host = value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* pay_paypal_client ID SECRET: "Basic base64(id:secret)", made once */
+
+char *
+ngx_http_pay_paypal_client(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_pay_loc_conf_t *plcf = conf;
+
+    u_char     *p;
+    ngx_str_t  *value, id, secret, pair;
+
+    if (plcf->paypal_basic.data != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_http_pay_secret_load(cf, &cmd->name, &value[1], &id) != NGX_OK
+        || ngx_http_pay_secret_load(cf, &cmd->name, &value[2], &secret)
+           != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_strlchr(id.data, id.data + id.len, ':') != NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": the client id must not contain ':'",
+                           &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    pair.len = id.len + 1 + secret.len;
+    pair.data = ngx_pnalloc(cf->pool, pair.len);
+    if (pair.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    p = ngx_cpymem(pair.data, id.data, id.len);
+    *p++ = ':';
+    ngx_memcpy(p, secret.data, secret.len);
+
+    plcf->paypal_basic.len = sizeof("Basic ") - 1
+                             + pay_base64_encoded_len(pair.len);
+    plcf->paypal_basic.data = ngx_pnalloc(cf->pool, plcf->paypal_basic.len);
+    if (plcf->paypal_basic.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    p = ngx_cpymem(plcf->paypal_basic.data, "Basic ", sizeof("Basic ") - 1);
+    pay_base64_encode(pair.data, pair.len, (char *) p);
+
+    ngx_explicit_memzero(pair.data, pair.len);
+
+    plcf->paypal_client_id = id;
+
+    return NGX_CONF_OK;
+}
+
+
+/* an internal location, its one trailing slash dropped */
+
+static char *
+ngx_http_pay_paypal_location(ngx_conf_t *cf, ngx_str_t *location,
+    const char *directive)
+{
+    if (location->len == 0 || location->data[0] != '/') {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%s\" must be a location path starting "
+                           "with \"/\"", directive);
+        return NGX_CONF_ERROR;
+    }
+
+    if (location->len > 1 && location->data[location->len - 1] == '/') {
+        location->len--;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_pay_paypal_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
+    ngx_http_pay_loc_conf_t *conf)
+{
+    char                *cafile;
+    ngx_str_t           *host;
+    ngx_uint_t           i;
+    ngx_pool_cleanup_t  *cln;
+    ngx_int_t            slot;
+
+    ngx_conf_merge_uint_value(conf->paypal_verify, prev->paypal_verify,
+                              NGX_HTTP_PAY_PAYPAL_OFFLINE);
+    ngx_conf_merge_str_value(conf->paypal_webhook_id,
+                             prev->paypal_webhook_id, "");
+    ngx_conf_merge_ptr_value(conf->paypal_cert_hosts,
+                             prev->paypal_cert_hosts, NULL);
+    ngx_conf_merge_str_value(conf->paypal_cert_location,
+                             prev->paypal_cert_location, "");
+    ngx_conf_merge_str_value(conf->paypal_trusted_certificate,
+                             prev->paypal_trusted_certificate, "");
+    ngx_conf_merge_str_value(conf->paypal_api, prev->paypal_api, "");
+
+    if (conf->paypal_basic.data == NULL) {
+        conf->paypal_basic = prev->paypal_basic;
+        conf->paypal_client_id = prev->paypal_client_id;
+    }
+
+    if (conf->webhook != NGX_HTTP_PAY_PROVIDER_PAYPAL) {
+        return NGX_CONF_OK;
+    }
+
+    if (conf->paypal_webhook_id.len == 0) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"pay_webhook paypal\" in %s:%ui requires "
+                      "\"pay_paypal_webhook_id\"",
+                      conf->webhook_file, conf->webhook_line);
+        return NGX_CONF_ERROR;
+    }
+
+    /* it is signed and sent in JSON: visible ASCII only, as PayPal's are */
+
+    for (i = 0; i < conf->paypal_webhook_id.len; i++) {
+        if (conf->paypal_webhook_id.data[i] < 0x21
+            || conf->paypal_webhook_id.data[i] > 0x7e)
+        {
+            break;
+        }
+    }
+
+    if (conf->paypal_webhook_id.len > PAY_PAYPAL_WEBHOOK_ID_MAX
+        || i != conf->paypal_webhook_id.len)
+    {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"pay_paypal_webhook_id\" must be 1 to %d visible "
+                      "ASCII characters", PAY_PAYPAL_WEBHOOK_ID_MAX);
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->paypal_cert_hosts == NULL) {
+        conf->paypal_cert_hosts = ngx_array_create(cf->pool, 4,
+                                                   sizeof(ngx_str_t));
+        if (conf->paypal_cert_hosts == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        for (i = 0; ngx_http_pay_paypal_default_hosts[i].len; i++) {
+            host = ngx_array_push(conf->paypal_cert_hosts);
+            if (host == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            *host = ngx_http_pay_paypal_default_hosts[i];
+        }
+    }
+
+    conf->paypal_zone = ngx_http_pay_paypal_cache_zone(cf);
+    if (conf->paypal_zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->paypal_verify == NGX_HTTP_PAY_PAYPAL_API) {
+        if (conf->paypal_api.len == 0 || conf->paypal_basic.data == NULL) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "\"pay_paypal_verify api\" for \"pay_webhook "
+                          "paypal\" in %s:%ui requires \"pay_paypal_api\" "
+                          "and \"pay_paypal_client\"",
+                          conf->webhook_file, conf->webhook_line);
+            return NGX_CONF_ERROR;
+        }
+
+        if (ngx_http_pay_paypal_location(cf, &conf->paypal_api,
+                                         "pay_paypal_api")
+            != NGX_CONF_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+
+        slot = ngx_http_pay_paypal_cache_client(cf, &conf->paypal_api,
+                                                &conf->paypal_client_id);
+        if (slot == NGX_ERROR) {
+            return NGX_CONF_ERROR;
+        }
+
+        conf->paypal_token_slot = slot;
+
+        return NGX_CONF_OK;
+    }
+
+    if (conf->paypal_cert_location.len == 0) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"pay_webhook paypal\" in %s:%ui requires "
+                      "\"pay_paypal_cert_location\" (or \"pay_paypal_verify "
+                      "api\")", conf->webhook_file, conf->webhook_line);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_pay_paypal_location(cf, &conf->paypal_cert_location,
+                                     "pay_paypal_cert_location")
+        != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    /* one trust store per location that needs one; shared by inheritance */
+
+    if (prev->paypal_trust != NULL
+        && prev->paypal_trusted_certificate.len
+           == conf->paypal_trusted_certificate.len
+        && ngx_strncmp(prev->paypal_trusted_certificate.data,
+                       conf->paypal_trusted_certificate.data,
+                       conf->paypal_trusted_certificate.len) == 0)
+    {
+        conf->paypal_trust = prev->paypal_trust;
+        return NGX_CONF_OK;
+    }
+
+    cafile = NULL;
+
+    if (conf->paypal_trusted_certificate.len) {
+        if (ngx_conf_full_name(cf->cycle, &conf->paypal_trusted_certificate,
+                               1)
+            != NGX_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+
+        cafile = (char *) conf->paypal_trusted_certificate.data;
+    }
+
+    conf->paypal_trust = pay_paypal_trust_new(cafile);
+
+    if (conf->paypal_trust == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"pay_paypal_trusted_certificate\": cannot load "
+                      "\"%s\"", cafile ? cafile : "the system CA bundle");
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        pay_paypal_trust_free(conf->paypal_trust);
+        conf->paypal_trust = NULL;
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_pay_paypal_trust_cleanup;
+    cln->data = conf->paypal_trust;
+
+    return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_pay_paypal_trust_cleanup(void *data)
+{
+    pay_paypal_trust_free(data);
+}

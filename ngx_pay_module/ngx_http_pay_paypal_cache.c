@@ -1,0 +1,501 @@
+
+/*
+ * Copyright (C) ngx_pay authors
+ *
+ * The PayPal zone: fixed slots, so there is nothing to allocate or evict
+ * beyond picking a slot, and every operation is a few comparisons under
+ * the zone's mutex.
+ *
+ * A certificate slot is keyed by the exact cert URL (PayPal changes the
+ * URL when it rotates the certificate) and lives until the certificate's
+ * notAfter, or a day, whichever is first; a negative entry (a certificate
+ * that failed validation) lives a minute, so a burst of forged deliveries
+ * naming a bad URL fetches it once.  A full table reuses the slot that
+ * expires first.
+ *
+ * A token slot belongs to one client, identified by a hash of its API
+ * location and id: after a reload that reorders clients, a slot's token
+ * is not handed to another client.
+ *
+ * A fetch mark (fetching_until) makes concurrent lookups of a missing
+ * entry wait while one request fetches; a mark whose owner died (its
+ * request was aborted) simply runs out.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_pay_module.h"
+#include "ngx_http_pay_paypal_cache.h"
+
+
+#define NGX_HTTP_PAY_PAYPAL_URL_MAX   512
+
+
+typedef struct {
+    uint32_t                  hash;         /* of the URL; 0: unused */
+    ngx_uint_t                negative;
+    time_t                    expires;      /* 0: no value yet */
+    ngx_msec_t                fetching_until;   /* 0: no fetch */
+    size_t                    url_len;
+    size_t                    len;
+    u_char                    url[NGX_HTTP_PAY_PAYPAL_URL_MAX];
+    u_char                    value[NGX_HTTP_PAY_PAYPAL_DER_MAX];
+} ngx_http_pay_paypal_cert_slot_t;
+
+
+typedef struct {
+    uint32_t                  owner;
+    time_t                    expires;
+    ngx_msec_t                fetching_until;
+    size_t                    len;
+    u_char                    value[NGX_HTTP_PAY_PAYPAL_TOKEN_MAX];
+} ngx_http_pay_paypal_token_slot_t;
+
+
+typedef struct {
+    ngx_http_pay_paypal_cert_slot_t   certs[NGX_HTTP_PAY_PAYPAL_CERTS];
+    ngx_http_pay_paypal_token_slot_t  tokens[NGX_HTTP_PAY_PAYPAL_CLIENTS];
+} ngx_http_pay_paypal_cache_sh_t;
+
+
+typedef struct {
+    ngx_http_pay_paypal_cache_sh_t   *sh;
+    ngx_slab_pool_t                  *shpool;
+    uint32_t                          owners[NGX_HTTP_PAY_PAYPAL_CLIENTS];
+    ngx_uint_t                        nclients;
+} ngx_http_pay_paypal_cache_t;
+
+
+static ngx_int_t ngx_http_pay_paypal_cache_init_zone(ngx_shm_zone_t *zone,
+    void *data);
+static ngx_http_pay_paypal_cert_slot_t *ngx_http_pay_paypal_cert_find(
+    ngx_http_pay_paypal_cache_t *cache, ngx_str_t *url, uint32_t hash);
+static ngx_int_t ngx_http_pay_paypal_cache_copy(ngx_pool_t *pool,
+    u_char *data, size_t len, ngx_str_t *value);
+static ngx_uint_t ngx_http_pay_paypal_cache_fetching(ngx_msec_t until);
+
+
+static ngx_str_t  ngx_http_pay_paypal_zone_name =
+    ngx_string("ngx_http_pay_paypal");
+
+
+ngx_shm_zone_t *
+ngx_http_pay_paypal_cache_zone(ngx_conf_t *cf)
+{
+    size_t                        size;
+    ngx_shm_zone_t               *zone;
+    ngx_http_pay_paypal_cache_t  *cache;
+
+    /* the slots, the slab pool's own pages, and some slack */
+    size = sizeof(ngx_http_pay_paypal_cache_sh_t) + 8 * ngx_pagesize;
+    size = ngx_align(size, ngx_pagesize);
+
+    zone = ngx_shared_memory_add(cf, &ngx_http_pay_paypal_zone_name, size,
+                                 &ngx_http_pay_module);
+    if (zone == NULL) {
+        return NULL;
+    }
+
+    if (zone->data == NULL) {
+        cache = ngx_pcalloc(cf->pool, sizeof(ngx_http_pay_paypal_cache_t));
+        if (cache == NULL) {
+            return NULL;
+        }
+
+        zone->init = ngx_http_pay_paypal_cache_init_zone;
+        zone->data = cache;
+    }
+
+    return zone;
+}
+
+
+ngx_int_t
+ngx_http_pay_paypal_cache_client(ngx_conf_t *cf, ngx_str_t *api,
+    ngx_str_t *client_id)
+{
+    uint32_t                      owner;
+    ngx_uint_t                    i;
+    ngx_shm_zone_t               *zone;
+    ngx_http_pay_paypal_cache_t  *cache;
+
+    zone = ngx_http_pay_paypal_cache_zone(cf);
+    if (zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    cache = zone->data;
+
+    ngx_crc32_init(owner);
+    ngx_crc32_update(&owner, api->data, api->len);
+    ngx_crc32_update(&owner, (u_char *) "\n", 1);
+    ngx_crc32_update(&owner, client_id->data, client_id->len);
+    ngx_crc32_final(owner);
+
+    /* 0 marks a free slot */
+    owner |= 1;
+
+    for (i = 0; i < cache->nclients; i++) {
+        if (cache->owners[i] == owner) {
+            return i;
+        }
+    }
+
+    if (cache->nclients == NGX_HTTP_PAY_PAYPAL_CLIENTS) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "more than %d PayPal clients",
+                           NGX_HTTP_PAY_PAYPAL_CLIENTS);
+        return NGX_ERROR;
+    }
+
+    cache->owners[cache->nclients] = owner;
+
+    return cache->nclients++;
+}
+
+
+static ngx_int_t
+ngx_http_pay_paypal_cache_init_zone(ngx_shm_zone_t *zone, void *data)
+{
+    ngx_http_pay_paypal_cache_t  *ocache = data;
+
+    ngx_http_pay_paypal_cache_t  *cache;
+
+    cache = zone->data;
+
+    if (ocache) {
+        /* certificates stay good; token slots check their owner */
+        cache->sh = ocache->sh;
+        cache->shpool = ocache->shpool;
+        return NGX_OK;
+    }
+
+    cache->shpool = (ngx_slab_pool_t *) zone->shm.addr;
+
+    if (zone->shm.exists) {
+        cache->sh = cache->shpool->data;
+        return NGX_OK;
+    }
+
+    cache->sh = ngx_slab_calloc(cache->shpool,
+                                sizeof(ngx_http_pay_paypal_cache_sh_t));
+    if (cache->sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    cache->shpool->data = cache->sh;
+    cache->shpool->log_ctx = (u_char *) " in the PayPal cache zone";
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_pay_paypal_cert_get(ngx_shm_zone_t *zone, ngx_str_t *url,
+    ngx_pool_t *pool, ngx_str_t *value, ngx_msec_t lock)
+{
+    time_t                            now, first;
+    uint32_t                          hash;
+    ngx_int_t                         rc;
+    ngx_uint_t                        i;
+    ngx_http_pay_paypal_cache_t      *cache;
+    ngx_http_pay_paypal_cert_slot_t  *slot, *s;
+
+    cache = zone->data;
+    now = ngx_time();
+
+    if (url->len > NGX_HTTP_PAY_PAYPAL_URL_MAX) {
+        /* the header checks cap it at 500 */
+        return NGX_ERROR;
+    }
+
+    hash = ngx_crc32_short(url->data, url->len) | 1;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    slot = ngx_http_pay_paypal_cert_find(cache, url, hash);
+
+    if (slot != NULL && slot->expires > now) {
+        rc = slot->negative ? NGX_HTTP_PAY_CACHE_NEGATIVE
+                            : NGX_HTTP_PAY_CACHE_HIT;
+
+        if (ngx_http_pay_paypal_cache_copy(pool, slot->value, slot->len,
+                                           value)
+            != NGX_OK)
+        {
+            rc = NGX_ERROR;
+        }
+
+        ngx_shmtx_unlock(&cache->shpool->mutex);
+        return rc;
+    }
+
+    if (slot != NULL
+        && ngx_http_pay_paypal_cache_fetching(slot->fetching_until))
+    {
+        ngx_shmtx_unlock(&cache->shpool->mutex);
+        return NGX_HTTP_PAY_CACHE_WAIT;
+    }
+
+    if (slot == NULL) {
+        /* a free or expired slot, else the one that expires first */
+
+        first = 0;
+
+        for (i = 0; i < NGX_HTTP_PAY_PAYPAL_CERTS; i++) {
+            s = &cache->sh->certs[i];
+
+            if (ngx_http_pay_paypal_cache_fetching(s->fetching_until)) {
+                continue;
+            }
+
+            if (s->hash == 0 || s->expires <= now) {
+                slot = s;
+                break;
+            }
+
+            if (slot == NULL || s->expires < first) {
+                slot = s;
+                first = s->expires;
+            }
+        }
+
+        if (slot == NULL) {
+            /* every slot is being fetched: let this one wait its turn */
+            ngx_shmtx_unlock(&cache->shpool->mutex);
+            return NGX_HTTP_PAY_CACHE_WAIT;
+        }
+
+        slot->hash = hash;
+        slot->url_len = url->len;
+        ngx_memcpy(slot->url, url->data, url->len);
+        slot->expires = 0;
+        slot->len = 0;
+    }
+
+    slot->fetching_until = ngx_current_msec + lock;
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+
+    return NGX_HTTP_PAY_CACHE_FETCH;
+}
+
+
+void
+ngx_http_pay_paypal_cert_put(ngx_shm_zone_t *zone, ngx_str_t *url,
+    ngx_str_t *value, ngx_uint_t negative, time_t expires)
+{
+    uint32_t                          hash;
+    ngx_http_pay_paypal_cache_t      *cache;
+    ngx_http_pay_paypal_cert_slot_t  *slot;
+
+    cache = zone->data;
+
+    if (url->len > NGX_HTTP_PAY_PAYPAL_URL_MAX
+        || value->len > NGX_HTTP_PAY_PAYPAL_DER_MAX)
+    {
+        ngx_http_pay_paypal_cert_abandon(zone, url);
+        return;
+    }
+
+    hash = ngx_crc32_short(url->data, url->len) | 1;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    /* the slot marked by cert_get, unless it was taken over since */
+    slot = ngx_http_pay_paypal_cert_find(cache, url, hash);
+
+    if (slot != NULL) {
+        slot->negative = negative;
+        slot->len = value->len;
+        ngx_memcpy(slot->value, value->data, value->len);
+        slot->expires = expires;
+        slot->fetching_until = 0;
+    }
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+}
+
+
+void
+ngx_http_pay_paypal_cert_abandon(ngx_shm_zone_t *zone, ngx_str_t *url)
+{
+    uint32_t                          hash;
+    ngx_http_pay_paypal_cache_t      *cache;
+    ngx_http_pay_paypal_cert_slot_t  *slot;
+
+    cache = zone->data;
+
+    if (url->len > NGX_HTTP_PAY_PAYPAL_URL_MAX) {
+        return;
+    }
+
+    hash = ngx_crc32_short(url->data, url->len) | 1;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    slot = ngx_http_pay_paypal_cert_find(cache, url, hash);
+
+    if (slot != NULL) {
+        slot->fetching_until = 0;
+    }
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+}
+
+
+static ngx_http_pay_paypal_cert_slot_t *
+ngx_http_pay_paypal_cert_find(ngx_http_pay_paypal_cache_t *cache,
+    ngx_str_t *url, uint32_t hash)
+{
+    ngx_uint_t                        i;
+    ngx_http_pay_paypal_cert_slot_t  *s;
+
+    for (i = 0; i < NGX_HTTP_PAY_PAYPAL_CERTS; i++) {
+        s = &cache->sh->certs[i];
+
+        if (s->hash == hash && s->url_len == url->len
+            && ngx_memcmp(s->url, url->data, url->len) == 0)
+        {
+            return s;
+        }
+    }
+
+    return NULL;
+}
+
+
+ngx_int_t
+ngx_http_pay_paypal_token_get(ngx_shm_zone_t *zone, ngx_uint_t slot,
+    ngx_pool_t *pool, ngx_str_t *value, ngx_msec_t lock)
+{
+    ngx_int_t                          rc;
+    ngx_http_pay_paypal_cache_t       *cache;
+    ngx_http_pay_paypal_token_slot_t  *s;
+
+    cache = zone->data;
+    s = &cache->sh->tokens[slot];
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    if (s->owner != cache->owners[slot]) {
+        /* a slot of the previous configuration's: start afresh */
+        ngx_memzero(s, sizeof(ngx_http_pay_paypal_token_slot_t));
+        s->owner = cache->owners[slot];
+    }
+
+    if (s->len && s->expires > ngx_time()) {
+        rc = ngx_http_pay_paypal_cache_copy(pool, s->value, s->len, value);
+        ngx_shmtx_unlock(&cache->shpool->mutex);
+
+        return rc == NGX_OK ? NGX_HTTP_PAY_CACHE_HIT : NGX_ERROR;
+    }
+
+    if (ngx_http_pay_paypal_cache_fetching(s->fetching_until)) {
+        ngx_shmtx_unlock(&cache->shpool->mutex);
+        return NGX_HTTP_PAY_CACHE_WAIT;
+    }
+
+    s->fetching_until = ngx_current_msec + lock;
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+
+    return NGX_HTTP_PAY_CACHE_FETCH;
+}
+
+
+void
+ngx_http_pay_paypal_token_put(ngx_shm_zone_t *zone, ngx_uint_t slot,
+    ngx_str_t *token, time_t expires)
+{
+    ngx_http_pay_paypal_cache_t       *cache;
+    ngx_http_pay_paypal_token_slot_t  *s;
+
+    cache = zone->data;
+    s = &cache->sh->tokens[slot];
+
+    if (token->len > NGX_HTTP_PAY_PAYPAL_TOKEN_MAX) {
+        ngx_http_pay_paypal_token_abandon(zone, slot);
+        return;
+    }
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    if (s->owner == cache->owners[slot]) {
+        s->len = token->len;
+        ngx_memcpy(s->value, token->data, token->len);
+        s->expires = expires;
+        s->fetching_until = 0;
+    }
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+}
+
+
+void
+ngx_http_pay_paypal_token_abandon(ngx_shm_zone_t *zone, ngx_uint_t slot)
+{
+    ngx_http_pay_paypal_cache_t  *cache;
+
+    cache = zone->data;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    if (cache->sh->tokens[slot].owner == cache->owners[slot]) {
+        cache->sh->tokens[slot].fetching_until = 0;
+    }
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+}
+
+
+void
+ngx_http_pay_paypal_token_drop(ngx_shm_zone_t *zone, ngx_uint_t slot,
+    ngx_str_t *token)
+{
+    ngx_http_pay_paypal_cache_t       *cache;
+    ngx_http_pay_paypal_token_slot_t  *s;
+
+    cache = zone->data;
+    s = &cache->sh->tokens[slot];
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    if (s->owner == cache->owners[slot] && s->len == token->len
+        && ngx_memcmp(s->value, token->data, token->len) == 0)
+    {
+        ngx_explicit_memzero(s->value, s->len);
+        s->len = 0;
+        s->expires = 0;
+    }
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+}
+
+
+static ngx_int_t
+ngx_http_pay_paypal_cache_copy(ngx_pool_t *pool, u_char *data, size_t len,
+    ngx_str_t *value)
+{
+    value->data = ngx_pnalloc(pool, len ? len : 1);
+    if (value->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(value->data, data, len);
+    value->len = len;
+
+    return NGX_OK;
+}
+
+
+/* ngx_current_msec is monotonic and the same in every worker */
+
+static ngx_uint_t
+ngx_http_pay_paypal_cache_fetching(ngx_msec_t until)
+{
+    return until != 0 && (ngx_msec_int_t) (until - ngx_current_msec) > 0;
+}

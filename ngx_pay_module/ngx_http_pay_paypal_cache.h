@@ -1,0 +1,73 @@
+
+/*
+ * Copyright (C) ngx_pay authors
+ *
+ * PayPal's verified certificate keys and OAuth2 tokens, shared by all
+ * workers in one small zone, with the "one fetch at a time" marks that
+ * let concurrent deliveries wait for a fetch under way instead of making
+ * their own.
+ */
+
+
+#ifndef _NGX_HTTP_PAY_PAYPAL_CACHE_H_INCLUDED_
+#define _NGX_HTTP_PAY_PAYPAL_CACHE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+
+/* what a lookup found */
+#define NGX_HTTP_PAY_CACHE_HIT        0     /* the value is set */
+#define NGX_HTTP_PAY_CACHE_NEGATIVE   1     /* known bad: the reason is set */
+#define NGX_HTTP_PAY_CACHE_FETCH      2     /* absent: the caller fetches */
+#define NGX_HTTP_PAY_CACHE_WAIT       3     /* absent: another one fetches */
+
+
+/* certificates kept at once (each verifies one URL) */
+#define NGX_HTTP_PAY_PAYPAL_CERTS     32
+
+/* PayPal clients (pay_paypal_client + pay_paypal_api pairs) at most */
+#define NGX_HTTP_PAY_PAYPAL_CLIENTS   64
+
+#define NGX_HTTP_PAY_PAYPAL_DER_MAX   1024  /* an RSA-4096 key is ~550 */
+#define NGX_HTTP_PAY_PAYPAL_TOKEN_MAX 2048
+
+
+/* the zone, added on first need; NULL on failure (logged) */
+ngx_shm_zone_t *ngx_http_pay_paypal_cache_zone(ngx_conf_t *cf);
+
+/* the token slot of a client (its API location and id), or NGX_ERROR */
+ngx_int_t ngx_http_pay_paypal_cache_client(ngx_conf_t *cf, ngx_str_t *api,
+    ngx_str_t *client_id);
+
+/*
+ * Looks url up.  HIT: *value holds the key DER (copied into pool).
+ * NEGATIVE: *value holds the reason.  FETCH: the caller now holds the
+ * fetch mark for lock milliseconds and must call put or abandon.  WAIT:
+ * someone holds it.  NGX_ERROR: out of memory.
+ */
+ngx_int_t ngx_http_pay_paypal_cert_get(ngx_shm_zone_t *zone, ngx_str_t *url,
+    ngx_pool_t *pool, ngx_str_t *value, ngx_msec_t lock);
+
+/* stores the key (negative: the reason instead), clearing the mark */
+void ngx_http_pay_paypal_cert_put(ngx_shm_zone_t *zone, ngx_str_t *url,
+    ngx_str_t *value, ngx_uint_t negative, time_t expires);
+
+/* the fetch failed: clears the mark so the next delivery tries again */
+void ngx_http_pay_paypal_cert_abandon(ngx_shm_zone_t *zone, ngx_str_t *url);
+
+/* the same three for the token of a client slot */
+ngx_int_t ngx_http_pay_paypal_token_get(ngx_shm_zone_t *zone,
+    ngx_uint_t slot, ngx_pool_t *pool, ngx_str_t *value, ngx_msec_t lock);
+void ngx_http_pay_paypal_token_put(ngx_shm_zone_t *zone, ngx_uint_t slot,
+    ngx_str_t *token, time_t expires);
+void ngx_http_pay_paypal_token_abandon(ngx_shm_zone_t *zone, ngx_uint_t slot);
+
+/* PayPal refused token: forgets it, unless another was stored since */
+void ngx_http_pay_paypal_token_drop(ngx_shm_zone_t *zone, ngx_uint_t slot,
+    ngx_str_t *token);
+
+
+#endif /* _NGX_HTTP_PAY_PAYPAL_CACHE_H_INCLUDED_ */

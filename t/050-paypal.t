@@ -1,0 +1,451 @@
+# PayPal webhook verification, offline (SPEC section 2; PROVIDERS.md 4.3-4.4):
+# a test PKI made now with the openssl CLI (t/lib/PayTest/PKI.pm), the
+# certificates served by the provider stand-in (t/lib/PayTest/Stub.pm)
+# behind pay_paypal_cert_location, and deliveries signed like PayPal's.
+#
+# Every block: the status, the body, and no [alert] or [crit] (4 tests),
+# plus one error-log line where the block has one (counted in $extra).
+# Blocks that count fetches talk to the stand-in through /stub/, which
+# proxies to its control routes; each of them starts with /stub/reset.
+
+use Test::Nginx::Socket;
+use lib 't/lib';
+use File::Copy qw(copy);
+use File::Path qw(make_path);
+use File::Spec;
+use PayTest;
+use PayTest::PKI;
+use PayTest::Stub;
+
+our $PKI = PayTest::PKI::make(File::Spec->rel2abs('t/tmp/pki'));
+
+# the stand-in serves /v1/notifications/certs/<name> from this folder
+my $certs = File::Spec->rel2abs('t/tmp/paypal-certs');
+make_path($certs);
+copy($PKI->{$_->[1]}, "$certs/$_->[0]") or die "copy: $!"
+    for ['CERT-good', 'leaf'], ['CERT-sandbox', 'sandbox'],
+        ['CERT-rogue', 'rogue'], ['CERT-other', 'othername'],
+        ['CERT-expired', 'expired'], ['CERT-bundle', 'bundle'];
+
+$ENV{TEST_NGINX_STUB_PORT} = PayTest::Stub::start(cert_dir => $certs);
+$ENV{TEST_NGINX_PKI_ROOT} = $PKI->{root};
+$ENV{TEST_NGINX_DEAD_PORT} = PayTest::free_port();
+
+our $CERTS = 'https://api.paypal.com/v1/notifications/certs';
+
+# a PayPal event body, as PayPal sends them (one line)
+sub event {
+    my ($id, $type) = @_;
+    $type //= 'PAYMENT.CAPTURE.COMPLETED';
+    return qq({"id":"$id","event_version":"1.0","create_time":)
+         . qq("2026-12-01T10:00:00.000Z","resource_type":"capture",)
+         . qq("resource_version":"2.0","event_type":"$type",)
+         . qq("summary":"Payment completed for \$ 20.0 USD",)
+         . qq("resource":{"id":"8MC585209K746392H","status":"COMPLETED",)
+         . qq("amount":{"currency_code":"USD","value":"20.00"}}});
+}
+
+# its five headers, signed with the test leaf for WH_ID_1 unless told
+sub headers {
+    my ($body, %args) = @_;
+    return PayTest::PKI::paypal_headers(
+        body => $body, key => $PKI->{leaf_key},
+        cert_url => "$CERTS/CERT-good", webhook_id => 'WH_ID_1', %args);
+}
+
+sub delivery {
+    my ($id) = @_;
+    return "POST /hook\n" . event($id);
+}
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    $block->set_value('http_config', ($block->http_config // '') . <<'_EOC_');
+    pay_dedupe off;
+_EOC_
+
+    return if defined $block->config;
+
+    $block->set_value('config', <<'_EOC_');
+    location = /hook {
+        pay_webhook paypal;
+        pay_paypal_webhook_id WH_ID_1;
+        pay_paypal_cert_location /_pay/paypal_cert/;
+        pay_paypal_trusted_certificate $TEST_NGINX_PKI_ROOT;
+        proxy_set_header Pay-Event-Id $pay_event_id;
+        proxy_set_header Pay-Event-Type $pay_event_type;
+        proxy_set_header Pay-Event-Kind $pay_event_kind;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location /_pay/paypal_cert/ {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STUB_PORT/;
+        subrequest_output_buffer_size 16k;
+    }
+    location = /app {
+        return 200 "id=$http_pay_event_id type=$http_pay_event_type kind=$http_pay_event_kind\n";
+    }
+    location /stub/ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STUB_PORT/__stub/;
+    }
+    location = /fanout {
+        mirror /mirror;
+        mirror /mirror;
+        mirror /mirror;
+        proxy_pass http://127.0.0.1:$server_port/hook;
+    }
+    location = /mirror {
+        internal;
+        proxy_pass http://127.0.0.1:$server_port/hook;
+    }
+_EOC_
+});
+
+repeat_each(1);
+
+# each request is 4 tests (status, body, no [alert], no [crit]), plus
+# error_log lines (14) and response_headers lines (2)
+my $extra = 16;
+
+plan tests => repeat_each() * (PayTest::requests(blocks()) * 4 + $extra);
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: a genuine delivery reaches the app with the event's identity
+--- request eval
+main::delivery("WH-1AB23456CD789012E-3FG45678HJ901234K")
+--- more_headers eval
+main::headers(main::event("WH-1AB23456CD789012E-3FG45678HJ901234K"))
+--- response_body
+id=WH-1AB23456CD789012E-3FG45678HJ901234K type=PAYMENT.CAPTURE.COMPLETED kind=payment.succeeded
+--- error_log
+pay: paypal certificate "https://api.paypal.com/v1/notifications/certs/CERT-good" fetched and trusted
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 2: a tampered body does not verify
+--- request eval
+my $body = main::event("WH-2");
+$body =~ s/20\.00/2000.00/;
+"POST /hook\n$body"
+--- more_headers eval
+main::headers(main::event("WH-2"))
+--- error_code: 400
+--- response_body_like: "code":"signature_mismatch"
+--- error_log
+pay: paypal rejected: signature_mismatch
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 3: signed for another webhook id (a sandbox event at a live hook)
+--- request eval
+main::delivery("WH-3")
+--- more_headers eval
+main::headers(main::event("WH-3"), webhook_id => 'WH_OTHER')
+--- error_code: 400
+--- response_body_like: "code":"signature_mismatch"
+--- error_log
+pay: paypal rejected: signature_mismatch
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 4: a cert URL on another host is refused, and nothing is fetched
+--- request eval
+["GET /stub/reset", main::delivery("WH-4"),
+ "GET /stub/count?path=/v1/notifications/certs/CERT-good"]
+--- more_headers eval
+["", main::headers(main::event("WH-4"),
+                   cert_url => 'https://evil.example.com/v1/notifications/certs/CERT-good'),
+ ""]
+--- error_code eval
+[200, 400, 200]
+--- response_body_like eval
+["ok", '"code":"cert_url_rejected"', '^0$']
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 5: cert URL tricks: a port, userinfo, another path
+--- request eval
+[main::delivery("WH-5a"), main::delivery("WH-5b"), main::delivery("WH-5c")]
+--- more_headers eval
+[main::headers(main::event("WH-5a"),
+     cert_url => 'https://api.paypal.com:8443/v1/notifications/certs/CERT-good'),
+ main::headers(main::event("WH-5b"),
+     cert_url => 'https://user@api.paypal.com/v1/notifications/certs/CERT-good'),
+ main::headers(main::event("WH-5c"),
+     cert_url => 'https://api.paypal.com/v1/notifications/certs/../../oauth2/token')]
+--- error_code eval
+[400, 400, 400]
+--- response_body_like eval
+['"code":"cert_url_rejected"', '"code":"cert_url_rejected"',
+ '"code":"cert_url_rejected"']
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 6: a self-signed certificate with the right name is not trusted
+--- request eval
+main::delivery("WH-6")
+--- more_headers eval
+main::headers(main::event("WH-6"), key => $::PKI->{rogue_key},
+              cert_url => "$::CERTS/CERT-rogue")
+--- error_code: 400
+--- response_body_like: "code":"cert_untrusted"
+--- error_log
+is not trusted: chain
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 7: a certificate from the trusted root for another name
+--- request eval
+main::delivery("WH-7")
+--- more_headers eval
+main::headers(main::event("WH-7"), key => $::PKI->{othername_key},
+              cert_url => "$::CERTS/CERT-other")
+--- error_code: 400
+--- response_body_like: "code":"cert_untrusted"
+--- error_log
+is not trusted: name
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 8: an expired certificate
+--- request eval
+main::delivery("WH-8")
+--- more_headers eval
+main::headers(main::event("WH-8"), key => $::PKI->{expired_key},
+              cert_url => "$::CERTS/CERT-expired")
+--- error_code: 400
+--- response_body_like: "code":"cert_untrusted"
+--- error_log
+is not trusted: expired
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 9: SHA1withRSA is not accepted
+--- request eval
+main::delivery("WH-9")
+--- more_headers eval
+main::headers(main::event("WH-9"), algo => 'SHA1withRSA')
+--- error_code: 400
+--- response_body_like: "code":"signature_malformed"
+--- error_log
+pay: paypal rejected: signature_malformed
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 10: a stale transmission time
+--- request eval
+main::delivery("WH-10")
+--- more_headers eval
+main::headers(main::event("WH-10"),
+              transmission_time => PayTest::PKI::rfc3339(time() - 3600))
+--- error_code: 400
+--- response_body_like: "code":"timestamp_out_of_tolerance"
+--- error_log
+pay: paypal rejected: timestamp_out_of_tolerance
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 11: no signature headers at all
+--- request eval
+main::delivery("WH-11")
+--- error_code: 400
+--- response_body_like: "code":"signature_missing"
+--- error_log
+pay: paypal rejected: signature_missing
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 12: the certificate is fetched once for many deliveries
+--- request eval
+["GET /stub/reset", main::delivery("WH-12a"), main::delivery("WH-12b"),
+ main::delivery("WH-12c"),
+ "GET /stub/count?path=/v1/notifications/certs/CERT-good"]
+--- more_headers eval
+["", main::headers(main::event("WH-12a")), main::headers(main::event("WH-12b")),
+ main::headers(main::event("WH-12c")), ""]
+--- response_body_like eval
+["ok", "id=WH-12a", "id=WH-12b", "id=WH-12c", '^1$']
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 13: concurrent deliveries share one slow fetch
+--- request eval
+["GET /stub/reset",
+ "GET /stub/fail?path=/v1/notifications/certs/CERT-good&status=delay&ms=500",
+ "POST /fanout\n" . main::event("WH-13"),
+ "GET /stub/count?path=/v1/notifications/certs/CERT-good"]
+--- more_headers eval
+["", "", main::headers(main::event("WH-13")), ""]
+--- response_body_like eval
+["ok", "ok", "id=WH-13", '^1$']
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 14: an untrusted certificate is fetched once too (negative cache)
+--- request eval
+["GET /stub/reset", main::delivery("WH-14a"), main::delivery("WH-14b"),
+ "GET /stub/count?path=/v1/notifications/certs/CERT-rogue"]
+--- more_headers eval
+["", main::headers(main::event("WH-14a"), key => $::PKI->{rogue_key},
+                   cert_url => "$::CERTS/CERT-rogue"),
+ main::headers(main::event("WH-14b"), key => $::PKI->{rogue_key},
+               cert_url => "$::CERTS/CERT-rogue"), ""]
+--- error_code eval
+[200, 400, 400, 200]
+--- response_body_like eval
+["ok", '"code":"cert_untrusted"', '"code":"cert_untrusted"', '^1$']
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 15: the cert host answers 404: 503 with Retry-After, so PayPal retries
+--- request eval
+main::delivery("WH-15")
+--- more_headers eval
+main::headers(main::event("WH-15"), cert_url => "$::CERTS/CERT-missing")
+--- error_code: 503
+--- response_headers
+Retry-After: 10
+--- response_body_like: "code":"provider_unavailable"
+--- error_log
+could not be fetched through "/_pay/paypal_cert": status 404
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 16: the cert host is down: 503
+--- config
+    location = /hook {
+        pay_webhook paypal;
+        pay_paypal_webhook_id WH_ID_1;
+        pay_paypal_cert_location /_pay/paypal_cert;
+        pay_paypal_trusted_certificate $TEST_NGINX_PKI_ROOT;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location /_pay/paypal_cert/ {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_DEAD_PORT/;
+    }
+    location = /app {
+        return 200 "app\n";
+    }
+--- request eval
+main::delivery("WH-16")
+--- more_headers eval
+main::headers(main::event("WH-16"))
+--- error_code: 503
+--- response_headers
+Retry-After: 10
+--- response_body_like: "code":"provider_unavailable"
+--- error_log
+no answer, status 0
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 17: a sandbox delivery: sandbox host, sandbox certificate
+--- request eval
+main::delivery("WH-17")
+--- more_headers eval
+main::headers(main::event("WH-17"), key => $::PKI->{sandbox_key},
+              cert_url => 'https://api.sandbox.paypal.com/v1/notifications/certs/CERT-sandbox')
+--- response_body
+id=WH-17 type=PAYMENT.CAPTURE.COMPLETED kind=payment.succeeded
+--- error_log
+fetched and trusted
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 18: pay_paypal_cert_hosts replaces the allow-list
+--- config
+    location = /hook {
+        pay_webhook paypal;
+        pay_paypal_webhook_id WH_ID_1;
+        pay_paypal_cert_hosts api.sandbox.paypal.com;
+        pay_paypal_cert_location /_pay/paypal_cert/;
+        pay_paypal_trusted_certificate $TEST_NGINX_PKI_ROOT;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location /_pay/paypal_cert/ {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STUB_PORT/;
+    }
+--- request eval
+main::delivery("WH-18")
+--- more_headers eval
+main::headers(main::event("WH-18"))
+--- error_code: 400
+--- response_body_like: "code":"cert_url_rejected"
+--- error_log
+pay: paypal rejected: cert_url_rejected
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 19: a PEM with the chain after the leaf is fine too
+--- request eval
+main::delivery("WH-19")
+--- more_headers eval
+main::headers(main::event("WH-19"), cert_url => "$::CERTS/CERT-bundle")
+--- response_body
+id=WH-19 type=PAYMENT.CAPTURE.COMPLETED kind=payment.succeeded
+--- error_log
+fetched and trusted
+--- no_error_log
+[alert]
+[crit]
