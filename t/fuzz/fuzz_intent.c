@@ -1,0 +1,147 @@
+/*
+ * Copyright (C) ngx_pay authors
+ *
+ * libFuzzer target: pay_intent_parse() on arbitrary bodies, then, for an
+ * accepted one, every provider body and the record encoding built from
+ * it; and pay_idempotency_record_decode() and pay_provider_normalize()
+ * on the same bytes.  Invariants that do not hold abort().
+ */
+
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pay_idempotency.h"
+#include "pay_intent.h"
+#include "pay_provider_api.h"
+
+
+#define FUZZ_KEY  "ngxpay-90832a0cc2c421ae237c2af7eaca8897"
+
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+static void check_accepted(const pay_intent_request_t *req);
+static void check_body(pay_provider_e provider,
+    const pay_intent_request_t *req);
+
+
+static void
+check_body(pay_provider_e provider, const pay_intent_request_t *req)
+{
+    char    *out;
+    size_t   len;
+
+    len = pay_provider_request_body(provider, req, FUZZ_KEY, "L1", NULL, 0);
+    if (len == 0) {
+        abort();
+    }
+
+    out = malloc(len);
+    if (out == NULL
+        || pay_provider_request_body(provider, req, FUZZ_KEY, "L1", out,
+                                     len)
+           != len)
+    {
+        abort();
+    }
+
+    free(out);
+}
+
+
+static void
+check_accepted(const pay_intent_request_t *req)
+{
+    size_t  i;
+
+    if (req->amount <= 0 || req->exponent < 0 || strlen(req->currency) != 3
+        || req->nmetadata > PAY_INTENT_METADATA_MAX)
+    {
+        abort();
+    }
+
+    for (i = 0; i < req->nmetadata; i++) {
+        if (req->metadata[i].key.len == 0
+            || req->metadata[i].key.len > PAY_INTENT_METADATA_KEY_MAX
+            || req->metadata[i].value.len > PAY_INTENT_METADATA_VALUE_MAX
+            || req->metadata[i].key.data[req->metadata[i].key.len] != '\0')
+        {
+            abort();
+        }
+    }
+
+    check_body(PAY_PROVIDER_STRIPE, req);
+    check_body(PAY_PROVIDER_PAYPAL, req);
+    check_body(PAY_PROVIDER_SQUARE, req);
+}
+
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char                      out[2048];
+    size_t                    len;
+    pay_rc_e                  rc;
+    unsigned char            *body;
+    pay_field_errors_t        errs;
+    pay_intent_request_t      req;
+    pay_provider_answer_t     ans;
+    pay_idempotency_record_t  rec;
+
+    /* an exact-size copy, so ASan sees any read past the end */
+
+    body = malloc(size > 0 ? size : 1);
+    if (body == NULL) {
+        return 0;
+    }
+
+    if (size > 0) {
+        memcpy(body, data, size);
+    }
+
+    rc = pay_intent_parse(body, size, 0, &req, &errs);
+
+    if (rc == PAY_OK) {
+        check_accepted(&req);
+
+        (void) pay_provider_normalize(PAY_PROVIDER_STRIPE, &req, 200, body,
+                                      size, &ans);
+
+        if (ans.outcome == PAY_PROVIDER_OK) {
+            len = pay_intent_result_json(&ans.result, out, sizeof(out));
+
+            if (len == 0 || len > sizeof(out)) {
+                abort();
+            }
+        }
+
+        (void) pay_provider_normalize(PAY_PROVIDER_PAYPAL, &req, 422, body,
+                                      size, &ans);
+        (void) pay_provider_normalize(PAY_PROVIDER_SQUARE, &req, 200, body,
+                                      size, &ans);
+
+    } else if (rc == PAY_ERR_VALIDATION_FAILED) {
+        if (errs.n == 0 || req.storage != NULL
+            || pay_intent_problem_json(&errs, NULL, NULL, 0) == 0)
+        {
+            abort();
+        }
+
+    } else if (req.storage != NULL) {
+        abort();
+    }
+
+    pay_intent_request_free(&req);
+
+    if (pay_idempotency_record_decode(body, size, &rec) == 0
+        && pay_idempotency_record_size(&rec) != size)
+    {
+        abort();
+    }
+
+    free(body);
+
+    return 0;
+}
