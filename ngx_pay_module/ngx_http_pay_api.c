@@ -27,6 +27,58 @@ static ngx_int_t ngx_http_pay_api_headers(ngx_http_request_t *sr,
     ngx_http_pay_api_call_t *call);
 static void ngx_http_pay_api_response(ngx_http_request_t *sr,
     ngx_http_pay_api_call_t *call);
+static void ngx_http_pay_api_poll_handler(ngx_event_t *ev);
+
+
+ngx_int_t
+ngx_http_pay_api_uri(ngx_http_request_t *r, ngx_http_pay_api_call_t *call,
+    ngx_str_t *location, ngx_str_t *path)
+{
+    u_char  *p;
+
+    call->uri.len = location->len + path->len;
+    call->uri.data = ngx_pnalloc(r->pool, call->uri.len);
+
+    if (call->uri.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(call->uri.data, location->data, location->len);
+    ngx_memcpy(p, path->data, path->len);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_pay_api_poll(ngx_http_request_t *r, ngx_event_t *ev)
+{
+    ev->handler = ngx_http_pay_api_poll_handler;
+    ev->data = r;
+    ev->log = r->connection->log;
+
+    ngx_add_timer(ev, NGX_HTTP_PAY_API_POLL);
+
+    r->write_event_handler = ngx_http_core_run_phases;
+}
+
+
+static void
+ngx_http_pay_api_poll_handler(ngx_event_t *ev)
+{
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+    ngx_http_log_ctx_t  *lctx;
+
+    r = ev->data;
+    c = r->connection;
+
+    lctx = c->log->data;
+    lctx->current_request = r;
+
+    ngx_http_core_run_phases(r);
+    ngx_http_run_posted_requests(c);
+}
 
 
 void

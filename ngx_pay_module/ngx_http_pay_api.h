@@ -17,7 +17,16 @@
 #include <ngx_http.h>
 
 
-#define NGX_HTTP_PAY_API_HEADERS_MAX  6
+#define NGX_HTTP_PAY_API_HEADERS_MAX  8
+
+/*
+ * A fetch shared through a cache holds its mark this long at most;
+ * requests waiting for it look again every NGX_HTTP_PAY_API_POLL ms.
+ */
+#define NGX_HTTP_PAY_API_FETCH_LOCK   30000
+#define NGX_HTTP_PAY_API_POLL         20
+#define NGX_HTTP_PAY_API_POLLS                                                \
+    (NGX_HTTP_PAY_API_FETCH_LOCK / NGX_HTTP_PAY_API_POLL)
 
 
 struct ngx_http_pay_api_call_s {
@@ -43,6 +52,16 @@ struct ngx_http_pay_api_call_s {
  */
 ngx_int_t ngx_http_pay_api_start(ngx_http_request_t *r,
     ngx_http_pay_api_call_t *call);
+
+/* call->uri = location (one trailing slash dropped at config) + path */
+ngx_int_t ngx_http_pay_api_uri(ngx_http_request_t *r,
+    ngx_http_pay_api_call_t *call, ngx_str_t *location, ngx_str_t *path);
+
+/*
+ * Runs r's phases again in NGX_HTTP_PAY_API_POLL ms; ev is the caller's
+ * (zeroed before first use; delete its timer when the request goes).
+ */
+void ngx_http_pay_api_poll(ngx_http_request_t *r, ngx_event_t *ev);
 
 /* adds a request header to the call (name and value must outlive it) */
 void ngx_http_pay_api_header(ngx_http_pay_api_call_t *call, char *name,

@@ -30,6 +30,7 @@
 #include "ngx_http_pay_module.h"
 #include "ngx_http_pay_api.h"
 #include "ngx_http_pay_paypal_cache.h"
+#include "ngx_http_pay_paypal_token.h"
 #include "pay_base64.h"
 #include "pay_crc32.h"
 
@@ -38,7 +39,6 @@
 #define NGX_HTTP_PAY_PAYPAL_CERT          0
 #define NGX_HTTP_PAY_PAYPAL_CERT_FETCH    1
 #define NGX_HTTP_PAY_PAYPAL_TOKEN         2
-#define NGX_HTTP_PAY_PAYPAL_TOKEN_FETCH   3
 #define NGX_HTTP_PAY_PAYPAL_VERIFY_CALL   4
 #define NGX_HTTP_PAY_PAYPAL_VERIFY_WAIT   5
 #define NGX_HTTP_PAY_PAYPAL_WAIT          6
@@ -48,16 +48,9 @@
 #define NGX_HTTP_PAY_PAYPAL_HOSTS_MAX     16
 
 
-/* how long a fetch may hold its mark, and how waiters poll */
-#define NGX_HTTP_PAY_PAYPAL_FETCH_LOCK    30000
-#define NGX_HTTP_PAY_PAYPAL_POLL          20
-#define NGX_HTTP_PAY_PAYPAL_POLLS         (NGX_HTTP_PAY_PAYPAL_FETCH_LOCK     \
-                                           / NGX_HTTP_PAY_PAYPAL_POLL)
-
 /* cache lifetimes, seconds */
 #define NGX_HTTP_PAY_PAYPAL_CERT_TTL      86400
 #define NGX_HTTP_PAY_PAYPAL_NEGATIVE_TTL  60
-#define NGX_HTTP_PAY_PAYPAL_TOKEN_MARGIN  60
 
 /* what a PayPal outage asks PayPal to wait before retrying */
 #define NGX_HTTP_PAY_PAYPAL_RETRY_AFTER   10
@@ -74,15 +67,13 @@ struct ngx_http_pay_paypal_s {
     ngx_str_t                 cert_url;
     ngx_str_t                 cert_path;
 
-    ngx_str_t                 token;        /* the Bearer value in use */
-    ngx_str_t                 authorization;
+    ngx_shm_zone_t               *zone;
+    ngx_http_pay_loc_conf_t      *plcf;     /* the delivery's location */
+    ngx_http_pay_api_call_t       call;
+    ngx_event_t                   poll;
+    ngx_http_pay_paypal_token_t   token;    /* API mode */
 
-    ngx_shm_zone_t           *zone;
-    ngx_http_pay_api_call_t   call;
-    ngx_event_t               poll;
-
-    unsigned                  fetching:1;   /* holds a fetch mark */
-    unsigned                  token_refreshed:1;
+    unsigned                      fetching:1;   /* holds a cert fetch mark */
 };
 
 
@@ -97,12 +88,6 @@ static ngx_int_t ngx_http_pay_paypal_cert_fetched(ngx_http_request_t *r,
 static ngx_int_t ngx_http_pay_paypal_rsa(ngx_http_request_t *r,
     ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
     ngx_http_pay_paypal_t *pp, ngx_str_t *der, ngx_str_t *body);
-static ngx_int_t ngx_http_pay_paypal_token(ngx_http_request_t *r,
-    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
-    ngx_http_pay_paypal_t *pp);
-static ngx_int_t ngx_http_pay_paypal_token_fetched(ngx_http_request_t *r,
-    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
-    ngx_http_pay_paypal_t *pp);
 static ngx_int_t ngx_http_pay_paypal_verify_call(ngx_http_request_t *r,
     ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
     ngx_http_pay_paypal_t *pp, ngx_str_t *body);
@@ -111,7 +96,6 @@ static ngx_int_t ngx_http_pay_paypal_verified(ngx_http_request_t *r,
     ngx_http_pay_paypal_t *pp);
 static ngx_int_t ngx_http_pay_paypal_wait(ngx_http_request_t *r,
     ngx_http_pay_paypal_t *pp, ngx_uint_t step);
-static void ngx_http_pay_paypal_poll_handler(ngx_event_t *ev);
 static ngx_int_t ngx_http_pay_paypal_call(ngx_http_request_t *r,
     ngx_http_pay_ctx_t *ctx, ngx_http_pay_paypal_t *pp, ngx_str_t *location,
     ngx_str_t *path);
@@ -142,14 +126,8 @@ static ngx_str_t  ngx_http_pay_paypal_hdr_cert_url =
 static ngx_str_t  ngx_http_pay_paypal_hdr_algo =
     ngx_string("PayPal-Auth-Algo");
 
-static ngx_str_t  ngx_http_pay_paypal_token_path =
-    ngx_string("/v1/oauth2/token");
 static ngx_str_t  ngx_http_pay_paypal_verify_path =
     ngx_string("/v1/notifications/verify-webhook-signature");
-static ngx_str_t  ngx_http_pay_paypal_token_body =
-    ngx_string("grant_type=client_credentials");
-static ngx_str_t  ngx_http_pay_paypal_form =
-    ngx_string("application/x-www-form-urlencoded");
 static ngx_str_t  ngx_http_pay_paypal_json = ngx_string("application/json");
 
 
@@ -196,6 +174,7 @@ ngx_http_pay_paypal_verify(ngx_http_request_t *r,
         ctx->paypal = pp;
         ctx->api = &pp->call;
         pp->zone = plcf->paypal_zone;
+        pp->plcf = plcf;
 
         rc = ngx_http_pay_paypal_headers(r, ctx, pp);
         if (rc != NGX_OK) {
@@ -228,15 +207,19 @@ ngx_http_pay_paypal_verify(ngx_http_request_t *r,
             break;
 
         case NGX_HTTP_PAY_PAYPAL_TOKEN:
-            rc = ngx_http_pay_paypal_token(r, plcf, ctx, pp);
-            break;
+            rc = ngx_http_pay_paypal_token(r, plcf, &pp->token);
 
-        case NGX_HTTP_PAY_PAYPAL_TOKEN_FETCH:
-            if (!pp->call.done) {
-                return NGX_AGAIN;
+            if (rc == NGX_ERROR) {
+                return ngx_http_pay_paypal_unavailable(r, ctx,
+                                                       "no PayPal access "
+                                                       "token");
             }
 
-            rc = ngx_http_pay_paypal_token_fetched(r, plcf, ctx, pp);
+            if (rc == NGX_OK) {
+                pp->step = NGX_HTTP_PAY_PAYPAL_VERIFY_CALL;
+                rc = NGX_DECLINED;
+            }
+
             break;
 
         case NGX_HTTP_PAY_PAYPAL_VERIFY_CALL:
@@ -364,7 +347,7 @@ ngx_http_pay_paypal_cert(ngx_http_request_t *r,
 
     rc = ngx_http_pay_paypal_cert_get(pp->zone, &pp->cert_url, r->pool,
                                       &value,
-                                      NGX_HTTP_PAY_PAYPAL_FETCH_LOCK);
+                                      NGX_HTTP_PAY_API_FETCH_LOCK);
 
     switch (rc) {
 
@@ -393,6 +376,8 @@ ngx_http_pay_paypal_cert(ngx_http_request_t *r,
 
     pp->fetching = 1;
     pp->step = NGX_HTTP_PAY_PAYPAL_CERT_FETCH;
+
+    ngx_memzero(&pp->call, sizeof(ngx_http_pay_api_call_t));
     pp->call.method = NGX_HTTP_GET;
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -516,112 +501,6 @@ ngx_http_pay_paypal_rsa(ngx_http_request_t *r, ngx_http_pay_loc_conf_t *plcf,
 }
 
 
-/* API mode: the OAuth2 token from the cache, or a fetch */
-
-static ngx_int_t
-ngx_http_pay_paypal_token(ngx_http_request_t *r,
-    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
-    ngx_http_pay_paypal_t *pp)
-{
-    ngx_int_t  rc;
-
-    rc = ngx_http_pay_paypal_token_get(pp->zone,
-                                       (ngx_uint_t) plcf->paypal_token_slot,
-                                       r->pool, &pp->token,
-                                       NGX_HTTP_PAY_PAYPAL_FETCH_LOCK);
-
-    switch (rc) {
-
-    case NGX_HTTP_PAY_CACHE_HIT:
-        pp->step = NGX_HTTP_PAY_PAYPAL_VERIFY_CALL;
-        return NGX_DECLINED;
-
-    case NGX_HTTP_PAY_CACHE_WAIT:
-        return ngx_http_pay_paypal_wait(r, pp, NGX_HTTP_PAY_PAYPAL_TOKEN);
-
-    case NGX_HTTP_PAY_CACHE_FETCH:
-        break;
-
-    default:
-        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
-                                   "out of memory");
-    }
-
-    pp->fetching = 1;
-    pp->step = NGX_HTTP_PAY_PAYPAL_TOKEN_FETCH;
-    pp->call.method = NGX_HTTP_POST;
-    pp->call.body = ngx_http_pay_paypal_token_body;
-    pp->call.nheaders = 0;
-
-    ngx_http_pay_api_header(&pp->call, "Authorization", &plcf->paypal_basic);
-    ngx_http_pay_api_header(&pp->call, "Content-Type",
-                            &ngx_http_pay_paypal_form);
-    ngx_http_pay_api_header(&pp->call, "Accept", &ngx_http_pay_paypal_json);
-
-    return ngx_http_pay_paypal_call(r, ctx, pp, &plcf->paypal_api,
-                                    &ngx_http_pay_paypal_token_path);
-}
-
-
-static ngx_int_t
-ngx_http_pay_paypal_token_fetched(ngx_http_request_t *r,
-    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
-    ngx_http_pay_paypal_t *pp)
-{
-    char        token[NGX_HTTP_PAY_PAYPAL_TOKEN_MAX];
-    size_t      len;
-    ngx_str_t   value;
-    long long   expires_in;
-    ngx_uint_t  slot;
-
-    pp->fetching = 0;
-    slot = (ngx_uint_t) plcf->paypal_token_slot;
-
-    if (pp->call.status != NGX_HTTP_OK
-        || pay_paypal_token_parse(pp->call.response.data,
-                                  pp->call.response.len, token,
-                                  sizeof(token), &len, &expires_in)
-           != 0)
-    {
-        ngx_http_pay_paypal_token_abandon(pp->zone, slot);
-
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "pay: paypal token request through \"%V\" failed: "
-                      "status %ui%s", &plcf->paypal_api, pp->call.status,
-                      pp->call.status == NGX_HTTP_UNAUTHORIZED
-                      ? " (check pay_paypal_client)" : "");
-
-        return ngx_http_pay_paypal_unavailable(r, ctx,
-                                               "no PayPal access token");
-    }
-
-    value.data = (u_char *) token;
-    value.len = len;
-
-    /* refreshed a little before PayPal expires it */
-    if (expires_in > NGX_HTTP_PAY_PAYPAL_TOKEN_MARGIN * 2) {
-        expires_in -= NGX_HTTP_PAY_PAYPAL_TOKEN_MARGIN;
-    }
-
-    ngx_http_pay_paypal_token_put(pp->zone, slot, &value,
-                                  ngx_time() + (time_t) expires_in);
-
-    pp->token.data = ngx_pnalloc(r->pool, len);
-    if (pp->token.data == NULL) {
-        ngx_explicit_memzero(token, len);
-        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL, "out of memory");
-    }
-
-    ngx_memcpy(pp->token.data, token, len);
-    pp->token.len = len;
-    ngx_explicit_memzero(token, len);
-
-    pp->step = NGX_HTTP_PAY_PAYPAL_VERIFY_CALL;
-
-    return NGX_DECLINED;
-}
-
-
 static ngx_int_t
 ngx_http_pay_paypal_verify_call(ngx_http_request_t *r,
     ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
@@ -650,21 +529,15 @@ ngx_http_pay_paypal_verify_call(ngx_http_request_t *r,
                                        [PAY_ERR_BODY_MALFORMED]);
     }
 
-    pp->authorization.len = sizeof("Bearer ") - 1 + pp->token.len;
-    pp->authorization.data = ngx_pnalloc(r->pool, pp->authorization.len);
-    if (pp->authorization.data == NULL) {
-        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL, "out of memory");
-    }
-
-    ngx_sprintf(pp->authorization.data, "Bearer %V", &pp->token);
-
     pp->step = NGX_HTTP_PAY_PAYPAL_VERIFY_WAIT;
+
+    ngx_memzero(&pp->call, sizeof(ngx_http_pay_api_call_t));
     pp->call.method = NGX_HTTP_POST;
     pp->call.body.data = p;
     pp->call.body.len = len;
-    pp->call.nheaders = 0;
 
-    ngx_http_pay_api_header(&pp->call, "Authorization", &pp->authorization);
+    ngx_http_pay_api_header(&pp->call, "Authorization",
+                            &pp->token.authorization);
     ngx_http_pay_api_header(&pp->call, "Content-Type",
                             &ngx_http_pay_paypal_json);
     ngx_http_pay_api_header(&pp->call, "Accept", &ngx_http_pay_paypal_json);
@@ -681,18 +554,10 @@ ngx_http_pay_paypal_verified(ngx_http_request_t *r,
 {
     pay_rc_e  rc;
 
-    if (pp->call.status == NGX_HTTP_UNAUTHORIZED && !pp->token_refreshed) {
-        /* expired or revoked early: one new token, one more try */
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "pay: paypal refused the cached access token, "
-                      "fetching a new one");
-
-        ngx_http_pay_paypal_token_drop(pp->zone,
-                                       (ngx_uint_t) plcf->paypal_token_slot,
-                                       &pp->token);
-        pp->token_refreshed = 1;
+    if (pp->call.status == NGX_HTTP_UNAUTHORIZED
+        && ngx_http_pay_paypal_token_refused(r, plcf, &pp->token) == NGX_OK)
+    {
         pp->step = NGX_HTTP_PAY_PAYPAL_TOKEN;
-
         return NGX_DECLINED;
     }
 
@@ -735,7 +600,7 @@ static ngx_int_t
 ngx_http_pay_paypal_wait(ngx_http_request_t *r, ngx_http_pay_paypal_t *pp,
     ngx_uint_t step)
 {
-    if (pp->polls++ >= NGX_HTTP_PAY_PAYPAL_POLLS) {
+    if (pp->polls++ >= NGX_HTTP_PAY_API_POLLS) {
         return ngx_http_pay_paypal_unavailable(r, ngx_http_pay_get_ctx(r),
                                                "waited too long for a "
                                                "PayPal fetch");
@@ -744,33 +609,9 @@ ngx_http_pay_paypal_wait(ngx_http_request_t *r, ngx_http_pay_paypal_t *pp,
     pp->after_wait = step;
     pp->step = NGX_HTTP_PAY_PAYPAL_WAIT;
 
-    pp->poll.handler = ngx_http_pay_paypal_poll_handler;
-    pp->poll.data = r;
-    pp->poll.log = r->connection->log;
-
-    ngx_add_timer(&pp->poll, NGX_HTTP_PAY_PAYPAL_POLL);
-
-    r->write_event_handler = ngx_http_core_run_phases;
+    ngx_http_pay_api_poll(r, &pp->poll);
 
     return NGX_AGAIN;
-}
-
-
-static void
-ngx_http_pay_paypal_poll_handler(ngx_event_t *ev)
-{
-    ngx_connection_t    *c;
-    ngx_http_request_t  *r;
-    ngx_http_log_ctx_t  *lctx;
-
-    r = ev->data;
-    c = r->connection;
-
-    lctx = c->log->data;
-    lctx->current_request = r;
-
-    ngx_http_core_run_phases(r);
-    ngx_http_run_posted_requests(c);
 }
 
 
@@ -778,19 +619,9 @@ static ngx_int_t
 ngx_http_pay_paypal_call(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
     ngx_http_pay_paypal_t *pp, ngx_str_t *location, ngx_str_t *path)
 {
-    u_char  *p;
-
-    pp->call.uri.len = location->len + path->len;
-    pp->call.uri.data = ngx_pnalloc(r->pool, pp->call.uri.len);
-
-    if (pp->call.uri.data == NULL) {
-        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL, "out of memory");
-    }
-
-    p = ngx_cpymem(pp->call.uri.data, location->data, location->len);
-    ngx_memcpy(p, path->data, path->len);
-
-    if (ngx_http_pay_api_start(r, &pp->call) != NGX_OK) {
+    if (ngx_http_pay_api_uri(r, &pp->call, location, path) != NGX_OK
+        || ngx_http_pay_api_start(r, &pp->call) != NGX_OK)
+    {
         ngx_http_pay_paypal_cleanup(ctx);
         return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
                                    "the PayPal subrequest could not be "
@@ -820,8 +651,7 @@ ngx_http_pay_paypal_unavailable(ngx_http_request_t *r,
 void
 ngx_http_pay_paypal_cleanup(ngx_http_pay_ctx_t *ctx)
 {
-    ngx_http_pay_paypal_t    *pp;
-    ngx_http_pay_loc_conf_t  *plcf;
+    ngx_http_pay_paypal_t  *pp;
 
     pp = ctx->paypal;
 
@@ -835,17 +665,10 @@ ngx_http_pay_paypal_cleanup(ngx_http_pay_ctx_t *ctx)
 
     if (pp->fetching) {
         pp->fetching = 0;
-
-        if (pp->step == NGX_HTTP_PAY_PAYPAL_CERT_FETCH) {
-            ngx_http_pay_paypal_cert_abandon(pp->zone, &pp->cert_url);
-
-        } else {
-            plcf = ngx_http_get_module_loc_conf(ctx->request,
-                                                ngx_http_pay_module);
-            ngx_http_pay_paypal_token_abandon(pp->zone,
-                                     (ngx_uint_t) plcf->paypal_token_slot);
-        }
+        ngx_http_pay_paypal_cert_abandon(pp->zone, &pp->cert_url);
     }
+
+    ngx_http_pay_paypal_token_cleanup(pp->plcf, &pp->token);
 }
 
 

@@ -87,21 +87,21 @@ pay_standard_next_entry(pay_standard_cursor_t *c, pay_standard_entry_t *entry)
 
     c->pos = p;
 
+    /* no ',': a version alone, with an empty value */
     comma = memchr(start, ',', (size_t) (p - start));
 
+    entry->version = start;
+
     if (comma == NULL) {
-        entry->version = start;
         entry->version_len = (size_t) (p - start);
         entry->value = p;
         entry->value_len = 0;
 
-        return 1;
+    } else {
+        entry->version_len = (size_t) (comma - start);
+        entry->value = comma + 1;
+        entry->value_len = (size_t) (p - comma - 1);
     }
-
-    entry->version = start;
-    entry->version_len = (size_t) (comma - start);
-    entry->value = comma + 1;
-    entry->value_len = (size_t) (p - comma - 1);
 
     return 1;
 }
