@@ -249,6 +249,7 @@ ngx_http_pay_api_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
     }
 
     call->done = 1;
+    call->rc = rc;
 
     if (sr->upstream != NULL && sr->upstream->headers_in.status_n != 0) {
         call->status = sr->upstream->headers_in.status_n;

@@ -39,6 +39,7 @@ struct ngx_http_pay_api_call_s {
 
     /* out, once done */
     ngx_uint_t            status;       /* the provider's; 0: no answer */
+    ngx_int_t             rc;           /* the subrequest's (504: timeout) */
     ngx_str_t             response;     /* its body, in the main pool */
 
     unsigned              done:1;

@@ -140,6 +140,90 @@ static ngx_command_t  ngx_http_pay_commands[] = {
       0,
       NULL },
 
+    { ngx_string("pay_intent"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_pay_intent_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_pay_loc_conf_t, intent),
+      NULL },
+
+    { ngx_string("pay_intent_max_amount"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_off_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_pay_loc_conf_t, intent_max_amount),
+      NULL },
+
+    { ngx_string("pay_intent_breaker"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_pay_breaker_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("pay_idempotency"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_pay_idempotency_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("pay_idempotency_scope"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_pay_loc_conf_t, idem_scope),
+      NULL },
+
+    { ngx_string("pay_stripe_api"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_pay_loc_conf_t, stripe_api),
+      NULL },
+
+    { ngx_string("pay_stripe_key"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_pay_bearer_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_pay_loc_conf_t, stripe_auth),
+      NULL },
+
+    { ngx_string("pay_stripe_version"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_pay_loc_conf_t, stripe_version),
+      NULL },
+
+    { ngx_string("pay_square_api"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_pay_loc_conf_t, square_api),
+      NULL },
+
+    { ngx_string("pay_square_token"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_pay_bearer_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_pay_loc_conf_t, square_auth),
+      NULL },
+
+    { ngx_string("pay_square_location"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_pay_loc_conf_t, square_location),
+      NULL },
+
+    { ngx_string("pay_square_version"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_pay_loc_conf_t, square_version),
+      NULL },
+
     { ngx_string("pay_store"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
       ngx_http_pay_store_directive,
@@ -213,6 +297,10 @@ ngx_http_pay_preconfiguration(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_pay_postconfiguration(ngx_conf_t *cf)
 {
+    if (ngx_http_pay_intent_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_pay_webhook_init(cf);
 }
 
@@ -308,6 +396,16 @@ ngx_http_pay_create_loc_conf(ngx_conf_t *cf)
      *     conf->paypal_basic = { 0, NULL };
      *     conf->paypal_token_slot = 0;
      *     conf->paypal_zone = NULL;
+     *     conf->intent = NULL;
+     *     conf->intent_location = { 0, NULL };
+     *     conf->idem_store = NULL;
+     *     conf->idem_name = { 0, NULL };
+     *     conf->idem_scope = NULL;
+     *     conf->breaker_zone = NULL;
+     *     conf->breaker_slot = { 0, 0, 0 };
+     *     conf->stripe_api, stripe_auth, stripe_version = { 0, NULL };
+     *     conf->square_api, square_auth, square_location,
+     *         square_version = { 0, NULL };
      */
 
     conf->webhook = NGX_CONF_UNSET_UINT;
@@ -320,6 +418,12 @@ ngx_http_pay_create_loc_conf(ngx_conf_t *cf)
     conf->square_sha1 = NGX_CONF_UNSET;
     conf->paypal_verify = NGX_CONF_UNSET_UINT;
     conf->paypal_cert_hosts = NGX_CONF_UNSET_PTR;
+    conf->intent_max_amount = NGX_CONF_UNSET;
+    conf->idem = NGX_CONF_UNSET;
+    conf->idem_ttl = NGX_CONF_UNSET_MSEC;
+    conf->idem_lock = NGX_CONF_UNSET_MSEC;
+    conf->breaker_fails = NGX_CONF_UNSET_UINT;
+    conf->breaker_cooldown = NGX_CONF_UNSET_MSEC;
 
     return conf;
 }
@@ -346,7 +450,9 @@ ngx_http_pay_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         conf->webhook_url = prev->webhook_url;
     }
 
-    if (ngx_http_pay_paypal_merge(cf, prev, conf) != NGX_CONF_OK) {
+    if (ngx_http_pay_paypal_merge(cf, prev, conf) != NGX_CONF_OK
+        || ngx_http_pay_intent_merge(cf, prev, conf) != NGX_CONF_OK)
+    {
         return NGX_CONF_ERROR;
     }
 

@@ -51,6 +51,7 @@
 
 typedef struct ngx_http_pay_paypal_s       ngx_http_pay_paypal_t;
 typedef struct ngx_http_pay_api_call_s     ngx_http_pay_api_call_t;
+typedef struct ngx_http_pay_intent_s       ngx_http_pay_intent_t;
 
 
 typedef struct {
@@ -76,6 +77,29 @@ typedef struct {
     ngx_str_t             paypal_basic;     /* "Basic base64(id:secret)" */
     ngx_int_t             paypal_token_slot;    /* in the PayPal zone */
     ngx_shm_zone_t       *paypal_zone;
+
+    /* pay_intent: intent NULL is "off" */
+    ngx_http_complex_value_t  *intent;
+    ngx_str_t             intent_location;  /* its name, for store keys */
+    off_t                 intent_max_amount;
+    ngx_http_pay_store_t *idem_store;
+    ngx_str_t             idem_name;    /* as configured, "" for default */
+    ngx_flag_t            idem;         /* NGX_CONF_UNSET, 0 (off), 1 */
+    ngx_msec_t            idem_ttl;
+    ngx_msec_t            idem_lock;
+    ngx_http_complex_value_t  *idem_scope;
+    ngx_uint_t            breaker_fails;    /* 0: no breaker */
+    ngx_msec_t            breaker_cooldown;
+    ngx_shm_zone_t       *breaker_zone;
+    ngx_int_t             breaker_slot[3];  /* stripe, paypal, square */
+
+    ngx_str_t             stripe_api;
+    ngx_str_t             stripe_auth;      /* "Bearer sk_..." */
+    ngx_str_t             stripe_version;
+    ngx_str_t             square_api;
+    ngx_str_t             square_auth;      /* "Bearer ..." */
+    ngx_str_t             square_location;
+    ngx_str_t             square_version;
 
     /* pay_dedupe: dedupe_store NULL is "off" once merged */
     ngx_http_pay_store_t *dedupe_store;
@@ -116,8 +140,11 @@ typedef struct {
     /* PayPal's certificate and token fetches, NULL for other providers */
     ngx_http_pay_paypal_t   *paypal;
 
-    /* the provider API subrequest under way ($pay_api_* and its answer) */
+    /* the provider API subrequest under way */
     ngx_http_pay_api_call_t *api;
+
+    /* payment-intent creation, NULL for webhooks */
+    ngx_http_pay_intent_t   *intent;
 
     unsigned              verified:1;
     unsigned              claimed:1;    /* ours until completed/released */
@@ -148,6 +175,12 @@ ngx_int_t ngx_http_pay_reject_retry(ngx_http_request_t *r,
     time_t retry_after);
 ngx_int_t ngx_http_pay_answer(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
     ngx_uint_t status, ngx_str_t *json);
+ngx_int_t ngx_http_pay_answer_as(ngx_http_request_t *r,
+    ngx_http_pay_ctx_t *ctx, ngx_uint_t status, ngx_str_t *type,
+    ngx_str_t *body, ngx_uint_t replayed);
+ngx_int_t ngx_http_pay_reject_body(ngx_http_request_t *r,
+    ngx_http_pay_ctx_t *ctx, pay_rc_e rc, const char *detail,
+    ngx_uint_t status, u_char *body, size_t len);
 
 /* ngx_http_pay_dedupe.c */
 char *ngx_http_pay_dedupe_directive(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -167,6 +200,26 @@ ngx_int_t ngx_http_pay_webhook_init(ngx_conf_t *cf);
 char *ngx_http_pay_webhook_merge(ngx_conf_t *cf,
     ngx_http_pay_loc_conf_t *conf);
 
+
+/* ngx_http_pay_intent.c */
+char *ngx_http_pay_intent_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_pay_idempotency_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_pay_breaker_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_pay_bearer_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_pay_intent_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
+    ngx_http_pay_loc_conf_t *conf);
+ngx_int_t ngx_http_pay_intent_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_pay_intent_start(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx);
+ngx_int_t ngx_http_pay_intent_process(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx);
+void ngx_http_pay_intent_finish(ngx_http_pay_ctx_t *ctx);
+ngx_int_t ngx_http_pay_intent_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 /* ngx_http_pay_paypal.c */
 char *ngx_http_pay_paypal_cert_hosts(ngx_conf_t *cf, ngx_command_t *cmd,

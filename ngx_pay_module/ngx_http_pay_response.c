@@ -18,6 +18,8 @@
 
 static ngx_int_t ngx_http_pay_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *type, u_char *body, size_t len);
+static void ngx_http_pay_log_rejection(ngx_http_request_t *r,
+    ngx_http_pay_ctx_t *ctx, pay_rc_e rc, const char *detail);
 
 
 static ngx_str_t  ngx_http_pay_problem_type =
@@ -47,25 +49,16 @@ ngx_http_pay_reject_retry(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
     u_char                  *body, *last, *p;
     size_t                   len;
     ngx_int_t                ret;
-    ngx_uint_t               level;
     ngx_table_elt_t         *h;
     const pay_error_info_t  *info;
 
     info = pay_error_info(rc);
-    level = info->client_fault ? NGX_LOG_INFO : NGX_LOG_ERR;
 
     if (detail == NULL) {
         detail = info->title;
     }
 
-    ngx_log_error(level, r->connection->log, 0,
-                  "pay: %s rejected: %s (%s)",
-                  ngx_http_pay_provider_name(ctx->provider), info->code,
-                  detail);
-
-    ctx->error = rc;
-    ctx->state = NGX_HTTP_PAY_STATE_DONE;
-    ctx->status = NGX_DONE;
+    ngx_http_pay_log_rejection(r, ctx, rc, detail);
 
     len = sizeof("{\"type\":\"urn:ngx-pay:error:\",\"title\":\"\","
                  "\"status\":,\"detail\":\"\",\"code\":\"\"}\n") - 1
@@ -122,6 +115,90 @@ ngx_http_pay_reject_retry(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
 
 
 /*
+ * A rejection whose problem+json body was made elsewhere (core/ lists
+ * the failing fields of an intent, or the provider's refusal), with its
+ * own status; logged and finalized as above.
+ */
+
+ngx_int_t
+ngx_http_pay_reject_body(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
+    pay_rc_e rc, const char *detail, ngx_uint_t status, u_char *body,
+    size_t len)
+{
+    ngx_int_t  ret;
+
+    ngx_http_pay_log_rejection(r, ctx, rc, detail);
+
+    ret = ngx_http_pay_send(r, status, &ngx_http_pay_problem_type, body, len);
+
+    ngx_http_finalize_request(r, ret);
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_pay_log_rejection(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
+    pay_rc_e rc, const char *detail)
+{
+    ngx_uint_t               level;
+    const char              *who;
+    const pay_error_info_t  *info;
+
+    info = pay_error_info(rc);
+    level = info->client_fault ? NGX_LOG_INFO : NGX_LOG_ERR;
+
+    who = (ctx->intent != NULL) ? "intent"
+                                : ngx_http_pay_provider_name(ctx->provider);
+
+    ngx_log_error(level, r->connection->log, 0,
+                  "pay: %s rejected: %s (%s)", who, info->code,
+                  detail ? detail : info->title);
+
+    ctx->error = rc;
+    ctx->state = NGX_HTTP_PAY_STATE_DONE;
+    ctx->status = NGX_DONE;
+}
+
+
+/*
+ * An answer of the module's own, of any type (a replayed one carries
+ * "Idempotent-Replayed: true"), then the request is finalized; the caller
+ * returns NGX_DONE.
+ */
+
+ngx_int_t
+ngx_http_pay_answer_as(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
+    ngx_uint_t status, ngx_str_t *type, ngx_str_t *body,
+    ngx_uint_t replayed)
+{
+    ngx_int_t         rc;
+    ngx_table_elt_t  *h;
+
+    ctx->state = NGX_HTTP_PAY_STATE_DONE;
+    ctx->status = NGX_DONE;
+
+    if (replayed) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return NGX_DONE;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "Idempotent-Replayed");
+        ngx_str_set(&h->value, "true");
+    }
+
+    rc = ngx_http_pay_send(r, status, type, body->data, body->len);
+
+    ngx_http_finalize_request(r, rc);
+
+    return NGX_DONE;
+}
+
+
+/*
  * A successful answer of the module's own (a duplicate delivery): JSON,
  * then the request is finalized; the caller returns NGX_DONE.
  */
@@ -130,17 +207,8 @@ ngx_int_t
 ngx_http_pay_answer(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
     ngx_uint_t status, ngx_str_t *json)
 {
-    ngx_int_t  rc;
-
-    ctx->state = NGX_HTTP_PAY_STATE_DONE;
-    ctx->status = NGX_DONE;
-
-    rc = ngx_http_pay_send(r, status, &ngx_http_pay_json_type, json->data,
-                           json->len);
-
-    ngx_http_finalize_request(r, rc);
-
-    return NGX_DONE;
+    return ngx_http_pay_answer_as(r, ctx, status, &ngx_http_pay_json_type,
+                                  json, 0);
 }
 
 

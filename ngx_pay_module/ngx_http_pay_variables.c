@@ -66,6 +66,36 @@ static ngx_http_variable_t  ngx_http_pay_vars[] = {
     { ngx_string("pay_dedupe"), NULL, ngx_http_pay_variable_dedupe,
       0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
+    { ngx_string("pay_request_amount"), NULL, ngx_http_pay_intent_variable,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("pay_request_currency"), NULL, ngx_http_pay_intent_variable,
+      1, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("pay_intent_provider"), NULL, ngx_http_pay_intent_variable,
+      2, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("pay_intent_id"), NULL, ngx_http_pay_intent_variable,
+      3, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("pay_intent_status"), NULL, ngx_http_pay_intent_variable,
+      4, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("pay_intent_client_secret"), NULL,
+      ngx_http_pay_intent_variable, 5, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("pay_intent_approve_url"), NULL,
+      ngx_http_pay_intent_variable, 6, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("pay_intent_json"), NULL, ngx_http_pay_intent_variable,
+      7, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("pay_idempotency"), NULL, ngx_http_pay_intent_variable,
+      8, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("pay_intent_attempts"), NULL, ngx_http_pay_intent_variable,
+      9, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
       ngx_http_null_variable
 };
 
@@ -191,6 +221,7 @@ ngx_http_pay_ctx_cleanup(void *data)
 
     ngx_http_pay_paypal_cleanup(ctx);
     ngx_http_pay_dedupe_finish(ctx);
+    ngx_http_pay_intent_finish(ctx);
 }
 
 

@@ -43,6 +43,8 @@ static ngx_int_t ngx_http_pay_webhook_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_pay_webhook_start(ngx_http_request_t *r,
     ngx_http_pay_loc_conf_t *plcf);
 static void ngx_http_pay_webhook_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_pay_webhook_body_ready(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx);
 static ngx_int_t ngx_http_pay_webhook_verify(ngx_http_request_t *r,
     ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx);
 static ngx_int_t ngx_http_pay_webhook_decided(ngx_http_pay_ctx_t *ctx,
@@ -307,7 +309,7 @@ ngx_http_pay_webhook_handler(ngx_http_request_t *r)
 
     plcf = ngx_http_get_module_loc_conf(r, ngx_http_pay_module);
 
-    if (plcf->webhook == NGX_HTTP_PAY_PROVIDER_OFF) {
+    if (plcf->webhook == NGX_HTTP_PAY_PROVIDER_OFF && plcf->intent == NULL) {
         return NGX_DECLINED;
     }
 
@@ -328,7 +330,7 @@ ngx_http_pay_webhook_handler(ngx_http_request_t *r)
         return NGX_DONE;
 
     case NGX_HTTP_PAY_STATE_VERIFY:
-        return ngx_http_pay_webhook_verify(r, plcf, ctx);
+        return ngx_http_pay_webhook_body_ready(r, plcf, ctx);
 
     case NGX_HTTP_PAY_STATE_CLAIM:
         /* the store's answer resumes the phases */
@@ -358,7 +360,14 @@ ngx_http_pay_webhook_start(ngx_http_request_t *r,
 
     ctx->provider = plcf->webhook;
 
-    if (r->method != NGX_HTTP_POST) {
+    if (plcf->intent != NULL) {
+        /* the method and the Idempotency-Key, before the body */
+        rc = ngx_http_pay_intent_start(r, plcf, ctx);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+    } else if (r->method != NGX_HTTP_POST) {
         return ngx_http_pay_reject(r, ctx, PAY_ERR_METHOD_NOT_ALLOWED,
                                    "webhooks are delivered with POST");
     }
@@ -388,6 +397,20 @@ ngx_http_pay_webhook_start(ngx_http_request_t *r,
     }
 
     /* read synchronously; the body handler dropped the reference */
+
+    return ngx_http_pay_webhook_body_ready(r, plcf, ctx);
+}
+
+
+/* the whole body is in: a webhook's verification, or an intent's steps */
+
+static ngx_int_t
+ngx_http_pay_webhook_body_ready(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx)
+{
+    if (ctx->intent != NULL) {
+        return ngx_http_pay_intent_process(r, plcf, ctx);
+    }
 
     return ngx_http_pay_webhook_verify(r, plcf, ctx);
 }

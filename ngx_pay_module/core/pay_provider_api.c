@@ -856,3 +856,94 @@ pay_provider_problem_json(pay_provider_e provider,
 
     return len;
 }
+
+
+int
+pay_intent_result_parse(const unsigned char *json, size_t len,
+    pay_intent_result_t *result)
+{
+    size_t        i;
+    json_t       *root, *v;
+    const char   *s, *name;
+    json_int_t    amount;
+    static const pay_intent_link_e  links[] = {
+        PAY_INTENT_CLIENT_SECRET, PAY_INTENT_APPROVE_URL,
+        PAY_INTENT_PAYMENT_LINK_URL
+    };
+
+    memset(result, 0, sizeof(pay_intent_result_t));
+
+    root = json_loadb((const char *) json, len, JSON_REJECT_DUPLICATES, NULL);
+    if (root == NULL) {
+        return -1;
+    }
+
+    if (!json_is_object(root)) {
+        goto failed;
+    }
+
+    s = json_string_value(json_object_get(root, "provider"));
+    result->provider = (s == NULL) ? PAY_PROVIDER_NONE
+                                   : pay_intent_provider(s, strlen(s));
+
+    if (result->provider == PAY_PROVIDER_NONE) {
+        goto failed;
+    }
+
+    s = json_string_value(json_object_get(root, "id"));
+    if (s == NULL || strlen(s) > PAY_INTENT_RESULT_ID_MAX) {
+        goto failed;
+    }
+
+    strcpy(result->id, s);
+
+    s = json_string_value(json_object_get(root, "status"));
+    if (s == NULL || strlen(s) > PAY_INTENT_RESULT_STATUS_MAX) {
+        goto failed;
+    }
+
+    strcpy(result->status, s);
+
+    for (i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+        name = pay_link_name(links[i]);
+        v = json_object_get(root, name);
+
+        if (v == NULL) {
+            continue;
+        }
+
+        s = json_string_value(v);
+        if (s == NULL || strlen(s) > PAY_INTENT_RESULT_LINK_MAX) {
+            goto failed;
+        }
+
+        result->link = links[i];
+        strcpy(result->link_value, s);
+        break;
+    }
+
+    v = json_object_get(root, "amount");
+    if (!json_is_integer(v) || (amount = json_integer_value(v)) <= 0) {
+        goto failed;
+    }
+
+    result->amount = (long long) amount;
+
+    s = json_string_value(json_object_get(root, "currency"));
+    if (s == NULL || strlen(s) != 3) {
+        goto failed;
+    }
+
+    memcpy(result->currency, s, 4);
+
+    json_decref(root);
+
+    return 0;
+
+failed:
+
+    json_decref(root);
+    memset(result, 0, sizeof(pay_intent_result_t));
+
+    return -1;
+}

@@ -150,6 +150,14 @@ size_t pay_intent_result_json(const pay_intent_result_t *result, char *out,
     size_t size);
 
 /*
+ * Reads back what pay_intent_result_json() wrote (a stored "created"
+ * record, which may come from Redis: anything is checked).  0, or -1
+ * with result zeroed.
+ */
+int pay_intent_result_parse(const unsigned char *json, size_t len,
+    pay_intent_result_t *result);
+
+/*
  * The problem+json body (with a LF) of a declined call, sent with status
  * (402, or the provider's 4xx: the caller decides):
  *   {"type":"urn:ngx-pay:error:provider_error","title":"Provider error",

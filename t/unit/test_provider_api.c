@@ -813,6 +813,47 @@ test_problem_json(void **state)
 }
 
 
+static void
+test_result_parse(void **state)
+{
+    char                   out[512];
+    size_t                 len;
+    pay_intent_result_t    back;
+    pay_provider_answer_t  ans;
+
+    (void) state;
+
+    request("{\"amount\":2000,\"currency\":\"usd\"}");
+
+    /* what the module stores as "created" reads back field for field */
+
+    assert_int_equal(normalize(PAY_PROVIDER_PAYPAL, 201, PAYPAL_CREATED,
+                               &ans),
+                     PAY_PROVIDER_OK);
+    len = pay_intent_result_json(&ans.result, out, sizeof(out));
+    assert_int_equal(pay_intent_result_parse((unsigned char *) out, len,
+                                             &back), 0);
+    assert_int_equal(back.provider, PAY_PROVIDER_PAYPAL);
+    assert_string_equal(back.id, ans.result.id);
+    assert_string_equal(back.status, ans.result.status);
+    assert_int_equal(back.link, PAY_INTENT_APPROVE_URL);
+    assert_string_equal(back.link_value, ans.result.link_value);
+    assert_int_equal(back.amount, 2000);
+    assert_string_equal(back.currency, "usd");
+
+    /* garbage from a store is refused */
+
+    assert_int_equal(pay_intent_result_parse((unsigned char *) "{}", 2,
+                                             &back), -1);
+    assert_int_equal(pay_intent_result_parse((unsigned char *)
+                         "{\"provider\":\"stripe\",\"id\":\"pi_1\","
+                         "\"status\":\"x\",\"amount\":-1,"
+                         "\"currency\":\"usd\"}", 70, &back), -1);
+    assert_int_equal(pay_intent_result_parse((unsigned char *) "[1]", 3,
+                                             &back), -1);
+}
+
+
 int
 main(void)
 {
@@ -828,6 +869,7 @@ main(void)
         cmocka_unit_test_teardown(test_message_sanitized, teardown),
         cmocka_unit_test_teardown(test_result_json, teardown),
         cmocka_unit_test_teardown(test_problem_json, teardown),
+        cmocka_unit_test_teardown(test_result_parse, teardown),
     };
 
     return cmocka_run_group_tests_name("pay_provider_api", tests, NULL,

@@ -1,0 +1,2049 @@
+
+/*
+ * Copyright (C) ngx_pay authors
+ *
+ * Payment-intent creation at the edge (SPEC section 5): a checkout page
+ * POSTs one JSON request with an Idempotency-Key; nginx validates it,
+ * makes sure no key ever creates two intents, creates the intent at the
+ * first provider that answers (in-memory subrequests to internal
+ * locations that proxy_pass), then tells the app, or answers itself.
+ *
+ * Two store records per key (SHA-256 of scope, location and key):
+ *
+ *   "intent:lock:<hex>"     claimed for pay_idempotency lock= while a
+ *                           request works on the key; completed with the
+ *                           final answer (status, type, body) for ttl=,
+ *                           which is what a retry replays;
+ *   "intent:created:<hex>"  the normalized intent, saved before the app
+ *                           is called: a retry after an app failure
+ *                           resumes with it instead of creating another.
+ *
+ * The provider's own idempotency value is derived from the store key, so
+ * even a retry after a crash between the provider's answer and the save
+ * gets the same intent back from the provider.
+ *
+ * The request's steps run in the access phase, re-entered after every
+ * asynchronous store operation (Redis) and subrequest, like the webhook
+ * handler: ctx->intent->step says where it is.  The final answer, the
+ * app's or ours, passes the capture filters below on its way out, and
+ * the context's cleanup saves it (or releases the lock when it was a 5xx,
+ * so the retry goes through).
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_pay_module.h"
+#include "ngx_http_pay_api.h"
+#include "ngx_http_pay_breaker.h"
+#include "ngx_http_pay_paypal_cache.h"
+#include "ngx_http_pay_paypal_token.h"
+#include "pay_idempotency.h"
+#include "pay_intent.h"
+#include "pay_provider_api.h"
+
+
+/* where a request is in its intent steps */
+#define NGX_HTTP_PAY_INTENT_PARSE         0
+#define NGX_HTTP_PAY_INTENT_CLAIMED       1    /* lock claim answered */
+#define NGX_HTTP_PAY_INTENT_LOOKED_UP     2    /* created record answered */
+#define NGX_HTTP_PAY_INTENT_ATTEMPT       3    /* next provider */
+#define NGX_HTTP_PAY_INTENT_TOKEN         4    /* PayPal's token */
+#define NGX_HTTP_PAY_INTENT_CALLED        5    /* provider answered */
+#define NGX_HTTP_PAY_INTENT_SAVE_CLAIMED  6
+#define NGX_HTTP_PAY_INTENT_SAVED         7
+#define NGX_HTTP_PAY_INTENT_FORWARD       8    /* to the app or answered */
+
+
+/* $pay_idempotency */
+#define NGX_HTTP_PAY_IDEM_NONE            0
+#define NGX_HTTP_PAY_IDEM_NEW             1
+#define NGX_HTTP_PAY_IDEM_REPLAYED        2
+#define NGX_HTTP_PAY_IDEM_CONFLICT        3
+#define NGX_HTTP_PAY_IDEM_MISMATCH        4
+#define NGX_HTTP_PAY_IDEM_RESUMED         5
+
+
+/* the $pay_request_* / $pay_intent_* / $pay_idempotency variables */
+#define NGX_HTTP_PAY_VAR_AMOUNT           0
+#define NGX_HTTP_PAY_VAR_CURRENCY         1
+#define NGX_HTTP_PAY_VAR_PROVIDER         2
+#define NGX_HTTP_PAY_VAR_ID               3
+#define NGX_HTTP_PAY_VAR_STATUS           4
+#define NGX_HTTP_PAY_VAR_CLIENT_SECRET    5
+#define NGX_HTTP_PAY_VAR_APPROVE_URL      6
+#define NGX_HTTP_PAY_VAR_JSON             7
+#define NGX_HTTP_PAY_VAR_IDEMPOTENCY      8
+#define NGX_HTTP_PAY_VAR_ATTEMPTS         9
+
+
+/* not in every nginx's ngx_http_request.h */
+#define NGX_HTTP_PAY_PAYMENT_REQUIRED     402
+#define NGX_HTTP_PAY_UNPROCESSABLE        422
+
+
+#define NGX_HTTP_PAY_INTENT_PROVIDERS     8
+#define NGX_HTTP_PAY_INTENT_ATTEMPTS_LEN  256
+
+/* what an outage asks the client to wait before retrying, seconds */
+#define NGX_HTTP_PAY_INTENT_RETRY_AFTER   5
+
+/* the content type a saved answer may have */
+#define NGX_HTTP_PAY_INTENT_TYPE_MAX      256
+
+
+struct ngx_http_pay_intent_s {
+    ngx_uint_t                    step;
+    ngx_uint_t                    idempotency;      /* $pay_idempotency */
+
+    pay_intent_request_t          req;
+    unsigned                      parsed:1;
+
+    char                          key[PAY_IDEMPOTENCY_KEY_MAX + 1];
+    size_t                        key_len;
+    char                          store_key[PAY_IDEMPOTENCY_HASH_LEN + 1];
+    char                          fingerprint[PAY_IDEMPOTENCY_HASH_LEN + 1];
+
+    ngx_http_pay_store_t         *store;
+    ngx_http_pay_store_op_t       op;               /* the one under way */
+    ngx_str_t                     lock_key;
+    ngx_str_t                     lock_token;
+    ngx_str_t                     created_key;
+    ngx_str_t                     created_token;
+    ngx_msec_t                    ttl;
+
+    /* the providers to try, in order, and how far we are */
+    pay_provider_e                providers[NGX_HTTP_PAY_INTENT_PROVIDERS];
+    ngx_uint_t                    nproviders;
+    ngx_uint_t                    next;
+    pay_provider_e                provider;         /* the current one */
+
+    u_char                        attempts[NGX_HTTP_PAY_INTENT_ATTEMPTS_LEN];
+    size_t                        attempts_len;
+
+    ngx_http_pay_api_call_t       call;
+    ngx_http_pay_paypal_token_t   token;
+    char                          provider_key
+                                      [PAY_IDEMPOTENCY_PROVIDER_KEY_LEN + 1];
+    ngx_str_t                     provider_key_str;
+
+    pay_provider_answer_t         answer;
+    pay_intent_result_t           result;
+    ngx_str_t                     result_json;
+
+    /* the final answer on its way out, for the lock's completion */
+    ngx_uint_t                    out_status;
+    ngx_str_t                     out_type;
+    u_char                       *out;
+    size_t                        out_len;
+    size_t                        out_size;
+
+    unsigned                      locked:1;     /* the lock claim is ours */
+    unsigned                      capture:1;    /* save what goes out */
+    unsigned                      overflow:1;   /* too big to save */
+};
+
+
+static ngx_int_t ngx_http_pay_intent_parse(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_intent_t *in);
+static ngx_int_t ngx_http_pay_intent_route(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_intent_t *in);
+static ngx_int_t ngx_http_pay_intent_claimed(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_intent_t *in);
+static ngx_int_t ngx_http_pay_intent_looked_up(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_intent_t *in);
+static ngx_int_t ngx_http_pay_intent_attempt(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_intent_t *in);
+static ngx_int_t ngx_http_pay_intent_call(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_intent_t *in);
+static ngx_int_t ngx_http_pay_intent_called(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_intent_t *in);
+static ngx_int_t ngx_http_pay_intent_declined(ngx_http_request_t *r,
+    ngx_http_pay_ctx_t *ctx, ngx_http_pay_intent_t *in);
+static ngx_int_t ngx_http_pay_intent_save(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_intent_t *in);
+static ngx_int_t ngx_http_pay_intent_forward(ngx_http_request_t *r,
+    ngx_http_pay_ctx_t *ctx, ngx_http_pay_intent_t *in);
+static void ngx_http_pay_intent_attempted(ngx_http_pay_intent_t *in,
+    const char *outcome, ngx_uint_t status);
+static ngx_uint_t ngx_http_pay_intent_configured(
+    ngx_http_pay_loc_conf_t *plcf, pay_provider_e provider);
+static ngx_int_t ngx_http_pay_intent_store(ngx_http_request_t *r,
+    ngx_http_pay_intent_t *in, ngx_http_pay_store_op_pt op, ngx_str_t *key,
+    ngx_str_t *token, ngx_str_t *value, ngx_msec_t ttl);
+static void ngx_http_pay_intent_stored(ngx_http_pay_store_op_t *op);
+static void ngx_http_pay_intent_release(ngx_http_pay_intent_t *in,
+    ngx_log_t *log);
+static ngx_int_t ngx_http_pay_intent_unavailable(ngx_http_request_t *r,
+    ngx_http_pay_ctx_t *ctx, ngx_http_pay_intent_t *in, pay_rc_e rc,
+    const char *detail);
+static ngx_int_t ngx_http_pay_intent_replay(ngx_http_request_t *r,
+    ngx_http_pay_ctx_t *ctx, ngx_http_pay_intent_t *in,
+    pay_idempotency_record_t *rec);
+static ngx_int_t ngx_http_pay_intent_keys(ngx_http_request_t *r,
+    ngx_http_pay_intent_t *in);
+static void ngx_http_pay_intent_request_cleanup(void *data);
+static char *ngx_http_pay_intent_api_location(ngx_conf_t *cf,
+    ngx_str_t *location, const char *directive);
+static ngx_int_t ngx_http_pay_intent_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_http_pay_intent_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+static ngx_uint_t ngx_http_pay_intent_app_failed(ngx_http_request_t *r);
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
+
+
+static ngx_str_t  ngx_http_pay_intent_json_type =
+    ngx_string("application/json");
+static ngx_str_t  ngx_http_pay_intent_key_header =
+    ngx_string("Idempotency-Key");
+static ngx_str_t  ngx_http_pay_intent_accept = ngx_string("application/json");
+
+static ngx_str_t  ngx_http_pay_idempotency_names[] = {
+    ngx_null_string,
+    ngx_string("new"),
+    ngx_string("replayed"),
+    ngx_string("conflict"),
+    ngx_string("mismatch"),
+    ngx_string("resumed")
+};
+
+
+ngx_int_t
+ngx_http_pay_intent_init(ngx_conf_t *cf)
+{
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_pay_intent_header_filter;
+
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_pay_intent_body_filter;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Before the body is read: the method, then the key, which must be there
+ * (and readable) before anything else, as the IETF draft puts it.
+ * NGX_OK: go on reading the body; otherwise the answer was sent.
+ */
+
+ngx_int_t
+ngx_http_pay_intent_start(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx)
+{
+    u_char                 *p;
+    size_t                  len;
+    pay_rc_e                rc;
+    ngx_table_elt_t        *h;
+    pay_field_errors_t      errs;
+    ngx_http_pay_intent_t  *in;
+
+    in = ngx_pcalloc(r->pool, sizeof(ngx_http_pay_intent_t));
+    if (in == NULL) {
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL, "out of memory");
+    }
+
+    ctx->intent = in;
+    ctx->api = &in->call;
+
+    if (r->method != NGX_HTTP_POST) {
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_METHOD_NOT_ALLOWED,
+                                   "intents are created with POST");
+    }
+
+    if (ngx_http_pay_find_header(r, &ngx_http_pay_intent_key_header, &h)
+        != NGX_OK)
+    {
+        rc = PAY_ERR_VALIDATION_FAILED;
+
+    } else if (h == NULL) {
+        rc = PAY_ERR_IDEMPOTENCY_KEY_MISSING;
+
+    } else {
+        rc = pay_idempotency_key_parse((const char *) h->value.data,
+                                       h->value.len, in->key,
+                                       sizeof(in->key), &in->key_len);
+    }
+
+    if (rc == PAY_ERR_IDEMPOTENCY_KEY_MISSING) {
+        return ngx_http_pay_reject(r, ctx, rc,
+                                   "an Idempotency-Key header is required");
+    }
+
+    if (rc != PAY_OK) {
+        ngx_memzero(&errs, sizeof(pay_field_errors_t));
+        pay_field_errors_add(&errs, "Idempotency-Key",
+                             sizeof("Idempotency-Key") - 1,
+                             PAY_IDEMPOTENCY_KEY_REASON);
+
+        len = pay_intent_problem_json(&errs, "the Idempotency-Key is not "
+                                      "valid", NULL, 0);
+        p = ngx_pnalloc(r->pool, len);
+
+        if (len == 0 || p == NULL) {
+            return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
+                                       "out of memory");
+        }
+
+        (void) pay_intent_problem_json(&errs, "the Idempotency-Key is not "
+                                       "valid", (char *) p, len);
+
+        return ngx_http_pay_reject_body(r, ctx, PAY_ERR_VALIDATION_FAILED,
+                                        "Idempotency-Key",
+                                        NGX_HTTP_PAY_UNPROCESSABLE, p,
+                                        len);
+    }
+
+    if (r->headers_in.content_length_n > PAY_INTENT_BODY_MAX) {
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_BODY_TOO_LARGE,
+                                   "an intent request is at most 16384 "
+                                   "bytes");
+    }
+
+    return NGX_OK;
+}
+
+
+/* the body is in: the steps, from wherever the request left them */
+
+ngx_int_t
+ngx_http_pay_intent_process(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx)
+{
+    ngx_int_t               rc;
+    ngx_http_pay_intent_t  *in;
+
+    in = ctx->intent;
+
+    for ( ;; ) {
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "pay intent step %ui", in->step);
+
+        if (in->op.handler != NULL) {
+            /* a store operation is under way: its answer resumes us */
+            return NGX_AGAIN;
+        }
+
+        switch (in->step) {
+
+        case NGX_HTTP_PAY_INTENT_PARSE:
+            rc = ngx_http_pay_intent_parse(r, plcf, ctx, in);
+            break;
+
+        case NGX_HTTP_PAY_INTENT_CLAIMED:
+            rc = ngx_http_pay_intent_claimed(r, plcf, ctx, in);
+            break;
+
+        case NGX_HTTP_PAY_INTENT_LOOKED_UP:
+            rc = ngx_http_pay_intent_looked_up(r, plcf, ctx, in);
+            break;
+
+        case NGX_HTTP_PAY_INTENT_ATTEMPT:
+            rc = ngx_http_pay_intent_attempt(r, plcf, ctx, in);
+            break;
+
+        case NGX_HTTP_PAY_INTENT_TOKEN:
+            rc = ngx_http_pay_paypal_token(r, plcf, &in->token);
+
+            if (rc == NGX_OK) {
+                rc = ngx_http_pay_intent_call(r, plcf, ctx, in);
+
+            } else if (rc == NGX_ERROR) {
+                /* no token: PayPal is not usable now, the next one is */
+                ngx_http_pay_intent_attempted(in, "error", 0);
+                (void) ngx_http_pay_breaker_result(plcf->breaker_zone,
+                           plcf->breaker_slot[PAY_PROVIDER_PAYPAL - 1], 0,
+                           plcf->breaker_fails, plcf->breaker_cooldown);
+                in->step = NGX_HTTP_PAY_INTENT_ATTEMPT;
+                rc = NGX_DECLINED;
+            }
+
+            break;
+
+        case NGX_HTTP_PAY_INTENT_CALLED:
+            if (!in->call.done) {
+                return NGX_AGAIN;
+            }
+
+            rc = ngx_http_pay_intent_called(r, plcf, ctx, in);
+            break;
+
+        case NGX_HTTP_PAY_INTENT_SAVE_CLAIMED:
+        case NGX_HTTP_PAY_INTENT_SAVED:
+            rc = ngx_http_pay_intent_save(r, plcf, ctx, in);
+            break;
+
+        default: /* NGX_HTTP_PAY_INTENT_FORWARD */
+            return ngx_http_pay_intent_forward(r, ctx, in);
+        }
+
+        /* NGX_DECLINED: on to in->step now; else AGAIN or an answer */
+
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+    }
+}
+
+
+/* validation, the keys, and the lock's claim */
+
+static ngx_int_t
+ngx_http_pay_intent_parse(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_intent_t *in)
+{
+    u_char              *p;
+    size_t               len;
+    pay_rc_e             rc;
+    ngx_int_t            n;
+    pay_field_errors_t   errs;
+    ngx_pool_cleanup_t  *cln;
+
+    if (ngx_http_pay_body_get(r, &ctx->body) != NGX_OK) {
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
+                                   "the request body could not be read");
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL, "out of memory");
+    }
+
+    ngx_memzero(&errs, sizeof(pay_field_errors_t));
+
+    rc = pay_intent_parse(ctx->body.data, ctx->body.len,
+                          (long long) plcf->intent_max_amount, &in->req,
+                          &errs);
+
+    if (rc == PAY_OK) {
+        in->parsed = 1;
+        cln->handler = ngx_http_pay_intent_request_cleanup;
+        cln->data = &in->req;
+
+        n = ngx_http_pay_intent_route(r, plcf, ctx, in);
+
+        if (n == NGX_DONE) {
+            return NGX_DONE;
+        }
+
+        rc = (in->nproviders == 0) ? PAY_ERR_VALIDATION_FAILED : PAY_OK;
+
+        if (rc != PAY_OK) {
+            pay_field_errors_add(&errs, "provider", sizeof("provider") - 1,
+                                 "is not offered here");
+        }
+    }
+
+    switch (rc) {
+
+    case PAY_OK:
+        break;
+
+    case PAY_ERR_VALIDATION_FAILED:
+        len = pay_intent_problem_json(&errs, "the intent request is not "
+                                      "valid", NULL, 0);
+        p = ngx_pnalloc(r->pool, len ? len : 1);
+
+        if (len == 0 || p == NULL) {
+            return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
+                                       "out of memory");
+        }
+
+        (void) pay_intent_problem_json(&errs, "the intent request is not "
+                                       "valid", (char *) p, len);
+
+        return ngx_http_pay_reject_body(r, ctx, rc,
+                                        errs.n ? errs.items[0].field
+                                               : "fields",
+                                        NGX_HTTP_PAY_UNPROCESSABLE, p,
+                                        len);
+
+    case PAY_ERR_BODY_TOO_LARGE:
+        return ngx_http_pay_reject(r, ctx, rc,
+                                   "an intent request is at most 16384 "
+                                   "bytes");
+
+    case PAY_ERR_BODY_MALFORMED:
+        return ngx_http_pay_reject(r, ctx, rc,
+                                   "the body is not a JSON object");
+
+    default:
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
+                                   "the request could not be read");
+    }
+
+    if (ngx_http_pay_intent_keys(r, in) != NGX_OK) {
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
+                                   "the idempotency keys could not be made");
+    }
+
+    in->store = plcf->idem_store;
+    in->ttl = plcf->idem_ttl;
+    in->step = NGX_HTTP_PAY_INTENT_CLAIMED;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "pay intent claim \"%V\" in \"%V\"", &in->lock_key,
+                   &in->store->name);
+
+    return ngx_http_pay_intent_store(r, in, in->store->engine->claim,
+                                     &in->lock_key, &in->lock_token, NULL,
+                                     plcf->idem_lock);
+}
+
+
+/*
+ * The providers to try: pay_intent's value (variables evaluated now that
+ * $pay_request_* are known), names separated by spaces or commas, those
+ * not configured here left out; narrowed to the one the request asks for.
+ * NGX_OK (in->nproviders may be 0), or NGX_DONE: answered.
+ */
+
+static ngx_int_t
+ngx_http_pay_intent_route(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_intent_t *in)
+{
+    u_char          *p, *last, *start;
+    ngx_str_t        value;
+    ngx_uint_t       i;
+    pay_provider_e   provider;
+
+    if (ngx_http_complex_value(r, plcf->intent, &value) != NGX_OK) {
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL, "out of memory");
+    }
+
+    p = value.data;
+    last = value.data + value.len;
+
+    while (p < last && in->nproviders < NGX_HTTP_PAY_INTENT_PROVIDERS) {
+
+        while (p < last && (*p == ' ' || *p == ',' || *p == '\t')) {
+            p++;
+        }
+
+        start = p;
+
+        while (p < last && *p != ' ' && *p != ',' && *p != '\t') {
+            p++;
+        }
+
+        if (p == start) {
+            break;
+        }
+
+        provider = pay_intent_provider((const char *) start, p - start);
+
+        if (provider == PAY_PROVIDER_NONE
+            || !ngx_http_pay_intent_configured(plcf, provider))
+        {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "pay: pay_intent names \"%*s\", which is not a "
+                          "provider configured here", p - start, start);
+            continue;
+        }
+
+        for (i = 0; i < in->nproviders; i++) {
+            if (in->providers[i] == provider) {
+                break;
+            }
+        }
+
+        if (i == in->nproviders
+            && (in->req.provider == PAY_PROVIDER_NONE
+                || in->req.provider == provider))
+        {
+            in->providers[in->nproviders++] = provider;
+        }
+    }
+
+    if (in->nproviders == 0 && in->req.provider == PAY_PROVIDER_NONE) {
+        /* a configuration fault, not the client's */
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_PROVIDER_UNAVAILABLE,
+                                   "pay_intent routes to no configured "
+                                   "provider");
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_pay_intent_configured(ngx_http_pay_loc_conf_t *plcf,
+    pay_provider_e provider)
+{
+    switch (provider) {
+
+    case PAY_PROVIDER_STRIPE:
+        return plcf->stripe_api.len && plcf->stripe_auth.len;
+
+    case PAY_PROVIDER_PAYPAL:
+        return plcf->paypal_api.len && plcf->paypal_basic.len
+               && plcf->paypal_zone != NULL;
+
+    case PAY_PROVIDER_SQUARE:
+        return plcf->square_api.len && plcf->square_auth.len;
+
+    default:
+        return 0;
+    }
+}
+
+
+static ngx_int_t
+ngx_http_pay_intent_claimed(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_intent_t *in)
+{
+    pay_idempotency_record_t  rec;
+
+    switch (in->op.result) {
+
+    case NGX_HTTP_PAY_STORE_NEW:
+        in->locked = 1;
+        in->step = NGX_HTTP_PAY_INTENT_LOOKED_UP;
+
+        return ngx_http_pay_intent_store(r, in, in->store->engine->get,
+                                         &in->created_key, NULL, NULL, 0);
+
+    case NGX_HTTP_PAY_STORE_DONE:
+        if (pay_idempotency_record_decode(in->op.found.data,
+                                          in->op.found.len, &rec)
+            != 0
+            || rec.state != PAY_IDEMPOTENCY_COMPLETED)
+        {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "pay: intent record \"%V\" in \"%V\" is not one "
+                          "of ours", &in->lock_key, &in->store->name);
+            return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
+                                       "the stored answer cannot be read");
+        }
+
+        return ngx_http_pay_intent_replay(r, ctx, in, &rec);
+
+    case NGX_HTTP_PAY_STORE_PROCESSING:
+        in->idempotency = NGX_HTTP_PAY_IDEM_CONFLICT;
+
+        return ngx_http_pay_reject_retry(r, ctx,
+                                         PAY_ERR_IDEMPOTENCY_CONFLICT,
+                                         "a request with this "
+                                         "Idempotency-Key is being "
+                                         "processed",
+                                         (time_t) (plcf->idem_lock + 999)
+                                         / 1000);
+
+    default: /* NGX_HTTP_PAY_STORE_DOWN */
+        return ngx_http_pay_intent_unavailable(r, ctx, in,
+                                               PAY_ERR_STORE_UNAVAILABLE,
+                                               "the idempotency store is "
+                                               "unavailable");
+    }
+}
+
+
+/* a completed key: the same body gets the same answer again */
+
+static ngx_int_t
+ngx_http_pay_intent_replay(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_intent_t *in, pay_idempotency_record_t *rec)
+{
+    ngx_str_t  type, body;
+
+    if (ngx_strcmp(rec->fingerprint, in->fingerprint) != 0) {
+        in->idempotency = NGX_HTTP_PAY_IDEM_MISMATCH;
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_IDEMPOTENCY_KEY_REUSED,
+                                   "this Idempotency-Key was used with "
+                                   "another body");
+    }
+
+    in->idempotency = NGX_HTTP_PAY_IDEM_REPLAYED;
+
+    if (rec->intent_len) {
+        (void) pay_intent_result_parse(rec->intent, rec->intent_len,
+                                       &in->result);
+        in->result_json.data = (u_char *) rec->intent;
+        in->result_json.len = rec->intent_len;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "pay intent replayed: \"%V\", status %d", &in->lock_key,
+                   rec->status);
+
+    type.data = (u_char *) rec->content_type;
+    type.len = rec->content_type_len;
+    body.data = (u_char *) rec->body;
+    body.len = rec->body_len;
+
+    return ngx_http_pay_answer_as(r, ctx, rec->status, &type, &body, 1);
+}
+
+
+static ngx_int_t
+ngx_http_pay_intent_looked_up(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_intent_t *in)
+{
+    pay_idempotency_record_t  rec;
+
+    switch (in->op.result) {
+
+    case NGX_HTTP_PAY_STORE_ABSENT:
+        in->idempotency = NGX_HTTP_PAY_IDEM_NEW;
+        in->step = NGX_HTTP_PAY_INTENT_ATTEMPT;
+        return NGX_DECLINED;
+
+    case NGX_HTTP_PAY_STORE_DONE:
+        if (pay_idempotency_record_decode(in->op.found.data,
+                                          in->op.found.len, &rec)
+            != 0
+            || rec.state != PAY_IDEMPOTENCY_CREATED
+            || pay_intent_result_parse(rec.intent, rec.intent_len,
+                                       &in->result)
+               != 0)
+        {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "pay: intent record \"%V\" in \"%V\" is not one "
+                          "of ours", &in->created_key, &in->store->name);
+            ngx_http_pay_intent_release(in, r->connection->log);
+            return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
+                                       "the stored intent cannot be read");
+        }
+
+        if (ngx_strcmp(rec.fingerprint, in->fingerprint) != 0) {
+            in->idempotency = NGX_HTTP_PAY_IDEM_MISMATCH;
+            ngx_http_pay_intent_release(in, r->connection->log);
+            return ngx_http_pay_reject(r, ctx, PAY_ERR_IDEMPOTENCY_KEY_REUSED,
+                                       "this Idempotency-Key was used with "
+                                       "another body");
+        }
+
+        /* the intent exists: the app failed last time, tell it again */
+
+        in->idempotency = NGX_HTTP_PAY_IDEM_RESUMED;
+        in->result_json.data = (u_char *) rec.intent;
+        in->result_json.len = rec.intent_len;
+        in->step = NGX_HTTP_PAY_INTENT_FORWARD;
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "pay: intent %s \"%s\" resumed for a retry",
+                      pay_intent_provider_name(in->result.provider),
+                      in->result.id);
+
+        return NGX_DECLINED;
+
+    default: /* DOWN, or PROCESSING: a save that never finished */
+        return ngx_http_pay_intent_unavailable(r, ctx, in,
+                                               PAY_ERR_STORE_UNAVAILABLE,
+                                               "the idempotency store is "
+                                               "unavailable");
+    }
+}
+
+
+/* the next provider whose breaker is closed, or 503 when none is left */
+
+static ngx_int_t
+ngx_http_pay_intent_attempt(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_intent_t *in)
+{
+    ngx_uint_t  slot;
+
+    for ( ;; ) {
+
+        if (in->next == in->nproviders) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "pay: intent: no provider could create it, "
+                          "attempts: %*s", in->attempts_len, in->attempts);
+
+            return ngx_http_pay_intent_unavailable(r, ctx, in,
+                                                   PAY_ERR_PROVIDER_UNAVAILABLE,
+                                                   "no provider could "
+                                                   "create the intent");
+        }
+
+        in->provider = in->providers[in->next++];
+        slot = plcf->breaker_slot[in->provider - 1];
+
+        if (plcf->breaker_fails
+            && ngx_http_pay_breaker_open(plcf->breaker_zone, slot,
+                                         plcf->breaker_fails))
+        {
+            ngx_http_pay_intent_attempted(in, "skipped", 0);
+            continue;
+        }
+
+        break;
+    }
+
+    if (pay_idempotency_provider_key(in->store_key, in->provider,
+                                     in->provider_key)
+        != 0)
+    {
+        ngx_http_pay_intent_release(in, r->connection->log);
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
+                                   "the provider key could not be made");
+    }
+
+    in->provider_key_str.data = (u_char *) in->provider_key;
+    in->provider_key_str.len = PAY_IDEMPOTENCY_PROVIDER_KEY_LEN;
+
+    if (in->provider == PAY_PROVIDER_PAYPAL) {
+        in->step = NGX_HTTP_PAY_INTENT_TOKEN;
+        return NGX_DECLINED;
+    }
+
+    return ngx_http_pay_intent_call(r, plcf, ctx, in);
+}
+
+
+/* the create call to in->provider (PayPal: with its token in hand) */
+
+static ngx_int_t
+ngx_http_pay_intent_call(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_intent_t *in)
+{
+    u_char                     *p;
+    size_t                      len;
+    ngx_str_t                  *location, path;
+    const char                 *square_location;
+    const pay_provider_call_t  *call;
+
+    call = pay_provider_call(in->provider, &in->req);
+    square_location = (const char *) plcf->square_location.data;
+
+    len = pay_provider_request_body(in->provider, &in->req, in->provider_key,
+                                    square_location, NULL, 0);
+    p = (len == 0) ? NULL : ngx_pnalloc(r->pool, len);
+
+    if (call == NULL || p == NULL
+        || pay_provider_request_body(in->provider, &in->req,
+                                     in->provider_key, square_location,
+                                     (char *) p, len)
+           != len)
+    {
+        ngx_http_pay_intent_release(in, r->connection->log);
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
+                                   "the provider request could not be "
+                                   "made");
+    }
+
+    ngx_memzero(&in->call, sizeof(ngx_http_pay_api_call_t));
+
+    in->call.method = NGX_HTTP_POST;
+    in->call.body.data = p;
+    in->call.body.len = len;
+
+    ngx_str_set(&in->call.headers[0].value, "");    /* for the compiler */
+
+    switch (in->provider) {
+
+    case PAY_PROVIDER_STRIPE:
+        location = &plcf->stripe_api;
+        ngx_http_pay_api_header(&in->call, "Authorization", &plcf->stripe_auth);
+
+        if (plcf->stripe_version.len) {
+            ngx_http_pay_api_header(&in->call, "Stripe-Version",
+                                    &plcf->stripe_version);
+        }
+
+        break;
+
+    case PAY_PROVIDER_PAYPAL:
+        location = &plcf->paypal_api;
+        ngx_http_pay_api_header(&in->call, "Authorization",
+                                &in->token.authorization);
+        break;
+
+    default: /* PAY_PROVIDER_SQUARE */
+        location = &plcf->square_api;
+        ngx_http_pay_api_header(&in->call, "Authorization", &plcf->square_auth);
+        ngx_http_pay_api_header(&in->call, "Square-Version",
+                                &plcf->square_version);
+        break;
+    }
+
+    path.data = (u_char *) call->content_type;
+    path.len = ngx_strlen(call->content_type);
+
+    /* the header values must outlive the call: static strings and conf */
+    in->call.headers[in->call.nheaders].key.data = (u_char *) "Content-Type";
+    in->call.headers[in->call.nheaders].key.len = sizeof("Content-Type") - 1;
+    in->call.headers[in->call.nheaders].value = path;
+    in->call.nheaders++;
+
+    ngx_http_pay_api_header(&in->call, "Accept", &ngx_http_pay_intent_accept);
+
+    if (call->idempotency_header != NULL) {
+        ngx_http_pay_api_header(&in->call, (char *) call->idempotency_header,
+                                &in->provider_key_str);
+    }
+
+    path.data = (u_char *) call->path;
+    path.len = ngx_strlen(call->path);
+
+    in->step = NGX_HTTP_PAY_INTENT_CALLED;
+
+    if (ngx_http_pay_api_uri(r, &in->call, location, &path) != NGX_OK
+        || ngx_http_pay_api_start(r, &in->call) != NGX_OK)
+    {
+        ngx_http_pay_intent_release(in, r->connection->log);
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
+                                   "the provider subrequest could not be "
+                                   "started");
+    }
+
+    return NGX_AGAIN;
+}
+
+
+static ngx_int_t
+ngx_http_pay_intent_called(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_intent_t *in)
+{
+    size_t                  len;
+    ngx_uint_t              slot, status, ok;
+    pay_provider_outcome_e  outcome;
+
+    status = in->call.status;
+    slot = plcf->breaker_slot[in->provider - 1];
+
+    if (status == NGX_HTTP_UNAUTHORIZED
+        && in->provider == PAY_PROVIDER_PAYPAL
+        && ngx_http_pay_paypal_token_refused(r, plcf, &in->token) == NGX_OK)
+    {
+        in->step = NGX_HTTP_PAY_INTENT_TOKEN;
+        return NGX_DECLINED;
+    }
+
+    outcome = pay_provider_normalize(in->provider, &in->req, (int) status,
+                                     in->call.response.data,
+                                     in->call.response.len, &in->answer);
+
+    /* our key or token refused: this provider is unusable, not the card */
+    if (status == NGX_HTTP_UNAUTHORIZED || status == NGX_HTTP_FORBIDDEN) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "pay: intent: %s refused our credentials (status "
+                      "%ui): check its pay_*_key / token / client",
+                      pay_intent_provider_name(in->provider), status);
+        outcome = PAY_PROVIDER_RETRY;
+    }
+
+    ngx_http_pay_intent_attempted(in,
+                                  status ? NULL
+                                         : (in->call.rc
+                                            == NGX_HTTP_GATEWAY_TIME_OUT
+                                            ? "timeout" : "error"),
+                                  status);
+
+    ok = (outcome != PAY_PROVIDER_RETRY);
+
+    if (plcf->breaker_fails
+        && ngx_http_pay_breaker_result(plcf->breaker_zone, slot, ok,
+                                       plcf->breaker_fails,
+                                       plcf->breaker_cooldown))
+    {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "pay: intent: %s failed %ui times in a row, skipped "
+                      "for %M ms", pay_intent_provider_name(in->provider),
+                      plcf->breaker_fails, plcf->breaker_cooldown);
+    }
+
+    switch (outcome) {
+
+    case PAY_PROVIDER_OK:
+        break;
+
+    case PAY_PROVIDER_DECLINED:
+        return ngx_http_pay_intent_declined(r, ctx, in);
+
+    default: /* PAY_PROVIDER_RETRY */
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "pay: intent: %s failed (status %ui), trying the "
+                      "next provider", pay_intent_provider_name(in->provider),
+                      status);
+        in->step = NGX_HTTP_PAY_INTENT_ATTEMPT;
+        return NGX_DECLINED;
+    }
+
+    in->result = in->answer.result;
+
+    len = pay_intent_result_json(&in->result, NULL, 0);
+    in->result_json.data = (len == 0) ? NULL : ngx_pnalloc(r->pool, len);
+
+    if (in->result_json.data == NULL
+        || pay_intent_result_json(&in->result, (char *) in->result_json.data,
+                                  len)
+           != len)
+    {
+        ngx_http_pay_intent_release(in, r->connection->log);
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL, "out of memory");
+    }
+
+    in->result_json.len = len;
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "pay: intent created at %s: \"%s\", status \"%s\"",
+                  pay_intent_provider_name(in->provider), in->result.id,
+                  in->result.status);
+
+    in->step = NGX_HTTP_PAY_INTENT_SAVE_CLAIMED;
+
+    if (ngx_http_pay_store_token(r->pool, &in->created_token) != NGX_OK) {
+        ngx_http_pay_intent_release(in, r->connection->log);
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL, "out of memory");
+    }
+
+    return ngx_http_pay_intent_store(r, in, in->store->engine->claim,
+                                     &in->created_key, &in->created_token,
+                                     NULL, plcf->idem_lock);
+}
+
+
+/*
+ * The provider refused (a 4xx): that is the answer, not a reason to try
+ * another provider.  402 when the provider said so (a declined card),
+ * else 422.  It goes out through the capture filter and is saved for
+ * replay like any final answer.
+ */
+
+static ngx_int_t
+ngx_http_pay_intent_declined(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_intent_t *in)
+{
+    u_char      *p;
+    size_t       len;
+    ngx_uint_t   status;
+
+    status = (in->call.status == NGX_HTTP_PAY_PAYMENT_REQUIRED)
+             ? NGX_HTTP_PAY_PAYMENT_REQUIRED : NGX_HTTP_PAY_UNPROCESSABLE;
+
+    len = pay_provider_problem_json(in->provider, &in->answer, (int) status,
+                                    NULL, 0);
+    p = (len == 0) ? NULL : ngx_pnalloc(r->pool, len);
+
+    if (p == NULL
+        || pay_provider_problem_json(in->provider, &in->answer, (int) status,
+                                     (char *) p, len)
+           != len)
+    {
+        ngx_http_pay_intent_release(in, r->connection->log);
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL, "out of memory");
+    }
+
+    in->capture = 1;
+
+    return ngx_http_pay_reject_body(r, ctx, PAY_ERR_PROVIDER_ERROR,
+                                    in->answer.code[0] ? in->answer.code
+                                                       : "refused",
+                                    status, p, len);
+}
+
+
+/* the created record: claimed, then completed, before the app is told */
+
+static ngx_int_t
+ngx_http_pay_intent_save(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_intent_t *in)
+{
+    u_char                    *p;
+    size_t                     len;
+    ngx_str_t                  value;
+    pay_idempotency_record_t   rec;
+
+    if (in->step == NGX_HTTP_PAY_INTENT_SAVED) {
+        if (in->op.result != NGX_HTTP_PAY_STORE_OK) {
+            goto failed;
+        }
+
+        in->step = NGX_HTTP_PAY_INTENT_FORWARD;
+        return NGX_DECLINED;
+    }
+
+    if (in->op.result != NGX_HTTP_PAY_STORE_NEW) {
+        goto failed;
+    }
+
+    ngx_memzero(&rec, sizeof(pay_idempotency_record_t));
+
+    rec.state = PAY_IDEMPOTENCY_CREATED;
+    ngx_memcpy(rec.fingerprint, in->fingerprint, sizeof(rec.fingerprint));
+    rec.intent = in->result_json.data;
+    rec.intent_len = in->result_json.len;
+
+    len = pay_idempotency_record_size(&rec);
+    p = (len == 0) ? NULL : ngx_pnalloc(r->pool, len);
+
+    if (p == NULL || pay_idempotency_record_encode(&rec, p, len) != len) {
+        goto failed;
+    }
+
+    value.data = p;
+    value.len = len;
+
+    in->step = NGX_HTTP_PAY_INTENT_SAVED;
+
+    return ngx_http_pay_intent_store(r, in, in->store->engine->complete,
+                                     &in->created_key, &in->created_token,
+                                     &value, in->ttl);
+
+failed:
+
+    /*
+     * The intent exists at the provider but is not saved: the retry makes
+     * the same call with the same provider key, and gets it back.
+     */
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "pay: intent %s \"%s\" could not be saved in \"%V\"",
+                  pay_intent_provider_name(in->provider), in->result.id,
+                  &in->store->name);
+
+    return ngx_http_pay_intent_unavailable(r, ctx, in,
+                                           PAY_ERR_STORE_UNAVAILABLE,
+                                           "the intent could not be saved");
+}
+
+
+/*
+ * The intent is saved: the app gets the original request with the
+ * $pay_intent_* variables (its answer is the client's, and is saved), or,
+ * without a content handler here, the module answers 201 itself.
+ */
+
+static ngx_int_t
+ngx_http_pay_intent_forward(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_intent_t *in)
+{
+    u_char                    *p;
+    ngx_str_t                  json;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    in->capture = 1;
+
+    ctx->state = NGX_HTTP_PAY_STATE_DONE;
+    ctx->status = NGX_DECLINED;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (clcf->handler != NULL) {
+        /* proxy_pass and friends, with the body read and kept */
+        return NGX_DECLINED;
+    }
+
+    p = ngx_pnalloc(r->pool, in->result_json.len + 1);
+    if (p == NULL) {
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL, "out of memory");
+    }
+
+    ngx_memcpy(p, in->result_json.data, in->result_json.len);
+    p[in->result_json.len] = LF;
+
+    json.data = p;
+    json.len = in->result_json.len + 1;
+
+    return ngx_http_pay_answer_as(r, ctx, NGX_HTTP_CREATED,
+                                  &ngx_http_pay_intent_json_type, &json, 0);
+}
+
+
+/* "stripe:503 paypal:201" for $pay_intent_attempts and the log */
+
+static void
+ngx_http_pay_intent_attempted(ngx_http_pay_intent_t *in, const char *outcome,
+    ngx_uint_t status)
+{
+    u_char      *p, *last;
+    const char  *name;
+
+    p = in->attempts + in->attempts_len;
+    last = in->attempts + sizeof(in->attempts);
+    name = pay_intent_provider_name(in->provider);
+
+    if (in->attempts_len && p < last) {
+        *p++ = ' ';
+    }
+
+    if (outcome != NULL) {
+        p = ngx_slprintf(p, last, "%s:%s", name, outcome);
+
+    } else {
+        p = ngx_slprintf(p, last, "%s:%ui", name, status);
+    }
+
+    in->attempts_len = p - in->attempts;
+}
+
+
+/* the three keys and the lock's token; the fingerprint of the body */
+
+static ngx_int_t
+ngx_http_pay_intent_keys(ngx_http_request_t *r, ngx_http_pay_intent_t *in)
+{
+    u_char                   *p;
+    ngx_str_t                 scope;
+    ngx_http_pay_loc_conf_t  *plcf;
+
+    plcf = ngx_http_get_module_loc_conf(r, ngx_http_pay_module);
+
+    ngx_str_null(&scope);
+
+    if (plcf->idem_scope != NULL
+        && ngx_http_complex_value(r, plcf->idem_scope, &scope) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (pay_idempotency_store_key((const char *) scope.data, scope.len,
+                                  (const char *) plcf->intent_location.data,
+                                  plcf->intent_location.len,
+                                  in->key, in->key_len, in->store_key)
+        != 0
+        || pay_idempotency_fingerprint(r == r->main && r->request_body
+                                       ? ((ngx_http_pay_ctx_t *)
+                                          ngx_http_pay_get_ctx(r))->body.data
+                                       : NULL,
+                                       ngx_http_pay_get_ctx(r)->body.len,
+                                       in->fingerprint)
+           != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    in->lock_key.len = sizeof("intent:lock:") - 1 + PAY_IDEMPOTENCY_HASH_LEN;
+    in->created_key.len = sizeof("intent:created:") - 1
+                          + PAY_IDEMPOTENCY_HASH_LEN;
+
+    p = ngx_pnalloc(r->pool, in->lock_key.len + in->created_key.len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    in->lock_key.data = p;
+    p = ngx_sprintf(p, "intent:lock:%s", in->store_key);
+    in->created_key.data = p;
+    (void) ngx_sprintf(p, "intent:created:%s", in->store_key);
+
+    return ngx_http_pay_store_token(r->pool, &in->lock_token);
+}
+
+
+/*
+ * One store operation; the answer is in in->op.result either now
+ * (NGX_DECLINED: go on at in->step) or when the engine calls back
+ * (NGX_AGAIN: the phases run again then).
+ */
+
+static ngx_int_t
+ngx_http_pay_intent_store(ngx_http_request_t *r, ngx_http_pay_intent_t *in,
+    ngx_http_pay_store_op_pt op, ngx_str_t *key, ngx_str_t *token,
+    ngx_str_t *value, ngx_msec_t ttl)
+{
+    ngx_int_t                 rc;
+    ngx_http_pay_store_op_t  *o;
+
+    o = &in->op;
+
+    ngx_memzero(o, sizeof(ngx_http_pay_store_op_t));
+
+    o->key = *key;
+
+    if (token != NULL) {
+        o->token = *token;
+    }
+
+    if (value != NULL) {
+        o->value = *value;
+    }
+
+    o->ttl = ttl;
+    o->handler = ngx_http_pay_intent_stored;
+    o->data = r;
+    o->pool = r->pool;
+    o->log = r->connection->log;
+
+    rc = op(in->store, o);
+
+    if (rc == NGX_AGAIN) {
+        return NGX_AGAIN;
+    }
+
+    if (rc != NGX_OK) {
+        o->result = NGX_HTTP_PAY_STORE_DOWN;
+    }
+
+    o->handler = NULL;
+
+    return NGX_DECLINED;
+}
+
+
+/* a store's later answer: posted by the engine, not from its callback */
+
+static void
+ngx_http_pay_intent_stored(ngx_http_pay_store_op_t *op)
+{
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+    ngx_http_log_ctx_t  *lctx;
+
+    r = op->data;
+    c = r->connection;
+
+    lctx = c->log->data;
+    lctx->current_request = r;
+
+    op->handler = NULL;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "pay intent store answered: %s",
+                   ngx_http_pay_store_result_name(op->result));
+
+    ngx_http_core_run_phases(r);
+    ngx_http_run_posted_requests(c);
+}
+
+
+/* gives the lock back now (fire and forget): the retry may go through */
+
+static void
+ngx_http_pay_intent_release(ngx_http_pay_intent_t *in, ngx_log_t *log)
+{
+    ngx_http_pay_store_op_t  op;
+
+    if (!in->locked) {
+        return;
+    }
+
+    in->locked = 0;
+
+    ngx_memzero(&op, sizeof(ngx_http_pay_store_op_t));
+
+    op.key = in->lock_key;
+    op.token = in->lock_token;
+    op.log = log;
+
+    (void) in->store->engine->release(in->store, &op);
+}
+
+
+static ngx_int_t
+ngx_http_pay_intent_unavailable(ngx_http_request_t *r,
+    ngx_http_pay_ctx_t *ctx, ngx_http_pay_intent_t *in, pay_rc_e rc,
+    const char *detail)
+{
+    ngx_http_pay_intent_release(in, r->connection->log);
+
+    return ngx_http_pay_reject_retry(r, ctx, rc, detail,
+                                     NGX_HTTP_PAY_INTENT_RETRY_AFTER);
+}
+
+
+static void
+ngx_http_pay_intent_request_cleanup(void *data)
+{
+    pay_intent_request_free(data);
+}
+
+
+/*
+ * The request is done (the context's cleanup): the lock is completed
+ * with the answer that went out, so the same key replays it, unless that
+ * answer was a server error (the app's 5xx, or the app unreachable) or
+ * could not be kept: then the lock is released and the retry resumes
+ * with the saved intent.
+ */
+
+void
+ngx_http_pay_intent_finish(ngx_http_pay_ctx_t *ctx)
+{
+    size_t                     len;
+    u_char                    *p;
+    ngx_http_request_t        *r;
+    ngx_http_pay_intent_t     *in;
+    ngx_http_pay_store_op_t    op;
+    pay_idempotency_record_t   rec;
+
+    in = ctx->intent;
+
+    if (in == NULL) {
+        return;
+    }
+
+    r = ctx->request;
+
+    ngx_http_pay_paypal_token_cleanup(
+        ngx_http_get_module_loc_conf(r, ngx_http_pay_module), &in->token);
+
+    if (!in->locked) {
+        return;
+    }
+
+    if (!in->capture || in->overflow || in->out_status == 0
+        || in->out_status >= NGX_HTTP_INTERNAL_SERVER_ERROR
+        || ngx_http_pay_intent_app_failed(r))
+    {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "pay intent release \"%V\", status %ui",
+                       &in->lock_key, in->out_status);
+
+        ngx_http_pay_intent_release(in, r->connection->log);
+        return;
+    }
+
+    ngx_memzero(&rec, sizeof(pay_idempotency_record_t));
+
+    rec.state = PAY_IDEMPOTENCY_COMPLETED;
+    ngx_memcpy(rec.fingerprint, in->fingerprint, sizeof(rec.fingerprint));
+    rec.intent = in->result_json.data;
+    rec.intent_len = in->result_json.len;
+    rec.status = (int) in->out_status;
+    rec.content_type = (const char *) in->out_type.data;
+    rec.content_type_len = in->out_type.len;
+    rec.body = in->out;
+    rec.body_len = in->out_len;
+
+    /*
+     * r->pool is being destroyed (ngx_http_free_request() has cleared
+     * it): the record is encoded into memory of its own, which the
+     * engine copies before complete() returns.
+     */
+
+    len = pay_idempotency_record_size(&rec);
+    p = (len == 0 || len > NGX_HTTP_PAY_STORE_VALUE_MAX)
+        ? NULL : ngx_alloc(len, r->connection->log);
+
+    if (p == NULL || pay_idempotency_record_encode(&rec, p, len) != len) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "pay: intent answer for \"%V\" not saved for replay "
+                      "(too large)", &in->lock_key);
+
+        if (p != NULL) {
+            ngx_free(p);
+        }
+
+        ngx_http_pay_intent_release(in, r->connection->log);
+        return;
+    }
+
+    in->locked = 0;
+
+    ngx_memzero(&op, sizeof(ngx_http_pay_store_op_t));
+
+    op.key = in->lock_key;
+    op.token = in->lock_token;
+    op.value.data = p;
+    op.value.len = len;
+    op.ttl = in->ttl;
+    op.log = r->connection->log;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "pay intent complete \"%V\", status %ui", &in->lock_key,
+                   in->out_status);
+
+    (void) in->store->engine->complete(in->store, &op);
+
+    ngx_free(p);
+}
+
+
+/* the app's answer came from an upstream that failed (502, 504) */
+
+static ngx_uint_t
+ngx_http_pay_intent_app_failed(ngx_http_request_t *r)
+{
+    ngx_uint_t                  status;
+    ngx_http_upstream_state_t  *state;
+
+    if (r->upstream_states == NULL || r->upstream_states->nelts == 0) {
+        return 0;
+    }
+
+    state = r->upstream_states->elts;
+    status = state[r->upstream_states->nelts - 1].status;
+
+    return status == 0 || status >= NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
+/* the capture filters: the final answer of an intent request, kept */
+
+static ngx_int_t
+ngx_http_pay_intent_header_filter(ngx_http_request_t *r)
+{
+    ngx_http_pay_ctx_t     *ctx;
+    ngx_http_pay_intent_t  *in;
+
+    if (r != r->main) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    ctx = ngx_http_pay_get_ctx(r);
+
+    if (ctx == NULL || ctx->intent == NULL || !ctx->intent->capture) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    in = ctx->intent;
+
+    in->out_status = r->headers_out.status;
+    in->out_type.len = 0;
+
+    if (r->headers_out.content_type.len
+        && r->headers_out.content_type.len <= NGX_HTTP_PAY_INTENT_TYPE_MAX)
+    {
+        in->out_type.data = ngx_pstrdup(r->pool,
+                                        &r->headers_out.content_type);
+        if (in->out_type.data != NULL) {
+            in->out_type.len = r->headers_out.content_type.len;
+        }
+    }
+
+    return ngx_http_next_header_filter(r);
+}
+
+
+static ngx_int_t
+ngx_http_pay_intent_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    u_char                 *p;
+    size_t                  len, size;
+    ngx_chain_t            *cl;
+    ngx_http_pay_ctx_t     *ctx;
+    ngx_http_pay_intent_t  *pi;
+
+    if (r != r->main || in == NULL) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    ctx = ngx_http_pay_get_ctx(r);
+
+    if (ctx == NULL || ctx->intent == NULL || !ctx->intent->capture
+        || ctx->intent->overflow)
+    {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    pi = ctx->intent;
+
+    for (cl = in; cl; cl = cl->next) {
+
+        if (!ngx_buf_in_memory(cl->buf)) {
+            if (ngx_buf_size(cl->buf) > 0) {
+                /* a response spooled to a file: too big to keep */
+                pi->overflow = 1;
+                break;
+            }
+
+            continue;
+        }
+
+        len = cl->buf->last - cl->buf->pos;
+
+        if (len == 0) {
+            continue;
+        }
+
+        if (pi->out_len + len > pi->out_size) {
+            size = ngx_max(2 * pi->out_size, pi->out_len + len);
+            size = ngx_max(size, 1024);
+
+            if (size > NGX_HTTP_PAY_STORE_VALUE_MAX) {
+                pi->overflow = 1;
+                break;
+            }
+
+            p = ngx_pnalloc(r->pool, size);
+            if (p == NULL) {
+                pi->overflow = 1;
+                break;
+            }
+
+            if (pi->out_len) {
+                ngx_memcpy(p, pi->out, pi->out_len);
+            }
+
+            pi->out = p;
+            pi->out_size = size;
+        }
+
+        ngx_memcpy(pi->out + pi->out_len, cl->buf->pos, len);
+        pi->out_len += len;
+    }
+
+    return ngx_http_next_body_filter(r, in);
+}
+
+
+/* the variables; data is NGX_HTTP_PAY_VAR_* */
+
+ngx_int_t
+ngx_http_pay_intent_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char                 *p;
+    size_t                  len;
+    ngx_str_t              *s;
+    const char             *str;
+    ngx_http_pay_ctx_t     *ctx;
+    ngx_http_pay_intent_t  *in;
+
+    ctx = ngx_http_pay_get_ctx(r->main);
+
+    if (ctx == NULL || ctx->intent == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    in = ctx->intent;
+    str = NULL;
+    len = 0;
+    p = NULL;
+
+    switch (data) {
+
+    case NGX_HTTP_PAY_VAR_AMOUNT:
+        if (!in->parsed) {
+            break;
+        }
+
+        p = ngx_pnalloc(r->pool, NGX_OFF_T_LEN);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        len = ngx_sprintf(p, "%O", (off_t) in->req.amount) - p;
+        break;
+
+    case NGX_HTTP_PAY_VAR_CURRENCY:
+        str = in->parsed ? in->req.currency : NULL;
+        break;
+
+    case NGX_HTTP_PAY_VAR_PROVIDER:
+        str = in->result.id[0] ? pay_intent_provider_name(in->result.provider)
+                               : NULL;
+        break;
+
+    case NGX_HTTP_PAY_VAR_ID:
+        str = in->result.id[0] ? in->result.id : NULL;
+        break;
+
+    case NGX_HTTP_PAY_VAR_STATUS:
+        str = in->result.id[0] ? in->result.status : NULL;
+        break;
+
+    case NGX_HTTP_PAY_VAR_CLIENT_SECRET:
+        str = (in->result.link == PAY_INTENT_CLIENT_SECRET)
+              ? in->result.link_value : NULL;
+        break;
+
+    case NGX_HTTP_PAY_VAR_APPROVE_URL:
+        str = (in->result.link == PAY_INTENT_APPROVE_URL
+               || in->result.link == PAY_INTENT_PAYMENT_LINK_URL)
+              ? in->result.link_value : NULL;
+        break;
+
+    case NGX_HTTP_PAY_VAR_JSON:
+        p = in->result_json.data;
+        len = in->result_json.len;
+        break;
+
+    case NGX_HTTP_PAY_VAR_IDEMPOTENCY:
+        s = &ngx_http_pay_idempotency_names[in->idempotency];
+        p = s->data;
+        len = s->len;
+        break;
+
+    default: /* NGX_HTTP_PAY_VAR_ATTEMPTS */
+        p = in->attempts;
+        len = in->attempts_len;
+        break;
+    }
+
+    if (str != NULL) {
+        p = (u_char *) str;
+        len = ngx_strlen(str);
+    }
+
+    if (p == NULL && len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->data = p;
+    v->len = len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+/* configuration */
+
+
+/* pay_intent PROVIDERS: the value may hold variables */
+
+char *
+ngx_http_pay_intent_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_pay_loc_conf_t *plcf = conf;
+
+    char                      *rv;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    rv = ngx_http_set_complex_value_slot(cf, cmd, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    /* the location's name goes into every store key made here */
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    plcf->intent_location = clcf->name;
+
+    return NGX_CONF_OK;
+}
+
+
+/* pay_idempotency NAME [ttl=24h] [lock=60s] */
+
+char *
+ngx_http_pay_idempotency_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_pay_loc_conf_t *plcf = conf;
+
+    ngx_str_t   *value, s;
+    ngx_msec_t  *msec;
+    ngx_uint_t   i;
+
+    if (plcf->idem != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        plcf->idem = 0;
+        return NGX_CONF_OK;
+    }
+
+    plcf->idem = 1;
+    plcf->idem_name = value[1];
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "ttl=", 4) == 0) {
+            msec = &plcf->idem_ttl;
+            s.data = value[i].data + 4;
+            s.len = value[i].len - 4;
+
+        } else if (ngx_strncmp(value[i].data, "lock=", 5) == 0) {
+            msec = &plcf->idem_lock;
+            s.data = value[i].data + 5;
+            s.len = value[i].len - 5;
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        *msec = ngx_parse_time(&s, 0);
+
+        if (*msec == (ngx_msec_t) NGX_ERROR || *msec == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid time in \"%V\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* pay_intent_breaker fails=5 cooldown=30s | off */
+
+char *
+ngx_http_pay_breaker_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_pay_loc_conf_t *plcf = conf;
+
+    ngx_int_t    n;
+    ngx_str_t   *value, s;
+    ngx_uint_t   i;
+
+    if (plcf->breaker_fails != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        plcf->breaker_fails = 0;
+        return NGX_CONF_OK;
+    }
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "fails=", 6) == 0) {
+            n = ngx_atoi(value[i].data + 6, value[i].len - 6);
+
+            if (n == NGX_ERROR || n == 0) {
+                goto invalid;
+            }
+
+            plcf->breaker_fails = n;
+
+        } else if (ngx_strncmp(value[i].data, "cooldown=", 9) == 0) {
+            s.data = value[i].data + 9;
+            s.len = value[i].len - 9;
+
+            plcf->breaker_cooldown = ngx_parse_time(&s, 0);
+
+            if (plcf->breaker_cooldown == (ngx_msec_t) NGX_ERROR
+                || plcf->breaker_cooldown == 0)
+            {
+                goto invalid;
+            }
+
+        } else {
+            goto invalid;
+        }
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid parameter \"%V\"",
+                       &value[i]);
+
+    return NGX_CONF_ERROR;
+}
+
+
+/* pay_stripe_key / pay_square_token SECRET: "Bearer <secret>", made once */
+
+char *
+ngx_http_pay_bearer_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    u_char     *p;
+    ngx_str_t  *value, secret, *field;
+
+    field = (ngx_str_t *) ((u_char *) conf + cmd->offset);
+
+    if (field->data != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_http_pay_secret_load(cf, &cmd->name, &value[1], &secret)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    field->len = sizeof("Bearer ") - 1 + secret.len;
+    field->data = ngx_pnalloc(cf->pool, field->len);
+    if (field->data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    p = ngx_cpymem(field->data, "Bearer ", sizeof("Bearer ") - 1);
+    ngx_memcpy(p, secret.data, secret.len);
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_pay_intent_api_location(ngx_conf_t *cf, ngx_str_t *location,
+    const char *directive)
+{
+    if (location->len == 0) {
+        return NGX_CONF_OK;
+    }
+
+    if (location->data[0] != '/') {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%s\" must be a location path starting "
+                           "with \"/\"", directive);
+        return NGX_CONF_ERROR;
+    }
+
+    if (location->len > 1 && location->data[location->len - 1] == '/') {
+        location->len--;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_pay_intent_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
+    ngx_http_pay_loc_conf_t *conf)
+{
+    ngx_int_t                  slot;
+    ngx_http_pay_main_conf_t  *pmcf;
+
+    ngx_conf_merge_off_value(conf->intent_max_amount,
+                             prev->intent_max_amount, 99999999);
+    ngx_conf_merge_msec_value(conf->idem_ttl, prev->idem_ttl,
+                              24 * 60 * 60 * 1000);
+    ngx_conf_merge_msec_value(conf->idem_lock, prev->idem_lock, 60000);
+    ngx_conf_merge_uint_value(conf->breaker_fails, prev->breaker_fails, 5);
+    ngx_conf_merge_msec_value(conf->breaker_cooldown, prev->breaker_cooldown,
+                              30000);
+
+    if (conf->idem == NGX_CONF_UNSET) {
+        conf->idem = prev->idem;
+        conf->idem_name = prev->idem_name;
+    }
+
+    if (conf->idem_scope == NULL) {
+        conf->idem_scope = prev->idem_scope;
+    }
+
+    ngx_conf_merge_str_value(conf->stripe_api, prev->stripe_api, "");
+    ngx_conf_merge_str_value(conf->stripe_auth, prev->stripe_auth, "");
+    ngx_conf_merge_str_value(conf->stripe_version, prev->stripe_version, "");
+    ngx_conf_merge_str_value(conf->square_api, prev->square_api, "");
+    ngx_conf_merge_str_value(conf->square_auth, prev->square_auth, "");
+    ngx_conf_merge_str_value(conf->square_location, prev->square_location,
+                             "");
+    ngx_conf_merge_str_value(conf->square_version, prev->square_version,
+                             "2025-01-23");
+
+    if (conf->intent == NULL) {
+        return NGX_CONF_OK;
+    }
+
+    if (conf->idem == 0) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"pay_idempotency off\" in a \"pay_intent\" "
+                      "location: an intent is never created without its "
+                      "key's claim");
+        return NGX_CONF_ERROR;
+    }
+
+    pmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_pay_module);
+
+    if (conf->idem_name.len) {
+        conf->idem_store = ngx_http_pay_store_find(pmcf, &conf->idem_name);
+
+        if (conf->idem_store == NULL) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "\"pay_idempotency\" names no \"pay_store\": "
+                          "\"%V\"", &conf->idem_name);
+            return NGX_CONF_ERROR;
+        }
+
+    } else {
+        conf->idem_store = ngx_http_pay_store_default(cf, pmcf);
+        if (conf->idem_store == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (ngx_http_pay_intent_api_location(cf, &conf->stripe_api,
+                                         "pay_stripe_api")
+        != NGX_CONF_OK
+        || ngx_http_pay_intent_api_location(cf, &conf->square_api,
+                                            "pay_square_api")
+           != NGX_CONF_OK
+        || ngx_http_pay_intent_api_location(cf, &conf->paypal_api,
+                                            "pay_paypal_api")
+           != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->stripe_api.len == 0 && conf->paypal_api.len == 0
+        && conf->square_api.len == 0)
+    {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"pay_intent\" needs at least one of "
+                      "\"pay_stripe_api\", \"pay_paypal_api\" and "
+                      "\"pay_square_api\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if ((conf->stripe_api.len && conf->stripe_auth.len == 0)
+        || (conf->square_api.len && conf->square_auth.len == 0)
+        || (conf->paypal_api.len && conf->paypal_basic.len == 0))
+    {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"pay_intent\": a provider API location needs its "
+                      "credentials (\"pay_stripe_key\", \"pay_square_token\""
+                      ", \"pay_paypal_client\")");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->square_api.len && conf->square_location.len == 0) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"pay_square_api\" needs \"pay_square_location\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->paypal_api.len) {
+        /* the token cache of PayPal's verification serves orders too */
+        conf->paypal_zone = ngx_http_pay_paypal_cache_zone(cf);
+        if (conf->paypal_zone == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        slot = ngx_http_pay_paypal_cache_client(cf, &conf->paypal_api,
+                                                &conf->paypal_client_id);
+        if (slot == NGX_ERROR) {
+            return NGX_CONF_ERROR;
+        }
+
+        conf->paypal_token_slot = slot;
+    }
+
+    conf->breaker_zone = ngx_http_pay_breaker_zone(cf);
+    if (conf->breaker_zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+#define ngx_http_pay_intent_breaker(provider, name, api)                      \
+    if (api.len) {                                                            \
+        slot = ngx_http_pay_breaker_slot(cf, name, &api);                     \
+        if (slot == NGX_ERROR) {                                              \
+            return NGX_CONF_ERROR;                                            \
+        }                                                                     \
+        conf->breaker_slot[provider - 1] = slot;                              \
+    }
+
+    ngx_http_pay_intent_breaker(PAY_PROVIDER_STRIPE, "stripe",
+                                conf->stripe_api);
+    ngx_http_pay_intent_breaker(PAY_PROVIDER_PAYPAL, "paypal",
+                                conf->paypal_api);
+    ngx_http_pay_intent_breaker(PAY_PROVIDER_SQUARE, "square",
+                                conf->square_api);
+
+#undef ngx_http_pay_intent_breaker
+
+    return NGX_CONF_OK;
+}
