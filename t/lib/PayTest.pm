@@ -339,3 +339,21 @@ sub requests {
 }
 
 1;
+
+
+# A pattern for "--- response_body_like": one line of JSON (and maybe a LF)
+# that has, anywhere in it, each member given as name => a regex fragment
+# for its value, in any order.  For the intent suites (t/06*.t):
+#
+#   PayTest::json_like(provider => '"stripe"', amount => '2000')
+sub json_like {
+    my (@pairs) = @_;
+    my $re = '^\{';
+    while (@pairs) {
+        my ($name, $value) = splice @pairs, 0, 2;
+        $re .= '(?=[^\n]*"' . quotemeta($name) . '":' . $value . '[,}\]])';
+    }
+    return $re . '[^\n]*\}\n?$';
+}
+
+1;
