@@ -338,8 +338,6 @@ sub requests {
     return $n;
 }
 
-1;
-
 
 # A pattern for "--- response_body_like": one line of JSON (and maybe a LF)
 # that has, anywhere in it, each member given as name => a regex fragment
