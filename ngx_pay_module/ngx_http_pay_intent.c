@@ -95,6 +95,7 @@
 
 
 struct ngx_http_pay_intent_s {
+    ngx_http_pay_loc_conf_t      *plcf;     /* of the location it began in */
     ngx_uint_t                    step;
     ngx_uint_t                    idempotency;      /* $pay_idempotency */
 
@@ -128,6 +129,7 @@ struct ngx_http_pay_intent_s {
     char                          provider_key
                                       [PAY_IDEMPOTENCY_PROVIDER_KEY_LEN + 1];
     ngx_str_t                     provider_key_str;
+    ngx_str_t                     content_type;     /* of the call */
 
     pay_provider_answer_t         answer;
     pay_intent_result_t           result;
@@ -191,7 +193,7 @@ static ngx_int_t ngx_http_pay_intent_replay(ngx_http_request_t *r,
     ngx_http_pay_ctx_t *ctx, ngx_http_pay_intent_t *in,
     pay_idempotency_record_t *rec);
 static ngx_int_t ngx_http_pay_intent_keys(ngx_http_request_t *r,
-    ngx_http_pay_intent_t *in);
+    ngx_http_pay_ctx_t *ctx, ngx_http_pay_intent_t *in);
 static void ngx_http_pay_intent_request_cleanup(void *data);
 static char *ngx_http_pay_intent_api_location(ngx_conf_t *cf,
     ngx_str_t *location, const char *directive);
@@ -258,6 +260,7 @@ ngx_http_pay_intent_start(ngx_http_request_t *r,
 
     ctx->intent = in;
     ctx->api = &in->call;
+    in->plcf = plcf;
 
     if (r->method != NGX_HTTP_POST) {
         return ngx_http_pay_reject(r, ctx, PAY_ERR_METHOD_NOT_ALLOWED,
@@ -487,7 +490,7 @@ ngx_http_pay_intent_parse(ngx_http_request_t *r,
                                    "the request could not be read");
     }
 
-    if (ngx_http_pay_intent_keys(r, in) != NGX_OK) {
+    if (ngx_http_pay_intent_keys(r, ctx, in) != NGX_OK) {
         return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
                                    "the idempotency keys could not be made");
     }
@@ -849,8 +852,6 @@ ngx_http_pay_intent_call(ngx_http_request_t *r,
     in->call.body.data = p;
     in->call.body.len = len;
 
-    ngx_str_set(&in->call.headers[0].value, "");    /* for the compiler */
-
     switch (in->provider) {
 
     case PAY_PROVIDER_STRIPE:
@@ -878,14 +879,10 @@ ngx_http_pay_intent_call(ngx_http_request_t *r,
         break;
     }
 
-    path.data = (u_char *) call->content_type;
-    path.len = ngx_strlen(call->content_type);
+    in->content_type.data = (u_char *) call->content_type;
+    in->content_type.len = ngx_strlen(call->content_type);
 
-    /* the header values must outlive the call: static strings and conf */
-    in->call.headers[in->call.nheaders].key.data = (u_char *) "Content-Type";
-    in->call.headers[in->call.nheaders].key.len = sizeof("Content-Type") - 1;
-    in->call.headers[in->call.nheaders].value = path;
-    in->call.nheaders++;
+    ngx_http_pay_api_header(&in->call, "Content-Type", &in->content_type);
 
     ngx_http_pay_api_header(&in->call, "Accept", &ngx_http_pay_intent_accept);
 
@@ -1195,32 +1192,27 @@ ngx_http_pay_intent_attempted(ngx_http_pay_intent_t *in, const char *outcome,
 /* the three keys and the lock's token; the fingerprint of the body */
 
 static ngx_int_t
-ngx_http_pay_intent_keys(ngx_http_request_t *r, ngx_http_pay_intent_t *in)
+ngx_http_pay_intent_keys(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_intent_t *in)
 {
-    u_char                   *p;
-    ngx_str_t                 scope;
-    ngx_http_pay_loc_conf_t  *plcf;
-
-    plcf = ngx_http_get_module_loc_conf(r, ngx_http_pay_module);
+    u_char     *p;
+    ngx_str_t   scope;
 
     ngx_str_null(&scope);
 
-    if (plcf->idem_scope != NULL
-        && ngx_http_complex_value(r, plcf->idem_scope, &scope) != NGX_OK)
+    if (in->plcf->idem_scope != NULL
+        && ngx_http_complex_value(r, in->plcf->idem_scope, &scope) != NGX_OK)
     {
         return NGX_ERROR;
     }
 
     if (pay_idempotency_store_key((const char *) scope.data, scope.len,
-                                  (const char *) plcf->intent_location.data,
-                                  plcf->intent_location.len,
+                                  (const char *)
+                                      in->plcf->intent_location.data,
+                                  in->plcf->intent_location.len,
                                   in->key, in->key_len, in->store_key)
         != 0
-        || pay_idempotency_fingerprint(r == r->main && r->request_body
-                                       ? ((ngx_http_pay_ctx_t *)
-                                          ngx_http_pay_get_ctx(r))->body.data
-                                       : NULL,
-                                       ngx_http_pay_get_ctx(r)->body.len,
+        || pay_idempotency_fingerprint(ctx->body.data, ctx->body.len,
                                        in->fingerprint)
            != 0)
     {
@@ -1389,8 +1381,7 @@ ngx_http_pay_intent_finish(ngx_http_pay_ctx_t *ctx)
 
     r = ctx->request;
 
-    ngx_http_pay_paypal_token_cleanup(
-        ngx_http_get_module_loc_conf(r, ngx_http_pay_module), &in->token);
+    ngx_http_pay_paypal_token_cleanup(in->plcf, &in->token);
 
     if (!in->locked) {
         return;

@@ -91,7 +91,7 @@ typedef struct {
     ngx_uint_t            breaker_fails;    /* 0: no breaker */
     ngx_msec_t            breaker_cooldown;
     ngx_shm_zone_t       *breaker_zone;
-    ngx_int_t             breaker_slot[3];  /* stripe, paypal, square */
+    ngx_int_t             breaker_slot[3];  /* by pay_provider_e - 1 */
 
     ngx_str_t             stripe_api;
     ngx_str_t             stripe_auth;      /* "Bearer sk_..." */
