@@ -24,7 +24,8 @@ add_block_preprocessor(sub {
                       ($block->http_config // '') . "\n    pay_dedupe off;\n");
 });
 
-my $extra = 3;
+# TEST 25 sends 4 requests: 3 more times its 6 checks, per repetition
+my $extra = 3 + 3 * 6;
 
 plan tests => repeat_each() * (blocks() * 6 + $extra);
 
@@ -670,6 +671,39 @@ GET /plain
 id=evt_file_secret
 --- error_log
 pay webhook verified: id "evt_file_secret"
+--- no_error_log
+[error]
+[alert]
+[crit]
+
+
+
+=== TEST 25: $pay_event_kind: Stripe's types in the neutral vocabulary
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        proxy_set_header Pay-Event-Kind $pay_event_kind;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "kind=$http_pay_event_kind\n";
+    }
+--- request eval
+["POST /hook\n" . '{"id":"evt_k1","object":"event","type":"payment_intent.succeeded"}',
+ "POST /hook\n" . '{"id":"evt_k2","object":"event","type":"charge.dispute.created"}',
+ "POST /hook\n" . '{"id":"evt_k3","object":"event","type":"customer.subscription.deleted"}',
+ "POST /hook\n" . '{"id":"evt_k4","object":"event","type":"account.updated"}']
+--- more_headers eval
+["Stripe-Signature: " . PayTest::stripe_header('{"id":"evt_k1","object":"event","type":"payment_intent.succeeded"}'),
+ "Stripe-Signature: " . PayTest::stripe_header('{"id":"evt_k2","object":"event","type":"charge.dispute.created"}'),
+ "Stripe-Signature: " . PayTest::stripe_header('{"id":"evt_k3","object":"event","type":"customer.subscription.deleted"}'),
+ "Stripe-Signature: " . PayTest::stripe_header('{"id":"evt_k4","object":"event","type":"account.updated"}')]
+--- response_body eval
+["kind=payment.succeeded\n", "kind=dispute.opened\n",
+ "kind=subscription.canceled\n", "kind=other\n"]
+--- error_log
+pay webhook verified
 --- no_error_log
 [error]
 [alert]
