@@ -1722,52 +1722,8 @@ ngx_http_pay_idempotency_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_http_pay_loc_conf_t *plcf = conf;
 
-    ngx_str_t   *value, s;
-    ngx_msec_t  *msec;
-    ngx_uint_t   i;
-
-    if (plcf->idem != NGX_CONF_UNSET) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    if (ngx_strcmp(value[1].data, "off") == 0) {
-        plcf->idem = 0;
-        return NGX_CONF_OK;
-    }
-
-    plcf->idem = 1;
-    plcf->idem_name = value[1];
-
-    for (i = 2; i < cf->args->nelts; i++) {
-
-        if (ngx_strncmp(value[i].data, "ttl=", 4) == 0) {
-            msec = &plcf->idem_ttl;
-            s.data = value[i].data + 4;
-            s.len = value[i].len - 4;
-
-        } else if (ngx_strncmp(value[i].data, "lock=", 5) == 0) {
-            msec = &plcf->idem_lock;
-            s.data = value[i].data + 5;
-            s.len = value[i].len - 5;
-
-        } else {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid parameter \"%V\"", &value[i]);
-            return NGX_CONF_ERROR;
-        }
-
-        *msec = ngx_parse_time(&s, 0);
-
-        if (*msec == (ngx_msec_t) NGX_ERROR || *msec == 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid time in \"%V\"", &value[i]);
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    return NGX_CONF_OK;
+    return ngx_http_pay_store_use(cf, &plcf->idem, &plcf->idem_name,
+                                  &plcf->idem_ttl, &plcf->idem_lock);
 }
 
 

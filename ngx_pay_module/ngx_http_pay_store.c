@@ -292,3 +292,69 @@ ngx_http_pay_store_result_name(ngx_http_pay_store_result_e rc)
 
     return "unknown";
 }
+
+
+/*
+ * The words of pay_dedupe and pay_idempotency: "NAME|off [ttl=T]
+ * [lock=T]".  Sets *on (0: off, 1: the store NAME) and *ttl / *lock when
+ * given; "is duplicate" when the directive was seen already.
+ */
+
+char *
+ngx_http_pay_store_use(ngx_conf_t *cf, ngx_flag_t *on, ngx_str_t *name,
+    ngx_msec_t *ttl, ngx_msec_t *lock)
+{
+    ngx_str_t   *value, *directive, s;
+    ngx_msec_t  *msec;
+    ngx_uint_t   i;
+
+    if (*on != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    directive = &value[0];
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        if (cf->args->nelts > 2) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"%V off\" takes no parameters", directive);
+            return NGX_CONF_ERROR;
+        }
+
+        *on = 0;
+        return NGX_CONF_OK;
+    }
+
+    *on = 1;
+    *name = value[1];
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "ttl=", 4) == 0) {
+            msec = ttl;
+            s.data = value[i].data + 4;
+            s.len = value[i].len - 4;
+
+        } else if (ngx_strncmp(value[i].data, "lock=", 5) == 0) {
+            msec = lock;
+            s.data = value[i].data + 5;
+            s.len = value[i].len - 5;
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        *msec = ngx_parse_time(&s, 0);
+
+        if (*msec == (ngx_msec_t) NGX_ERROR || *msec == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid time in \"%V\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}

@@ -152,6 +152,10 @@ char *ngx_http_pay_store_redis_conf(ngx_conf_t *cf,
 char *ngx_http_pay_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
+/* pay_dedupe's and pay_idempotency's "NAME|off [ttl=T] [lock=T]" */
+char *ngx_http_pay_store_use(ngx_conf_t *cf, ngx_flag_t *on, ngx_str_t *name,
+    ngx_msec_t *ttl, ngx_msec_t *lock);
+
 /* by name, NULL when there is none (call after the http block is parsed) */
 ngx_http_pay_store_t *ngx_http_pay_store_find(ngx_http_pay_main_conf_t *pmcf,
     ngx_str_t *name);
