@@ -22,6 +22,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "unit_vector.h"
+
 #include <jansson.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -69,12 +71,6 @@
 
 
 typedef struct {
-    unsigned char  *data;
-    size_t          len;
-} body_t;
-
-
-typedef struct {
     body_t               p1_body;
     body_t               p2_body;
     body_t               p1_cert;
@@ -96,7 +92,6 @@ typedef struct {
 } fixture_t;
 
 
-static int read_vector(const char *name, body_t *body);
 static int concat(body_t *out, const body_t *a, const body_t *b);
 static pay_paypal_trust_t *trust_from(const body_t *a, const body_t *b);
 static int make_cert(EVP_PKEY *key, const char *cn, const char *san,
@@ -141,47 +136,6 @@ static const size_t  host_lens[] = { 14, 16, 22, 24 };
 
 
 /* helpers */
-
-
-static int
-read_vector(const char *name, body_t *body)
-{
-    long         size;
-    FILE        *f;
-    char         path[4096];
-    const char  *dir;
-
-    dir = getenv("PAY_VECTORS");
-    if (dir == NULL || dir[0] == '\0') {
-        dir = "../shared/vectors";
-    }
-
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        fprintf(stderr, "cannot open %s (set PAY_VECTORS)\n", path);
-        return -1;
-    }
-
-    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0
-        || fseek(f, 0, SEEK_SET) != 0)
-    {
-        fclose(f);
-        return -1;
-    }
-
-    body->data = malloc((size_t) size + 1);
-    if (body->data == NULL) {
-        fclose(f);
-        return -1;
-    }
-
-    body->len = fread(body->data, 1, (size_t) size, f);
-    fclose(f);
-
-    return (body->len == (size_t) size) ? 0 : -1;
-}
 
 
 /* a, a line feed (the stored PEM files end without one), b */
