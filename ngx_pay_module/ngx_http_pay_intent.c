@@ -145,6 +145,7 @@ struct ngx_http_pay_intent_s {
     unsigned                      locked:1;     /* the lock claim is ours */
     unsigned                      capture:1;    /* save what goes out */
     unsigned                      overflow:1;   /* too big to save */
+    unsigned                      complete:1;   /* its last buffer seen */
 };
 
 
@@ -178,6 +179,8 @@ static ngx_int_t ngx_http_pay_intent_forward(ngx_http_request_t *r,
     ngx_http_pay_ctx_t *ctx, ngx_http_pay_intent_t *in);
 static void ngx_http_pay_intent_attempted(ngx_http_pay_intent_t *in,
     const char *outcome, ngx_uint_t status);
+static void ngx_http_pay_intent_breaker(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_intent_t *in, ngx_uint_t ok);
 static ngx_uint_t ngx_http_pay_intent_configured(
     ngx_http_pay_loc_conf_t *plcf, pay_provider_e provider);
 static ngx_int_t ngx_http_pay_intent_store(ngx_http_request_t *r,
@@ -368,9 +371,10 @@ ngx_http_pay_intent_process(ngx_http_request_t *r,
             } else if (rc == NGX_ERROR) {
                 /* no token: PayPal is not usable now, the next one is */
                 ngx_http_pay_intent_attempted(in, "error", 0);
-                (void) ngx_http_pay_breaker_result(plcf->breaker_zone,
-                           plcf->breaker_slot[PAY_PROVIDER_PAYPAL - 1], 0,
-                           plcf->breaker_fails, plcf->breaker_cooldown);
+                ngx_http_pay_intent_breaker(r, plcf, in, 0);
+                ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                              "pay: intent: no PayPal token, trying the "
+                              "next provider");
                 in->step = NGX_HTTP_PAY_INTENT_ATTEMPT;
                 rc = NGX_DECLINED;
             }
@@ -576,9 +580,11 @@ ngx_http_pay_intent_route(ngx_http_request_t *r,
 
     if (in->nproviders == 0 && in->req.provider == PAY_PROVIDER_NONE) {
         /* a configuration fault, not the client's */
-        return ngx_http_pay_reject(r, ctx, PAY_ERR_PROVIDER_UNAVAILABLE,
-                                   "pay_intent routes to no configured "
-                                   "provider");
+        return ngx_http_pay_reject_retry(r, ctx,
+                                         PAY_ERR_PROVIDER_UNAVAILABLE,
+                                         "pay_intent routes to no "
+                                         "configured provider",
+                                         NGX_HTTP_PAY_INTENT_RETRY_AFTER);
     }
 
     return NGX_OK;
@@ -915,11 +921,10 @@ ngx_http_pay_intent_called(ngx_http_request_t *r,
     ngx_http_pay_intent_t *in)
 {
     size_t                  len;
-    ngx_uint_t              slot, status, ok;
+    ngx_uint_t              status, ok;
     pay_provider_outcome_e  outcome;
 
     status = in->call.status;
-    slot = plcf->breaker_slot[in->provider - 1];
 
     if (status == NGX_HTTP_UNAUTHORIZED
         && in->provider == PAY_PROVIDER_PAYPAL
@@ -949,18 +954,31 @@ ngx_http_pay_intent_called(ngx_http_request_t *r,
                                             ? "timeout" : "error"),
                                   status);
 
+    if (outcome == PAY_PROVIDER_RETRY
+        && status >= NGX_HTTP_OK && status < NGX_HTTP_SPECIAL_RESPONSE)
+    {
+        /*
+         * A 2xx we cannot read may be an intent made: another provider
+         * could make a second one.  The retry asks this provider again,
+         * with the same idempotency value, and gets the same intent.
+         */
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "pay: intent: %s answered %ui with a body that "
+                      "cannot be read (%uz bytes; is "
+                      "subrequest_output_buffer_size large enough?)",
+                      pay_intent_provider_name(in->provider), status,
+                      in->call.response.len);
+
+        return ngx_http_pay_intent_unavailable(r, ctx, in,
+                                               PAY_ERR_PROVIDER_UNAVAILABLE,
+                                               "the provider's answer "
+                                               "could not be read");
+    }
+
     ok = (outcome != PAY_PROVIDER_RETRY);
 
-    if (plcf->breaker_fails
-        && ngx_http_pay_breaker_result(plcf->breaker_zone, slot, ok,
-                                       plcf->breaker_fails,
-                                       plcf->breaker_cooldown))
-    {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "pay: intent: %s failed %ui times in a row, skipped "
-                      "for %M ms", pay_intent_provider_name(in->provider),
-                      plcf->breaker_fails, plcf->breaker_cooldown);
-    }
+    ngx_http_pay_intent_breaker(r, plcf, in, ok);
 
     switch (outcome) {
 
@@ -1141,6 +1159,12 @@ ngx_http_pay_intent_forward(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
     if (clcf->handler != NULL) {
+        /* the app trusts Pay-* headers: only the operator's may reach it */
+        if (ngx_http_pay_strip_client_headers(r) != NGX_OK) {
+            return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
+                                       "out of memory");
+        }
+
         /* proxy_pass and friends, with the body read and kept */
         return NGX_DECLINED;
     }
@@ -1158,6 +1182,29 @@ ngx_http_pay_intent_forward(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
 
     return ngx_http_pay_answer_as(r, ctx, NGX_HTTP_CREATED,
                                   &ngx_http_pay_intent_json_type, &json, 0);
+}
+
+
+/* an attempt's outcome into the provider's breaker, when there is one */
+
+static void
+ngx_http_pay_intent_breaker(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_intent_t *in, ngx_uint_t ok)
+{
+    if (plcf->breaker_fails == 0) {
+        return;
+    }
+
+    if (ngx_http_pay_breaker_result(plcf->breaker_zone,
+                                    plcf->breaker_slot[in->provider - 1], ok,
+                                    plcf->breaker_fails,
+                                    plcf->breaker_cooldown))
+    {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "pay: intent: %s failed %ui times in a row, skipped "
+                      "for %M ms", pay_intent_provider_name(in->provider),
+                      plcf->breaker_fails, plcf->breaker_cooldown);
+    }
 }
 
 
@@ -1387,7 +1434,7 @@ ngx_http_pay_intent_finish(ngx_http_pay_ctx_t *ctx)
         return;
     }
 
-    if (!in->capture || in->overflow || in->out_status == 0
+    if (!in->capture || in->overflow || !in->complete || in->out_status == 0
         || in->out_status >= NGX_HTTP_INTERNAL_SERVER_ERROR
         || ngx_http_pay_intent_app_failed(r))
     {
@@ -1535,6 +1582,10 @@ ngx_http_pay_intent_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     pi = ctx->intent;
 
     for (cl = in; cl; cl = cl->next) {
+
+        if (cl->buf->last_buf) {
+            pi->complete = 1;
+        }
 
         if (!ngx_buf_in_memory(cl->buf)) {
             if (ngx_buf_size(cl->buf) > 0) {
@@ -1884,6 +1935,13 @@ ngx_http_pay_intent_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
 
     if (conf->intent == NULL) {
         return NGX_CONF_OK;
+    }
+
+    if (conf->webhook != NGX_HTTP_PAY_PROVIDER_OFF) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"pay_intent\" and \"pay_webhook\" cannot share a "
+                      "location");
+        return NGX_CONF_ERROR;
     }
 
     if (conf->idem == 0) {

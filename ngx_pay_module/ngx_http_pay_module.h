@@ -196,6 +196,7 @@ void ngx_http_pay_dedupe_finish(ngx_http_pay_ctx_t *ctx);
 /* ngx_http_pay_webhook.c */
 ngx_int_t ngx_http_pay_find_header(ngx_http_request_t *r, ngx_str_t *name,
     ngx_table_elt_t **found);
+ngx_int_t ngx_http_pay_strip_client_headers(ngx_http_request_t *r);
 ngx_int_t ngx_http_pay_webhook_init(ngx_conf_t *cf);
 char *ngx_http_pay_webhook_merge(ngx_conf_t *cf,
     ngx_http_pay_loc_conf_t *conf);

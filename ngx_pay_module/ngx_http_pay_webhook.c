@@ -40,6 +40,9 @@
 
 
 static ngx_int_t ngx_http_pay_webhook_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_pay_intent_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_pay_phase(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf);
 static ngx_int_t ngx_http_pay_webhook_start(ngx_http_request_t *r,
     ngx_http_pay_loc_conf_t *plcf);
 static void ngx_http_pay_webhook_body_handler(ngx_http_request_t *r);
@@ -63,7 +66,6 @@ static ngx_int_t ngx_http_pay_one_header(ngx_http_request_t *r,
     const char **value, size_t *len);
 static char *ngx_http_pay_webhook_keys(ngx_conf_t *cf,
     ngx_http_pay_loc_conf_t *conf, ngx_array_t **keys, pay_digest_e digest);
-static ngx_int_t ngx_http_pay_strip_client_headers(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_pay_is_pay_header(ngx_table_elt_t *h);
 static void ngx_http_pay_keys_cleanup(void *data);
 
@@ -157,6 +159,18 @@ ngx_http_pay_webhook_init(ngx_conf_t *cf)
     }
 
     *h = ngx_http_pay_webhook_handler;
+
+    /*
+     * Intents are made after the access phase: auth_request, auth_basic
+     * and allow/deny of the location decide first who may create one.
+     */
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_pay_intent_handler;
 
     return NGX_OK;
 }
@@ -301,17 +315,50 @@ ngx_http_pay_keys_cleanup(void *data)
 }
 
 
+/* the access phase: webhooks (its checker skips subrequests) */
+
 static ngx_int_t
 ngx_http_pay_webhook_handler(ngx_http_request_t *r)
 {
-    ngx_http_pay_ctx_t       *ctx;
     ngx_http_pay_loc_conf_t  *plcf;
 
     plcf = ngx_http_get_module_loc_conf(r, ngx_http_pay_module);
 
-    if (plcf->webhook == NGX_HTTP_PAY_PROVIDER_OFF && plcf->intent == NULL) {
+    if (plcf->webhook == NGX_HTTP_PAY_PROVIDER_OFF) {
         return NGX_DECLINED;
     }
+
+    return ngx_http_pay_phase(r, plcf);
+}
+
+
+/* the precontent phase: intents (its generic checker runs subrequests) */
+
+static ngx_int_t
+ngx_http_pay_intent_handler(ngx_http_request_t *r)
+{
+    ngx_http_pay_loc_conf_t  *plcf;
+
+    if (r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    plcf = ngx_http_get_module_loc_conf(r, ngx_http_pay_module);
+
+    if (plcf->intent == NULL) {
+        return NGX_DECLINED;
+    }
+
+    return ngx_http_pay_phase(r, plcf);
+}
+
+
+/* one state machine for both: read the body, then verify or create */
+
+static ngx_int_t
+ngx_http_pay_phase(ngx_http_request_t *r, ngx_http_pay_loc_conf_t *plcf)
+{
+    ngx_http_pay_ctx_t  *ctx;
 
     ctx = ngx_http_pay_get_ctx(r);
 
@@ -827,7 +874,7 @@ ngx_http_pay_find_header(ngx_http_request_t *r, ngx_str_t *name,
  * r->headers_in keeps to other headers remain valid.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_pay_strip_client_headers(ngx_http_request_t *r)
 {
     ngx_uint_t        i, n, found;

@@ -192,3 +192,67 @@ invalid value "online"
 --- no_error_log
 [alert]
 [crit]
+
+
+
+=== TEST 12: an intent location is not a webhook location
+--- config
+    location = /both {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_x;
+        pay_intent stripe;
+        pay_stripe_api /_pay/stripe/;
+        pay_stripe_key sk_test_x;
+    }
+--- must_die
+--- error_log
+"pay_intent" and "pay_webhook" cannot share a location
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 13: pay_intent without any provider API location
+--- config
+    location = /intents {
+        pay_intent stripe;
+    }
+--- must_die
+--- error_log
+"pay_intent" needs at least one of "pay_stripe_api", "pay_paypal_api" and "pay_square_api"
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 14: a provider API location without its credentials
+--- config
+    location = /intents {
+        pay_intent stripe;
+        pay_stripe_api /_pay/stripe/;
+    }
+--- must_die
+--- error_log
+a provider API location needs its credentials
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 15: pay_idempotency off where intents are made
+--- config
+    location = /intents {
+        pay_intent stripe;
+        pay_idempotency off;
+        pay_stripe_api /_pay/stripe/;
+        pay_stripe_key sk_test_x;
+    }
+--- must_die
+--- error_log
+an intent is never created without its key's claim
+--- no_error_log
+[alert]
+[crit]

@@ -5,14 +5,15 @@
  * amendments through 2024-2025), codes with a minor unit only, sorted for
  * a binary search.
  *
- * Provider quirks, recorded here and deliberately not applied: the table
- * holds ISO's exponents and amounts are always minor units of those.
+ * The table holds ISO's exponents, and a request's amount is always in
+ * minor units of those.  Provider quirks are applied where each
+ * provider's body is made (pay_provider_api.c):
  *   - Stripe treats ISK and UGX as two-decimal in its API (amounts must be
- *     multiples of 100), and HUF and TWD as zero-decimal for payouts;
+ *     multiples of 100): the amount is multiplied by 100 for Stripe;
  *   - PayPal's API takes HUF, JPY and TWD without decimals ("value" must
- *     be an integer for them), which matters for HUF and TWD only;
+ *     be an integer for them): whole HUF and TWD are sent without
+ *     decimals, other amounts are PayPal's to refuse (a 4xx);
  *   - Square supports few currencies, each with its ISO exponent.
- * A provider that disagrees answers with a 4xx, which the client sees.
  */
 
 

@@ -18,6 +18,7 @@
  */
 
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -206,18 +207,37 @@ pay_form_pair(pay_form_t *f, const char *name, const pay_intent_str_t *value)
 }
 
 
+/*
+ * Stripe counts ISK and UGX, zero-decimal in ISO 4217, in hundredths
+ * (its API keeps them two-decimal for compatibility; amounts must be
+ * multiples of 100): 500 ISK is "amount=50000" there.
+ */
+
 static size_t
 pay_stripe_body(const pay_intent_request_t *req, char *out, size_t size)
 {
     char        amount[24];
     size_t      i;
+    long long   minor;
     pay_form_t  f;
 
     f.out = out;
     f.size = size;
     f.len = 0;
 
-    snprintf(amount, sizeof(amount), "%lld", req->amount);
+    minor = req->amount;
+
+    if (strcmp(req->currency, "isk") == 0
+        || strcmp(req->currency, "ugx") == 0)
+    {
+        if (minor > LLONG_MAX / 100) {
+            return 0;
+        }
+
+        minor *= 100;
+    }
+
+    snprintf(amount, sizeof(amount), "%lld", minor);
 
     pay_form_raw(&f, "amount=", 7);
     pay_form_raw(&f, amount, strlen(amount));
@@ -248,14 +268,30 @@ pay_stripe_body(const pay_intent_request_t *req, char *out, size_t size)
 static json_t *
 pay_paypal_body(const pay_intent_request_t *req)
 {
-    char     value[PAY_AMOUNT_DECIMAL_MAX];
-    char     currency[4];
-    size_t   i;
-    json_t  *body, *unit, *context;
+    int        exponent;
+    char       value[PAY_AMOUNT_DECIMAL_MAX];
+    char       currency[4];
+    size_t     i;
+    json_t    *body, *unit, *context;
+    long long  amount;
 
-    if (pay_amount_decimal(req->amount, req->exponent, value, sizeof(value))
-        == 0)
+    amount = req->amount;
+    exponent = req->exponent;
+
+    /*
+     * PayPal takes HUF and TWD (two-decimal in ISO 4217) without decimals:
+     * whole units are sent as such; anything else is PayPal's to refuse.
+     */
+
+    if ((strcmp(req->currency, "huf") == 0
+         || strcmp(req->currency, "twd") == 0)
+        && amount % 100 == 0)
     {
+        amount /= 100;
+        exponent = 0;
+    }
+
+    if (pay_amount_decimal(amount, exponent, value, sizeof(value)) == 0) {
         return NULL;
     }
 

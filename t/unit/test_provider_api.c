@@ -293,6 +293,20 @@ test_stripe_form_exact(void **state)
     assert_string_equal(out, "amount=5000&currency=jpy"
                              "&automatic_payment_methods[enabled]=true");
     free(out);
+
+    /* Stripe counts ISK and UGX in hundredths: 500 ISK is 50000 there */
+
+    request("{\"amount\":500,\"currency\":\"isk\"}");
+    out = body_of(PAY_PROVIDER_STRIPE, NULL, &len);
+    assert_string_equal(out, "amount=50000&currency=isk"
+                             "&automatic_payment_methods[enabled]=true");
+    free(out);
+
+    request("{\"amount\":7,\"currency\":\"UGX\"}");
+    out = body_of(PAY_PROVIDER_STRIPE, NULL, &len);
+    assert_string_equal(out, "amount=700&currency=ugx"
+                             "&automatic_payment_methods[enabled]=true");
+    free(out);
 }
 
 
@@ -354,6 +368,20 @@ test_paypal_body(void **state)
     root = json_body_of(PAY_PROVIDER_PAYPAL, NULL);
     assert_string_equal(get_str(root, "purchase_units.0.amount.value"),
                         "1.234");
+    json_decref(root);
+
+    /* PayPal takes HUF and TWD without decimals: whole units as such */
+
+    request("{\"amount\":250000,\"currency\":\"huf\"}");
+    root = json_body_of(PAY_PROVIDER_PAYPAL, NULL);
+    assert_string_equal(get_str(root, "purchase_units.0.amount.value"),
+                        "2500");
+    json_decref(root);
+
+    request("{\"amount\":12345,\"currency\":\"twd\"}");
+    root = json_body_of(PAY_PROVIDER_PAYPAL, NULL);
+    assert_string_equal(get_str(root, "purchase_units.0.amount.value"),
+                        "123.45");
     json_decref(root);
 
     request("{\"amount\":5,\"currency\":\"usd\","
