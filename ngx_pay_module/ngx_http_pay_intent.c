@@ -262,7 +262,6 @@ ngx_http_pay_intent_start(ngx_http_request_t *r,
     }
 
     ctx->intent = in;
-    ctx->api = &in->call;
     in->plcf = plcf;
 
     if (r->method != NGX_HTTP_POST) {

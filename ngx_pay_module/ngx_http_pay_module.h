@@ -140,9 +140,6 @@ typedef struct {
     /* PayPal's certificate and token fetches, NULL for other providers */
     ngx_http_pay_paypal_t   *paypal;
 
-    /* the provider API subrequest under way */
-    ngx_http_pay_api_call_t *api;
-
     /* payment-intent creation, NULL for webhooks */
     ngx_http_pay_intent_t   *intent;
 

@@ -172,7 +172,6 @@ ngx_http_pay_paypal_verify(ngx_http_request_t *r,
         }
 
         ctx->paypal = pp;
-        ctx->api = &pp->call;
         pp->zone = plcf->paypal_zone;
         pp->plcf = plcf;
 
