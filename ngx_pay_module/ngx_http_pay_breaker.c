@@ -171,22 +171,38 @@ ngx_http_pay_breaker_node(ngx_http_pay_breaker_t *b, ngx_uint_t slot)
 }
 
 
+/*
+ * Open: skipped until the cool-down ends.  Then the first request to ask
+ * is let through as a probe and the cool-down starts again for the others,
+ * so a provider that is still down sees one request per cool-down, not a
+ * burst; the probe's result closes or reopens it.
+ */
+
 ngx_uint_t
 ngx_http_pay_breaker_open(ngx_shm_zone_t *zone, ngx_uint_t slot,
-    ngx_uint_t fails)
+    ngx_uint_t fails, ngx_msec_t cooldown)
 {
     ngx_uint_t                    open;
     ngx_http_pay_breaker_t       *b;
     ngx_http_pay_breaker_node_t  *node;
 
     b = zone->data;
+    open = 0;
 
     ngx_shmtx_lock(&b->shpool->mutex);
 
     node = ngx_http_pay_breaker_node(b, slot);
 
-    open = node->fails >= fails && node->open_until != 0
-           && (ngx_msec_int_t) (node->open_until - ngx_current_msec) > 0;
+    if (node->fails >= fails && node->open_until != 0) {
+
+        if ((ngx_msec_int_t) (node->open_until - ngx_current_msec) > 0) {
+            open = 1;
+
+        } else {
+            /* this one probes */
+            node->open_until = ngx_current_msec + cooldown;
+        }
+    }
 
     ngx_shmtx_unlock(&b->shpool->mutex);
 

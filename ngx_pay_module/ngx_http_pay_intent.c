@@ -789,7 +789,8 @@ ngx_http_pay_intent_attempt(ngx_http_request_t *r,
 
         if (plcf->breaker_fails
             && ngx_http_pay_breaker_open(plcf->breaker_zone, slot,
-                                         plcf->breaker_fails))
+                                         plcf->breaker_fails,
+                                         plcf->breaker_cooldown))
         {
             ngx_http_pay_intent_attempted(in, "skipped", 0);
             continue;
