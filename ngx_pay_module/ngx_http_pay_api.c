@@ -30,6 +30,29 @@ static void ngx_http_pay_api_response(ngx_http_request_t *sr,
 static void ngx_http_pay_api_poll_handler(ngx_event_t *ev);
 
 
+char *
+ngx_http_pay_api_location(ngx_conf_t *cf, ngx_str_t *location,
+    const char *directive)
+{
+    if (location->len == 0) {
+        return NGX_CONF_OK;
+    }
+
+    if (location->data[0] != '/') {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%s\" must be a location path starting "
+                           "with \"/\"", directive);
+        return NGX_CONF_ERROR;
+    }
+
+    if (location->len > 1 && location->data[location->len - 1] == '/') {
+        location->len--;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 ngx_int_t
 ngx_http_pay_api_uri(ngx_http_request_t *r, ngx_http_pay_api_call_t *call,
     ngx_str_t *location, ngx_str_t *path)

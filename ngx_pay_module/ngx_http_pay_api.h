@@ -54,6 +54,14 @@ struct ngx_http_pay_api_call_s {
 ngx_int_t ngx_http_pay_api_start(ngx_http_request_t *r,
     ngx_http_pay_api_call_t *call);
 
+/*
+ * Configuration: an internal location's path as a directive gives it
+ * (pay_paypal_cert_location, pay_*_api), its one trailing slash dropped,
+ * since the call's path is appended.  Empty is left to the caller.
+ */
+char *ngx_http_pay_api_location(ngx_conf_t *cf, ngx_str_t *location,
+    const char *directive);
+
 /* call->uri = location (one trailing slash dropped at config) + path */
 ngx_int_t ngx_http_pay_api_uri(ngx_http_request_t *r,
     ngx_http_pay_api_call_t *call, ngx_str_t *location, ngx_str_t *path);

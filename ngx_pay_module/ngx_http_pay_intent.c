@@ -198,8 +198,6 @@ static ngx_int_t ngx_http_pay_intent_replay(ngx_http_request_t *r,
 static ngx_int_t ngx_http_pay_intent_keys(ngx_http_request_t *r,
     ngx_http_pay_ctx_t *ctx, ngx_http_pay_intent_t *in);
 static void ngx_http_pay_intent_request_cleanup(void *data);
-static char *ngx_http_pay_intent_api_location(ngx_conf_t *cf,
-    ngx_str_t *location, const char *directive);
 static ngx_int_t ngx_http_pay_intent_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_pay_intent_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
@@ -1875,29 +1873,6 @@ ngx_http_pay_bearer_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-static char *
-ngx_http_pay_intent_api_location(ngx_conf_t *cf, ngx_str_t *location,
-    const char *directive)
-{
-    if (location->len == 0) {
-        return NGX_CONF_OK;
-    }
-
-    if (location->data[0] != '/') {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%s\" must be a location path starting "
-                           "with \"/\"", directive);
-        return NGX_CONF_ERROR;
-    }
-
-    if (location->len > 1 && location->data[location->len - 1] == '/') {
-        location->len--;
-    }
-
-    return NGX_CONF_OK;
-}
-
-
 char *
 ngx_http_pay_intent_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
     ngx_http_pay_loc_conf_t *conf)
@@ -1971,14 +1946,11 @@ ngx_http_pay_intent_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
         }
     }
 
-    if (ngx_http_pay_intent_api_location(cf, &conf->stripe_api,
-                                         "pay_stripe_api")
+    if (ngx_http_pay_api_location(cf, &conf->stripe_api, "pay_stripe_api")
         != NGX_CONF_OK
-        || ngx_http_pay_intent_api_location(cf, &conf->square_api,
-                                            "pay_square_api")
+        || ngx_http_pay_api_location(cf, &conf->square_api, "pay_square_api")
            != NGX_CONF_OK
-        || ngx_http_pay_intent_api_location(cf, &conf->paypal_api,
-                                            "pay_paypal_api")
+        || ngx_http_pay_api_location(cf, &conf->paypal_api, "pay_paypal_api")
            != NGX_CONF_OK)
     {
         return NGX_CONF_ERROR;

@@ -101,8 +101,6 @@ static ngx_int_t ngx_http_pay_paypal_call(ngx_http_request_t *r,
     ngx_str_t *path);
 static ngx_int_t ngx_http_pay_paypal_unavailable(ngx_http_request_t *r,
     ngx_http_pay_ctx_t *ctx, const char *detail);
-static char *ngx_http_pay_paypal_location(ngx_conf_t *cf,
-    ngx_str_t *location, const char *directive);
 static void ngx_http_pay_paypal_trust_cleanup(void *data);
 
 
@@ -774,27 +772,6 @@ ngx_http_pay_paypal_client(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* an internal location, its one trailing slash dropped */
-
-static char *
-ngx_http_pay_paypal_location(ngx_conf_t *cf, ngx_str_t *location,
-    const char *directive)
-{
-    if (location->len == 0 || location->data[0] != '/') {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%s\" must be a location path starting "
-                           "with \"/\"", directive);
-        return NGX_CONF_ERROR;
-    }
-
-    if (location->len > 1 && location->data[location->len - 1] == '/') {
-        location->len--;
-    }
-
-    return NGX_CONF_OK;
-}
-
-
 char *
 ngx_http_pay_paypal_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
     ngx_http_pay_loc_conf_t *conf)
@@ -885,8 +862,7 @@ ngx_http_pay_paypal_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
             return NGX_CONF_ERROR;
         }
 
-        if (ngx_http_pay_paypal_location(cf, &conf->paypal_api,
-                                         "pay_paypal_api")
+        if (ngx_http_pay_api_location(cf, &conf->paypal_api, "pay_paypal_api")
             != NGX_CONF_OK)
         {
             return NGX_CONF_ERROR;
@@ -911,8 +887,8 @@ ngx_http_pay_paypal_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_pay_paypal_location(cf, &conf->paypal_cert_location,
-                                     "pay_paypal_cert_location")
+    if (ngx_http_pay_api_location(cf, &conf->paypal_cert_location,
+                                  "pay_paypal_cert_location")
         != NGX_CONF_OK)
     {
         return NGX_CONF_ERROR;

@@ -549,8 +549,9 @@ ngx_http_pay_webhook_verify(ngx_http_request_t *r,
 
     ctx->verified = 1;
 
-    return ngx_http_pay_webhook_decided(ctx,
-                                        ngx_http_pay_dedupe_claim(r, plcf, ctx));
+    rc = ngx_http_pay_dedupe_claim(r, plcf, ctx);
+
+    return ngx_http_pay_webhook_decided(ctx, rc);
 }
 
 
