@@ -3,9 +3,19 @@
  * Copyright (C) ngx_pay authors
  *
  * The raw client body, byte for byte, as one contiguous string: signatures
- * are computed over it and the JSON parser reads it.  The body may be one
- * memory buffer (the common case: no copy), several buffers, or spooled to
- * a temporary file when larger than client_body_buffer_size.
+ * are computed over it and the JSON parser reads it.
+ *
+ * nginx hands the body over as a chain of buffers of any of these shapes,
+ * and each is walked by what it holds, never by what it lacks:
+ *
+ *   in memory       (temporary, memory or mmap) pos..last; this wins when
+ *                   a buffer is in a file as well (the bytes are the same);
+ *   in a file       in_file, file_pos..file_last of b->file (a body spooled
+ *                   to a temporary file, or client_body_in_file_only);
+ *   special         no data at all: the empty last_buf a chunked body ends
+ *                   with, flush or sync buffers.
+ *
+ * One in-memory buffer is used in place (the common case: no copy).
  */
 
 
@@ -16,13 +26,17 @@
 #include "ngx_http_pay_module.h"
 
 
+static ngx_int_t ngx_http_pay_body_buf_size(ngx_http_request_t *r,
+    ngx_buf_t *b, size_t *size);
+
+
 ngx_int_t
 ngx_http_pay_body_get(ngx_http_request_t *r, ngx_str_t *body)
 {
-    u_char       *p;
-    size_t        len;
+    u_char       *p, *data;
+    size_t        len, size;
     ssize_t       n;
-    ngx_buf_t    *b;
+    ngx_buf_t    *b, *only;
     ngx_chain_t  *cl;
 
     body->len = 0;
@@ -33,57 +47,129 @@ ngx_http_pay_body_get(ngx_http_request_t *r, ngx_str_t *body)
     }
 
     len = 0;
+    only = NULL;
 
     for (cl = r->request_body->bufs; cl; cl = cl->next) {
         b = cl->buf;
-        len += ngx_buf_in_memory(b) ? (size_t) (b->last - b->pos)
-                                    : (size_t) (b->file_last - b->file_pos);
+
+        if (ngx_http_pay_body_buf_size(r, b, &size) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (size == 0) {
+            continue;
+        }
+
+        if (len > NGX_MAX_SIZE_T_VALUE - size) {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "pay: request body size overflow");
+            return NGX_ERROR;
+        }
+
+        /* the one buffer with data, if it is in memory and alone */
+        only = (len == 0 && ngx_buf_in_memory(b)) ? b : NULL;
+        len += size;
     }
 
     if (len == 0) {
         return NGX_OK;
     }
 
-    cl = r->request_body->bufs;
-
-    if (cl->next == NULL && ngx_buf_in_memory(cl->buf)) {
-        body->data = cl->buf->pos;
+    if (only != NULL) {
+        body->data = only->pos;
         body->len = len;
         return NGX_OK;
     }
 
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
+    data = ngx_pnalloc(r->pool, len);
+    if (data == NULL) {
         return NGX_ERROR;
     }
 
-    body->data = p;
-    body->len = len;
+    p = data;
 
-    for ( /* void */ ; cl; cl = cl->next) {
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
         b = cl->buf;
 
-        if (ngx_buf_in_memory(b)) {
-            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+        /* sizes were checked above; the chain has not changed since */
+        (void) ngx_http_pay_body_buf_size(r, b, &size);
+
+        if (size == 0) {
             continue;
         }
 
-        n = ngx_read_file(b->file, p, (size_t) (b->file_last - b->file_pos),
-                          b->file_pos);
+        if ((size_t) (data + len - p) < size) {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "pay: request body changed while read");
+            return NGX_ERROR;
+        }
+
+        if (ngx_buf_in_memory(b)) {
+            p = ngx_cpymem(p, b->pos, size);
+            continue;
+        }
+
+        n = ngx_read_file(b->file, p, size, b->file_pos);
 
         if (n == NGX_ERROR) {
             return NGX_ERROR;
         }
 
-        if (n != b->file_last - b->file_pos) {
+        if ((size_t) n != size) {
             ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                          ngx_read_file_n " read only %z of %O from \"%V\"",
-                          n, b->file_last - b->file_pos, &b->file->name);
+                          ngx_read_file_n " read only %z of %uz from \"%V\"",
+                          n, size, &b->file->name);
             return NGX_ERROR;
         }
 
         p += n;
     }
 
+    body->data = data;
+    body->len = p - data;
+
     return NGX_OK;
+}
+
+
+/* how many body bytes a buffer holds, by its shape (see the top) */
+
+static ngx_int_t
+ngx_http_pay_body_buf_size(ngx_http_request_t *r, ngx_buf_t *b, size_t *size)
+{
+    *size = 0;
+
+    if (ngx_buf_in_memory(b)) {
+        if (b->last < b->pos || (b->pos == NULL && b->last != NULL)) {
+            goto invalid;
+        }
+
+        *size = b->last - b->pos;
+        return NGX_OK;
+    }
+
+    if (!b->in_file) {
+        /* a special buffer: last_buf, flush or sync, no data */
+        return NGX_OK;
+    }
+
+    if (b->file == NULL || b->file_pos < 0 || b->file_last < b->file_pos) {
+        goto invalid;
+    }
+
+    if ((uint64_t) (b->file_last - b->file_pos) > NGX_MAX_SIZE_T_VALUE) {
+        goto invalid;
+    }
+
+    *size = (size_t) (b->file_last - b->file_pos);
+
+    return NGX_OK;
+
+invalid:
+
+    ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                  "pay: request body buffer of an unknown shape "
+                  "(t:%d m:%d f:%d)", b->temporary, b->memory, b->in_file);
+
+    return NGX_ERROR;
 }

@@ -297,6 +297,10 @@ ngx_http_pay_preconfiguration(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_pay_postconfiguration(ngx_conf_t *cf)
 {
+    if (ngx_http_pay_response_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     if (ngx_http_pay_intent_init(cf) != NGX_OK) {
         return NGX_ERROR;
     }

@@ -143,8 +143,12 @@ typedef struct {
     /* payment-intent creation, NULL for webhooks */
     ngx_http_pay_intent_t   *intent;
 
+    /* nginx's own 413 while reading the body, answered as ours */
+    ngx_str_t             problem;
+
     unsigned              verified:1;
     unsigned              claimed:1;    /* ours until completed/released */
+    unsigned              problem_sent:1;
 } ngx_http_pay_ctx_t;
 
 
@@ -165,6 +169,7 @@ ngx_int_t ngx_http_pay_secret_load(ngx_conf_t *cf, ngx_str_t *directive,
 ngx_int_t ngx_http_pay_body_get(ngx_http_request_t *r, ngx_str_t *body);
 
 /* ngx_http_pay_response.c */
+ngx_int_t ngx_http_pay_response_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_pay_reject(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
     pay_rc_e rc, const char *detail);
 ngx_int_t ngx_http_pay_reject_retry(ngx_http_request_t *r,

@@ -6,6 +6,11 @@
  * naming its stable code (info for the client's fault, error for ours),
  * $pay_error, and an application/problem+json body (RFC 9457) whose "code"
  * is that same code.
+ *
+ * One rejection is not the module's to send: a chunked body that grows
+ * over client_max_body_size after the handler went asynchronous makes
+ * nginx finalize the request with its own HTML 413.  The filters below
+ * turn exactly that answer into the module's 413 body_too_large.
  */
 
 
@@ -20,11 +25,37 @@ static ngx_int_t ngx_http_pay_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *type, u_char *body, size_t len);
 static void ngx_http_pay_log_rejection(ngx_http_request_t *r,
     ngx_http_pay_ctx_t *ctx, pay_rc_e rc, const char *detail);
+static u_char *ngx_http_pay_problem(ngx_http_request_t *r, pay_rc_e rc,
+    const char *detail, size_t *len);
+static ngx_int_t ngx_http_pay_too_large_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_http_pay_too_large_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
 
 
 static ngx_str_t  ngx_http_pay_problem_type =
     ngx_string("application/problem+json");
 static ngx_str_t  ngx_http_pay_json_type = ngx_string("application/json");
+
+
+static const char  ngx_http_pay_too_large_detail[] =
+    "the body is larger than client_max_body_size";
+
+
+ngx_int_t
+ngx_http_pay_response_init(ngx_conf_t *cf)
+{
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_pay_too_large_header_filter;
+
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_pay_too_large_body_filter;
+
+    return NGX_OK;
+}
 
 
 /*
@@ -46,37 +77,22 @@ ngx_int_t
 ngx_http_pay_reject_retry(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
     pay_rc_e rc, const char *detail, time_t retry_after)
 {
-    u_char                  *body, *last, *p;
-    size_t                   len;
-    ngx_int_t                ret;
-    ngx_table_elt_t         *h;
-    const pay_error_info_t  *info;
-
-    info = pay_error_info(rc);
+    u_char            *body, *p;
+    size_t             len;
+    ngx_int_t          ret;
+    ngx_table_elt_t   *h;
 
     if (detail == NULL) {
-        detail = info->title;
+        detail = pay_error_info(rc)->title;
     }
 
     ngx_http_pay_log_rejection(r, ctx, rc, detail);
 
-    len = sizeof("{\"type\":\"urn:ngx-pay:error:\",\"title\":\"\","
-                 "\"status\":,\"detail\":\"\",\"code\":\"\"}\n") - 1
-          + 2 * ngx_strlen(info->code) + ngx_strlen(info->title)
-          + NGX_INT_T_LEN + ngx_strlen(detail);
-
-    body = ngx_pnalloc(r->pool, len);
+    body = ngx_http_pay_problem(r, rc, detail, &len);
     if (body == NULL) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return NGX_DONE;
     }
-
-    /* codes, titles and details are fixed ASCII: nothing to escape */
-    last = ngx_sprintf(body, "{\"type\":\"urn:ngx-pay:error:%s\","
-                       "\"title\":\"%s\",\"status\":%d,\"detail\":\"%s\","
-                       "\"code\":\"%s\"}\n",
-                       info->code, info->title, info->status, detail,
-                       info->code);
 
     if (rc == PAY_ERR_METHOD_NOT_ALLOWED) {
         h = ngx_list_push(&r->headers_out.headers);
@@ -105,8 +121,8 @@ ngx_http_pay_reject_retry(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
         h->value.len = ngx_sprintf(p, "%T", retry_after) - p;
     }
 
-    ret = ngx_http_pay_send(r, info->status, &ngx_http_pay_problem_type,
-                            body, last - body);
+    ret = ngx_http_pay_send(r, pay_error_info(rc)->status,
+                            &ngx_http_pay_problem_type, body, len);
 
     ngx_http_finalize_request(r, ret);
 
@@ -134,6 +150,41 @@ ngx_http_pay_reject_body(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
     ngx_http_finalize_request(r, ret);
 
     return NGX_DONE;
+}
+
+
+/* the problem+json body of a rejection with a fixed code and detail */
+
+static u_char *
+ngx_http_pay_problem(ngx_http_request_t *r, pay_rc_e rc, const char *detail,
+    size_t *len)
+{
+    u_char                  *body, *last;
+    size_t                   size;
+    const pay_error_info_t  *info;
+
+    info = pay_error_info(rc);
+
+    size = sizeof("{\"type\":\"urn:ngx-pay:error:\",\"title\":\"\","
+                  "\"status\":,\"detail\":\"\",\"code\":\"\"}\n") - 1
+           + 2 * ngx_strlen(info->code) + ngx_strlen(info->title)
+           + NGX_INT_T_LEN + ngx_strlen(detail);
+
+    body = ngx_pnalloc(r->pool, size);
+    if (body == NULL) {
+        return NULL;
+    }
+
+    /* codes, titles and details are fixed ASCII: nothing to escape */
+    last = ngx_sprintf(body, "{\"type\":\"urn:ngx-pay:error:%s\","
+                       "\"title\":\"%s\",\"status\":%d,\"detail\":\"%s\","
+                       "\"code\":\"%s\"}\n",
+                       info->code, info->title, info->status, detail,
+                       info->code);
+
+    *len = last - body;
+
+    return body;
 }
 
 
@@ -259,4 +310,101 @@ ngx_http_pay_send(ngx_http_request_t *r, ngx_uint_t status, ngx_str_t *type,
     out.next = NULL;
 
     return ngx_http_output_filter(r, &out);
+}
+
+
+/*
+ * nginx's own 413 while the module waits for the body: a chunked body
+ * went over client_max_body_size.  (A Content-Length over it is refused
+ * by nginx before any handler runs, and an error_page for 413 is the
+ * operator's choice: both are left alone.)
+ */
+
+static ngx_int_t
+ngx_http_pay_too_large_header_filter(ngx_http_request_t *r)
+{
+    u_char              *body;
+    size_t               len;
+    ngx_http_pay_ctx_t  *ctx;
+
+    if (r != r->main
+        || r->error_page
+        || r->headers_out.status != NGX_HTTP_REQUEST_ENTITY_TOO_LARGE)
+    {
+        return ngx_http_next_header_filter(r);
+    }
+
+    ctx = ngx_http_pay_get_ctx(r);
+
+    if (ctx == NULL || ctx->state != NGX_HTTP_PAY_STATE_WAIT_BODY) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    ngx_http_pay_log_rejection(r, ctx, PAY_ERR_BODY_TOO_LARGE,
+                               ngx_http_pay_too_large_detail);
+
+    body = ngx_http_pay_problem(r, PAY_ERR_BODY_TOO_LARGE,
+                                ngx_http_pay_too_large_detail, &len);
+    if (body == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->problem.data = body;
+    ctx->problem.len = len;
+
+    r->headers_out.content_type = ngx_http_pay_problem_type;
+    r->headers_out.content_type_len = ngx_http_pay_problem_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+    r->headers_out.content_length_n = len;
+
+    if (r->headers_out.content_length) {
+        r->headers_out.content_length->hash = 0;
+        r->headers_out.content_length = NULL;
+    }
+
+    return ngx_http_next_header_filter(r);
+}
+
+
+/* ... and its HTML body replaced by the problem, once */
+
+static ngx_int_t
+ngx_http_pay_too_large_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    ngx_buf_t           *b;
+    ngx_chain_t          out;
+    ngx_http_pay_ctx_t  *ctx;
+
+    if (r != r->main || in == NULL) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    ctx = ngx_http_pay_get_ctx(r);
+
+    if (ctx == NULL || ctx->problem.data == NULL) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    if (ctx->problem_sent) {
+        /* the rest of nginx's page */
+        return ngx_http_next_body_filter(r, NULL);
+    }
+
+    ctx->problem_sent = 1;
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->pos = ctx->problem.data;
+    b->last = ctx->problem.data + ctx->problem.len;
+    b->memory = 1;
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_next_body_filter(r, &out);
 }
