@@ -145,6 +145,7 @@ typedef struct {
 
     /* nginx's own 413 while reading the body, answered as ours */
     ngx_str_t             problem;
+    ngx_uint_t            uri_changes;  /* r->uri_changes then */
 
     unsigned              verified:1;
     unsigned              claimed:1;    /* ours until completed/released */

@@ -328,7 +328,6 @@ ngx_http_pay_too_large_header_filter(ngx_http_request_t *r)
     ngx_http_pay_ctx_t  *ctx;
 
     if (r != r->main
-        || r->error_page
         || r->headers_out.status != NGX_HTTP_REQUEST_ENTITY_TOO_LARGE)
     {
         return ngx_http_next_header_filter(r);
@@ -336,7 +335,15 @@ ngx_http_pay_too_large_header_filter(ngx_http_request_t *r)
 
     ctx = ngx_http_pay_get_ctx(r);
 
-    if (ctx == NULL || ctx->state != NGX_HTTP_PAY_STATE_WAIT_BODY) {
+    /*
+     * An error_page for 413 redirected the request (every redirect counts
+     * uri_changes down): that page is the operator's answer.
+     */
+
+    if (ctx == NULL
+        || ctx->state != NGX_HTTP_PAY_STATE_WAIT_BODY
+        || ctx->uri_changes != r->uri_changes)
+    {
         return ngx_http_next_header_filter(r);
     }
 

@@ -420,6 +420,7 @@ ngx_http_pay_webhook_start(ngx_http_request_t *r,
     }
 
     ctx->state = NGX_HTTP_PAY_STATE_BODY;
+    ctx->uri_changes = r->uri_changes;
 
     rc = ngx_http_read_client_request_body(r,
                                            ngx_http_pay_webhook_body_handler);
