@@ -6,6 +6,8 @@
 #                   + the reliability test
 #   make test-reliability  exactly-once delivery under retries, app failures,
 #                   a Redis restart and a reload (util/test-reliability)
+#   make unit       the C unit tests only (t/unit: core, and the glue
+#                   against nginx's headers)
 #   make test-asan  unit tests + the suite under AddressSanitizer + UBSan
 #   make bench      wrk benchmarks against plain proxy_pass
 #
@@ -40,7 +42,9 @@ run: build
 	@util/ensure-packages curl openssl
 	@util/run-demo
 
-unit: deps
+# the glue's unit tests (t/unit/test_ngx_*.c) need the nginx tree that
+# build configures
+unit: build
 	@util/ensure-packages $(TEST_PKGS)
 	@$(MAKE) --no-print-directory -C t/unit test
 
@@ -54,7 +58,7 @@ test-reliability: build
 	@util/ensure-packages $(TEST_PKGS)
 	@util/test-reliability
 
-test-asan: deps
+test-asan: build
 	@util/ensure-packages $(TEST_PKGS) dpkg-dev clang
 	@$(MAKE) --no-print-directory -C t/unit asan
 	@util/build-asan
