@@ -15,7 +15,9 @@
  *   special         no data at all: the empty last_buf a chunked body ends
  *                   with, flush or sync buffers.
  *
- * One in-memory buffer is used in place (the common case: no copy).
+ * One in-memory buffer is used in place (the common case: no copy).  A
+ * caller that knows its bound (intents: 16384 bytes) passes it, so a body
+ * over it is refused before anything is copied.
  */
 
 
@@ -30,8 +32,10 @@ static ngx_int_t ngx_http_pay_body_buf_size(ngx_http_request_t *r,
     ngx_buf_t *b, size_t *size);
 
 
+/* NGX_OK, NGX_DECLINED: longer than max (if not 0), NGX_ERROR */
+
 ngx_int_t
-ngx_http_pay_body_get(ngx_http_request_t *r, ngx_str_t *body)
+ngx_http_pay_body_get(ngx_http_request_t *r, ngx_str_t *body, size_t max)
 {
     u_char       *p, *data;
     size_t        len, size;
@@ -73,6 +77,10 @@ ngx_http_pay_body_get(ngx_http_request_t *r, ngx_str_t *body)
 
     if (len == 0) {
         return NGX_OK;
+    }
+
+    if (max && len > max) {
+        return NGX_DECLINED;
     }
 
     if (only != NULL) {

@@ -418,7 +418,19 @@ ngx_http_pay_intent_parse(ngx_http_request_t *r,
     pay_field_errors_t   errs;
     ngx_pool_cleanup_t  *cln;
 
-    if (ngx_http_pay_body_get(r, &ctx->body) != NGX_OK) {
+    /* a chunked body over the bound is refused before it is copied */
+
+    switch (ngx_http_pay_body_get(r, &ctx->body, PAY_INTENT_BODY_MAX)) {
+
+    case NGX_OK:
+        break;
+
+    case NGX_DECLINED:
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_BODY_TOO_LARGE,
+                                   "an intent request is at most 16384 "
+                                   "bytes");
+
+    default:
         return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
                                    "the request body could not be read");
     }

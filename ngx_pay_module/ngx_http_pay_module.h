@@ -167,7 +167,8 @@ ngx_int_t ngx_http_pay_secret_load(ngx_conf_t *cf, ngx_str_t *directive,
     ngx_str_t *value, ngx_str_t *secret);
 
 /* ngx_http_pay_body.c */
-ngx_int_t ngx_http_pay_body_get(ngx_http_request_t *r, ngx_str_t *body);
+ngx_int_t ngx_http_pay_body_get(ngx_http_request_t *r, ngx_str_t *body,
+    size_t max);
 
 /* ngx_http_pay_response.c */
 ngx_int_t ngx_http_pay_response_init(ngx_conf_t *cf);

@@ -8,9 +8,10 @@
  * is that same code.
  *
  * One rejection is not the module's to send: a chunked body that grows
- * over client_max_body_size after the handler went asynchronous makes
- * nginx finalize the request with its own HTML 413.  The filters below
- * turn exactly that answer into the module's 413 body_too_large.
+ * over client_max_body_size makes nginx's body read fail with 413, and
+ * nginx finalizes the request with its own HTML page (closing the
+ * connection, so the rest of the body is never read as a request).  The
+ * filters below turn exactly that page into the module's body_too_large.
  */
 
 
@@ -314,9 +315,9 @@ ngx_http_pay_send(ngx_http_request_t *r, ngx_uint_t status, ngx_str_t *type,
 
 
 /*
- * nginx's own 413 while the module waits for the body: a chunked body
- * went over client_max_body_size.  (A Content-Length over it is refused
- * by nginx before any handler runs, and an error_page for 413 is the
+ * nginx's own 413 while the module reads the body: a chunked body went
+ * over client_max_body_size.  (A Content-Length over it is refused by
+ * nginx before any handler runs, and an error_page for 413 is the
  * operator's choice: both are left alone.)
  */
 
@@ -341,7 +342,8 @@ ngx_http_pay_too_large_header_filter(ngx_http_request_t *r)
      */
 
     if (ctx == NULL
-        || ctx->state != NGX_HTTP_PAY_STATE_WAIT_BODY
+        || (ctx->state != NGX_HTTP_PAY_STATE_BODY
+            && ctx->state != NGX_HTTP_PAY_STATE_WAIT_BODY)
         || ctx->uri_changes != r->uri_changes)
     {
         return ngx_http_next_header_filter(r);

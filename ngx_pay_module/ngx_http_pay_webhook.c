@@ -373,6 +373,18 @@ ngx_http_pay_phase(ngx_http_request_t *r, ngx_http_pay_loc_conf_t *plcf)
 
     case NGX_HTTP_PAY_STATE_BODY:
     case NGX_HTTP_PAY_STATE_WAIT_BODY:
+
+        if (ctx->uri_changes != r->uri_changes) {
+            /*
+             * an error_page of the body read redirected the request here:
+             * no body handler will ever resume it
+             */
+            return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
+                                       "an error_page redirected the request "
+                                       "to a pay location while its body "
+                                       "was read");
+        }
+
         /* the body handler resumes the phases */
         return NGX_DONE;
 
@@ -426,14 +438,13 @@ ngx_http_pay_webhook_start(ngx_http_request_t *r,
                                            ngx_http_pay_webhook_body_handler);
 
     if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        /* the read dropped its own reference already */
-
-        if (rc == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE) {
-            return ngx_http_pay_reject(r, ctx, PAY_ERR_BODY_TOO_LARGE,
-                                       "the body is larger than "
-                                       "client_max_body_size");
-        }
-
+        /*
+         * The read dropped its own reference already.  nginx answers: it
+         * closes the connection (the rest of the body must never be read
+         * as the next request), an error_page applies, and a 413 becomes
+         * the module's body_too_large in ngx_http_pay_response.c, the same
+         * as when the read fails later.
+         */
         return rc;
     }
 
@@ -498,7 +509,7 @@ ngx_http_pay_webhook_verify(ngx_http_request_t *r,
     /* PayPal re-enters here after each fetch: the body is read once */
 
     if (ctx->body.data == NULL
-        && ngx_http_pay_body_get(r, &ctx->body) != NGX_OK)
+        && ngx_http_pay_body_get(r, &ctx->body, 0) != NGX_OK)
     {
         return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
                                    "the request body could not be read");

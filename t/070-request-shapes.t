@@ -108,8 +108,9 @@ master_on();
 workers(1);
 repeat_each(1);
 
-# each block is 5 tests; error_log lines: TESTs 3, 4, 5, 6 and 12
-my $extra = 5;
+# each block is 5 tests (TEST 17: 6); error_log lines: TESTs 3, 4, 5, 6,
+# 12 and 18
+my $extra = 1 + 6;
 
 plan tests => repeat_each() * (blocks() * 5 + $extra);
 
@@ -342,3 +343,44 @@ my $body = PayTest::stripe_event("evt_chunk16_$::R", 12000);
 --- error_code: 413
 --- response_body
 the operator's own 413
+
+
+
+=== TEST 17: a request smuggled in a chunked body over the limit, keep-alive: one answer, the connection closed
+--- config
+    location = /hook-keepalive {
+        client_max_body_size 8k;
+        lingering_timeout 1s;
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+--- raw_request eval
+my $body = PayTest::stripe_event("evt_chunk17_$::R");
+"POST /hook-keepalive HTTP/1.1\r\nHost: localhost\r\n"
+. "Stripe-Signature: " . PayTest::stripe_header($body) . "\r\n"
+. "Transfer-Encoding: chunked\r\n\r\n"
+. "100000\r\nGET /smuggled_$::R HTTP/1.1\r\nHost: localhost\r\n\r\n"
+--- error_code: 413
+--- response_body_like: ^\{"type":"urn:ngx-pay:error:body_too_large".*"code":"body_too_large"\}$
+--- no_error_log eval
+["exited on signal", "[alert]", "[crit]", "smuggled_$::R"]
+
+
+
+=== TEST 18: an error_page of the body read that leads to a pay location: a 500, not a hang
+--- config
+    location = /hook-to-pay {
+        client_max_body_size 8k;
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        error_page 413 = /hook;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+--- raw_request eval
+my $body = PayTest::stripe_event("evt_chunk18_$::R", 12000);
+main::stripe_head('/hook-to-pay', $body) . main::chunked($body, 1000)
+--- error_code: 500
+--- response_body_like: "code":"internal_error"
+--- error_log
+an error_page redirected the request to a pay location

@@ -362,7 +362,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ngx_stub_reset();
     ngx_stub_request_init(&sr, fc->n ? fc->chain : NULL);
 
-    rc = ngx_http_pay_body_get(&sr.r, &body);
+    rc = ngx_http_pay_body_get(&sr.r, &body, 0);
 
     error = fc->invalid || fc->short_read;
 

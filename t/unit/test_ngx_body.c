@@ -154,7 +154,7 @@ body_get(ngx_buf_t *bufs, ngx_uint_t n, ngx_str_t *body)
     body->len = 12345;
     body->data = (u_char *) "garbage";
 
-    return ngx_http_pay_body_get(&sr.r, body);
+    return ngx_http_pay_body_get(&sr.r, body, 0);
 }
 
 
@@ -210,16 +210,57 @@ test_no_body(void **state)
     /* no request body read at all */
     ngx_stub_request_init(&sr, NULL);
     sr.r.request_body = NULL;
-    rc = ngx_http_pay_body_get(&sr.r, &body);
+    rc = ngx_http_pay_body_get(&sr.r, &body, 0);
     assert_body(rc, &body, "");
 
     /* a request body without buffers */
     ngx_stub_request_init(&sr, NULL);
-    rc = ngx_http_pay_body_get(&sr.r, &body);
+    rc = ngx_http_pay_body_get(&sr.r, &body, 0);
     assert_body(rc, &body, "");
 
     assert_int_equal(ngx_stub.allocs, 0);
     assert_int_equal(ngx_stub.reads, 0);
+}
+
+
+/* a bound: over it is NGX_DECLINED before anything is copied */
+
+static void
+test_max(void **state)
+{
+    ngx_int_t           rc;
+    ngx_str_t           body;
+    ngx_buf_t           b[3];
+    ngx_chain_t         cl[3];
+    ngx_stub_request_t  sr;
+
+    (void) state;
+
+    buf_mem(&b[0], "{\"id\":");
+    buf_mem(&b[1], "\"evt_1\"");
+    buf_mem(&b[2], "}");
+
+    cl[0].buf = &b[0];
+    cl[0].next = &cl[1];
+    cl[1].buf = &b[1];
+    cl[1].next = &cl[2];
+    cl[2].buf = &b[2];
+    cl[2].next = NULL;
+
+    /* 14 bytes: exactly the bound is taken */
+    ngx_stub_request_init(&sr, cl);
+    rc = ngx_http_pay_body_get(&sr.r, &body, 14);
+    assert_body(rc, &body, "{\"id\":\"evt_1\"}");
+
+    /* one byte over: refused, nothing allocated, nothing logged */
+    ngx_stub_reset();
+    ngx_stub_request_init(&sr, cl);
+    rc = ngx_http_pay_body_get(&sr.r, &body, 13);
+    assert_int_equal(rc, NGX_DECLINED);
+    assert_int_equal(body.len, 0);
+    assert_null(body.data);
+    assert_int_equal(ngx_stub.allocs, 0);
+    assert_int_equal(ngx_stub.logs, 0);
 }
 
 
@@ -821,6 +862,7 @@ main(void)
 {
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test_setup_teardown(test_no_body, reset, reset),
+        cmocka_unit_test_setup_teardown(test_max, reset, reset),
         cmocka_unit_test_setup_teardown(test_memory_one, reset, reset),
         cmocka_unit_test_setup_teardown(test_memory_several, reset, reset),
         cmocka_unit_test_setup_teardown(test_file_one, reset, reset),
