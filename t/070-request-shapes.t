@@ -161,7 +161,7 @@ pay: stripe rejected: body_too_large
 
 
 
-=== TEST 5: the same, the body after a pause (nginx's own 413 becomes ours)
+=== TEST 5: the same, the body after a pause (the same answer whether the read waits or not; util/test-hostile makes sure it waits)
 --- raw_request eval
 my $body = PayTest::stripe_event("evt_chunk5_$::R", 12000);
 [main::stripe_head('/hook', $body), main::chunked($body, 1000)]
