@@ -229,6 +229,8 @@ char *ngx_http_pay_paypal_cert_hosts(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_pay_paypal_client(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+char *ngx_http_pay_paypal_webhook_id(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 char *ngx_http_pay_paypal_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
     ngx_http_pay_loc_conf_t *conf);
 ngx_int_t ngx_http_pay_paypal_verify(ngx_http_request_t *r,

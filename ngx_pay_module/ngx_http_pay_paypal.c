@@ -714,6 +714,36 @@ ngx_http_pay_paypal_cert_hosts(ngx_conf_t *cf, ngx_command_t *cmd,
 }
 
 
+/*
+ * pay_paypal_webhook_id ID: a literal, env:NAME or file:PATH, like the
+ * secrets, so one configuration serves sandbox and live.
+ */
+
+char *
+ngx_http_pay_paypal_webhook_id(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_pay_loc_conf_t *plcf = conf;
+
+    ngx_str_t  *value;
+
+    if (plcf->paypal_webhook_id.data != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_http_pay_secret_load(cf, &cmd->name, &value[1],
+                                 &plcf->paypal_webhook_id)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 /* pay_paypal_client ID SECRET: "Basic base64(id:secret)", made once */
 
 char *

@@ -33,6 +33,11 @@ $ENV{TEST_NGINX_DEAD_PORT} = PayTest::free_port();
 
 our $CERTS = 'https://api.paypal.com/v1/notifications/certs';
 
+# pay_paypal_webhook_id env:NAME and file:PATH (read when nginx loads)
+$ENV{PAY_TEST_PAYPAL_WEBHOOK_ID} = 'WH_ID_1';
+$ENV{TEST_NGINX_PAYPAL_WEBHOOK_ID_FILE} =
+    PayTest::secret_file('paypal-webhook-id', "WH_ID_1\n");
+
 # a PayPal event body, as PayPal sends them (one line)
 sub event {
     my ($id, $type) = @_;
@@ -446,6 +451,45 @@ main::headers(main::event("WH-19"), cert_url => "$::CERTS/CERT-bundle")
 id=WH-19 type=PAYMENT.CAPTURE.COMPLETED kind=payment.succeeded
 --- error_log
 fetched and trusted
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 20: the webhook id from an environment variable or a file
+--- config
+    location = /hook_env {
+        pay_webhook paypal;
+        pay_paypal_webhook_id env:PAY_TEST_PAYPAL_WEBHOOK_ID;
+        pay_paypal_cert_location /_pay/paypal_cert/;
+        pay_paypal_trusted_certificate $TEST_NGINX_PKI_ROOT;
+        proxy_set_header Pay-Event-Id $pay_event_id;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /hook_file {
+        pay_webhook paypal;
+        pay_paypal_webhook_id file:$TEST_NGINX_PAYPAL_WEBHOOK_ID_FILE;
+        pay_paypal_cert_location /_pay/paypal_cert/;
+        pay_paypal_trusted_certificate $TEST_NGINX_PKI_ROOT;
+        proxy_set_header Pay-Event-Id $pay_event_id;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location /_pay/paypal_cert/ {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STUB_PORT/;
+        subrequest_output_buffer_size 16k;
+    }
+    location = /app {
+        return 200 "id=$http_pay_event_id\n";
+    }
+--- request eval
+["POST /hook_env\n" . main::event("WH-20a"),
+ "POST /hook_file\n" . main::event("WH-20b")]
+--- more_headers eval
+[main::headers(main::event("WH-20a")), main::headers(main::event("WH-20b"))]
+--- response_body eval
+["id=WH-20a\n", "id=WH-20b\n"]
 --- no_error_log
 [alert]
 [crit]
