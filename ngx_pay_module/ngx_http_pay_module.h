@@ -77,6 +77,7 @@ typedef struct {
     ngx_str_t             paypal_basic;     /* "Basic base64(id:secret)" */
     ngx_int_t             paypal_token_slot;    /* in the PayPal zone */
     ngx_shm_zone_t       *paypal_zone;
+    u_char                paypal_policy[PAY_PAYPAL_POLICY_ID_LEN];
 
     /* pay_intent: intent NULL is "off" */
     ngx_http_complex_value_t  *intent;

@@ -51,6 +51,7 @@
 /* cache lifetimes, seconds */
 #define NGX_HTTP_PAY_PAYPAL_CERT_TTL      86400
 #define NGX_HTTP_PAY_PAYPAL_NEGATIVE_TTL  60
+#define NGX_HTTP_PAY_PAYPAL_FAILED_TTL    10
 
 /* what a PayPal outage asks PayPal to wait before retrying */
 #define NGX_HTTP_PAY_PAYPAL_RETRY_AFTER   10
@@ -64,7 +65,7 @@ struct ngx_http_pay_paypal_s {
     pay_paypal_headers_t      headers;
     unsigned char             sig[PAY_PAYPAL_SIG_MAX];
     size_t                    sig_len;
-    ngx_str_t                 cert_url;
+    ngx_str_t                 cert_url;     /* canonical: the cache key */
     ngx_str_t                 cert_path;
 
     ngx_shm_zone_t               *zone;
@@ -101,6 +102,8 @@ static ngx_int_t ngx_http_pay_paypal_call(ngx_http_request_t *r,
     ngx_str_t *path);
 static ngx_int_t ngx_http_pay_paypal_unavailable(ngx_http_request_t *r,
     ngx_http_pay_ctx_t *ctx, const char *detail);
+static char *ngx_http_pay_paypal_merge_trust(ngx_conf_t *cf,
+    ngx_http_pay_loc_conf_t *prev, ngx_http_pay_loc_conf_t *conf);
 static void ngx_http_pay_paypal_trust_cleanup(void *data);
 
 
@@ -325,8 +328,24 @@ ngx_http_pay_paypal_headers(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
 
     pp->cert_path.data = (u_char *) path;
     pp->cert_path.len = i;
-    pp->cert_url.data = (u_char *) pp->headers.cert_url;
-    pp->cert_url.len = pp->headers.cert_url_len;
+
+    /* the cache key, and what the log lines show */
+
+    pp->cert_url.data = ngx_pnalloc(r->pool, pp->headers.cert_url_len);
+    if (pp->cert_url.data == NULL) {
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL, "out of memory");
+    }
+
+    pp->cert_url.len = pay_paypal_cert_url_canonical(pp->headers.cert_url,
+                                                     pp->headers.cert_url_len,
+                                                     host, lens, nhosts,
+                                                     (char *)
+                                                         pp->cert_url.data,
+                                                     pp->headers.cert_url_len);
+    if (pp->cert_url.len == 0) {
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
+                                   "the cert URL cannot be canonicalised");
+    }
 
     return NGX_OK;
 }
@@ -342,8 +361,8 @@ ngx_http_pay_paypal_cert(ngx_http_request_t *r,
     ngx_int_t  rc;
     ngx_str_t  value;
 
-    rc = ngx_http_pay_paypal_cert_get(pp->zone, &pp->cert_url, r->pool,
-                                      &value,
+    rc = ngx_http_pay_paypal_cert_get(pp->zone, plcf->paypal_policy,
+                                      &pp->cert_url, r->pool, &value,
                                       NGX_HTTP_PAY_API_FETCH_LOCK);
 
     switch (rc) {
@@ -359,6 +378,24 @@ ngx_http_pay_paypal_cert(ngx_http_request_t *r,
         return ngx_http_pay_reject(r, ctx, PAY_ERR_CERT_UNTRUSTED,
                                    ngx_http_pay_paypal_details
                                        [PAY_ERR_CERT_UNTRUSTED]);
+
+    case NGX_HTTP_PAY_CACHE_FAILED:
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "pay: paypal certificate \"%V\" could not be fetched "
+                      "recently: %V", &pp->cert_url, &value);
+        return ngx_http_pay_paypal_unavailable(r, ctx,
+                                               "the PayPal certificate "
+                                               "could not be fetched");
+
+    case NGX_HTTP_PAY_CACHE_BUSY:
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "pay: paypal certificate \"%V\" not fetched: %d "
+                      "certificate fetches in %d seconds already",
+                      &pp->cert_url, NGX_HTTP_PAY_PAYPAL_FETCHES,
+                      NGX_HTTP_PAY_PAYPAL_FETCH_INTERVAL);
+        return ngx_http_pay_paypal_unavailable(r, ctx,
+                                               "too many PayPal "
+                                               "certificate fetches");
 
     case NGX_HTTP_PAY_CACHE_WAIT:
         return ngx_http_pay_paypal_wait(r, pp, NGX_HTTP_PAY_PAYPAL_CERT);
@@ -390,6 +427,7 @@ ngx_http_pay_paypal_cert_fetched(ngx_http_request_t *r,
     ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
     ngx_http_pay_paypal_t *pp, ngx_str_t *der)
 {
+    u_char          status[sizeof("no answer, status ") + NGX_INT_T_LEN];
     size_t          der_len;
     time_t          expires, now;
     pay_rc_e        rc;
@@ -401,14 +439,27 @@ ngx_http_pay_paypal_cert_fetched(ngx_http_request_t *r,
     pp->fetching = 0;
 
     if (pp->call.status != NGX_HTTP_OK) {
-        ngx_http_pay_paypal_cert_abandon(pp->zone, &pp->cert_url);
-
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "pay: paypal certificate \"%V\" could not be fetched "
                       "through \"%V\": %s %ui", &pp->cert_url,
                       &plcf->paypal_cert_location,
                       pp->call.status ? "status" : "no answer, status",
                       pp->call.status);
+
+        /* the deliveries of the next seconds naming it fetch nothing */
+
+        value.data = status;
+        value.len = ngx_sprintf(status, "%s %ui",
+                                pp->call.status ? "status"
+                                                : "no answer, status",
+                                pp->call.status)
+                    - status;
+
+        ngx_http_pay_paypal_cert_put(pp->zone, plcf->paypal_policy,
+                                     &pp->cert_url, &value,
+                                     NGX_HTTP_PAY_CERT_FAILED,
+                                     ngx_time()
+                                     + NGX_HTTP_PAY_PAYPAL_FAILED_TTL);
 
         return ngx_http_pay_paypal_unavailable(r, ctx,
                                                "the PayPal certificate "
@@ -429,7 +480,9 @@ ngx_http_pay_paypal_cert_fetched(ngx_http_request_t *r,
         value.data = (u_char *) reason;
         value.len = ngx_strlen(reason);
 
-        ngx_http_pay_paypal_cert_put(pp->zone, &pp->cert_url, &value, 1,
+        ngx_http_pay_paypal_cert_put(pp->zone, plcf->paypal_policy,
+                                     &pp->cert_url, &value,
+                                     NGX_HTTP_PAY_CERT_UNTRUSTED,
                                      now + NGX_HTTP_PAY_PAYPAL_NEGATIVE_TTL);
 
         return ngx_http_pay_reject(r, ctx, PAY_ERR_CERT_UNTRUSTED,
@@ -440,7 +493,8 @@ ngx_http_pay_paypal_cert_fetched(ngx_http_request_t *r,
     der->data = ngx_pnalloc(r->pool, der_len);
     if (der->data == NULL) {
         pay_paypal_free(key);
-        ngx_http_pay_paypal_cert_abandon(pp->zone, &pp->cert_url);
+        ngx_http_pay_paypal_cert_abandon(pp->zone, plcf->paypal_policy,
+                                         &pp->cert_url);
         return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL, "out of memory");
     }
 
@@ -454,7 +508,9 @@ ngx_http_pay_paypal_cert_fetched(ngx_http_request_t *r,
         expires = (time_t) not_after;
     }
 
-    ngx_http_pay_paypal_cert_put(pp->zone, &pp->cert_url, der, 0, expires);
+    ngx_http_pay_paypal_cert_put(pp->zone, plcf->paypal_policy,
+                                 &pp->cert_url, der, NGX_HTTP_PAY_CERT_KEY,
+                                 expires);
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "pay: paypal certificate \"%V\" fetched and trusted",
@@ -662,7 +718,8 @@ ngx_http_pay_paypal_cleanup(ngx_http_pay_ctx_t *ctx)
 
     if (pp->fetching) {
         pp->fetching = 0;
-        ngx_http_pay_paypal_cert_abandon(pp->zone, &pp->cert_url);
+        ngx_http_pay_paypal_cert_abandon(pp->zone, pp->plcf->paypal_policy,
+                                         &pp->cert_url);
     }
 
     ngx_http_pay_paypal_token_cleanup(pp->plcf, &pp->token);
@@ -806,11 +863,11 @@ char *
 ngx_http_pay_paypal_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
     ngx_http_pay_loc_conf_t *conf)
 {
-    char                *cafile;
-    ngx_str_t           *host;
-    ngx_uint_t           i;
-    ngx_pool_cleanup_t  *cln;
-    ngx_int_t            slot;
+    size_t       lens[NGX_HTTP_PAY_PAYPAL_HOSTS_MAX];
+    ngx_int_t    slot;
+    ngx_str_t   *host_str, *hosts;
+    ngx_uint_t   i, n;
+    const char  *host[NGX_HTTP_PAY_PAYPAL_HOSTS_MAX];
 
     ngx_conf_merge_uint_value(conf->paypal_verify, prev->paypal_verify,
                               NGX_HTTP_PAY_PAYPAL_OFFLINE);
@@ -868,12 +925,12 @@ ngx_http_pay_paypal_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
         }
 
         for (i = 0; ngx_http_pay_paypal_default_hosts[i].len; i++) {
-            host = ngx_array_push(conf->paypal_cert_hosts);
-            if (host == NULL) {
+            host_str = ngx_array_push(conf->paypal_cert_hosts);
+            if (host_str == NULL) {
                 return NGX_CONF_ERROR;
             }
 
-            *host = ngx_http_pay_paypal_default_hosts[i];
+            *host_str = ngx_http_pay_paypal_default_hosts[i];
         }
     }
 
@@ -924,7 +981,45 @@ ngx_http_pay_paypal_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
         return NGX_CONF_ERROR;
     }
 
-    /* one trust store per location that needs one; shared by inheritance */
+    if (ngx_http_pay_paypal_merge_trust(cf, prev, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* a cached certificate verdict serves only locations of this policy */
+
+    hosts = conf->paypal_cert_hosts->elts;
+    n = conf->paypal_cert_hosts->nelts;
+
+    for (i = 0; i < n; i++) {
+        host[i] = (const char *) hosts[i].data;
+        lens[i] = hosts[i].len;
+    }
+
+    if (pay_paypal_policy_id(conf->paypal_trust, host, lens, n,
+                             (const char *) conf->paypal_cert_location.data,
+                             conf->paypal_cert_location.len,
+                             conf->paypal_policy)
+        != 0)
+    {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"pay_webhook paypal\" in %s:%ui: cannot identify "
+                      "its certificate policy",
+                      conf->webhook_file, conf->webhook_line);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* one trust store per location that needs one; shared by inheritance */
+
+static char *
+ngx_http_pay_paypal_merge_trust(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
+    ngx_http_pay_loc_conf_t *conf)
+{
+    char                *cafile;
+    ngx_pool_cleanup_t  *cln;
 
     if (prev->paypal_trust != NULL
         && prev->paypal_trusted_certificate.len

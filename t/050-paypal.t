@@ -29,6 +29,7 @@ copy($PKI->{$_->[1]}, "$certs/$_->[0]") or die "copy: $!"
 
 $ENV{TEST_NGINX_STUB_PORT} = PayTest::Stub::start(cert_dir => $certs);
 $ENV{TEST_NGINX_PKI_ROOT} = $PKI->{root};
+$ENV{TEST_NGINX_PKI_ROGUE} = $PKI->{rogue};
 $ENV{TEST_NGINX_DEAD_PORT} = PayTest::free_port();
 
 our $CERTS = 'https://api.paypal.com/v1/notifications/certs';
@@ -490,6 +491,135 @@ fetched and trusted
 [main::headers(main::event("WH-20a")), main::headers(main::event("WH-20b"))]
 --- response_body eval
 ["id=WH-20a\n", "id=WH-20b\n"]
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 21: host-case variants of a cert URL are one cache entry
+--- request eval
+["GET /stub/reset", main::delivery("WH-21a"), main::delivery("WH-21b"),
+ main::delivery("WH-21c"),
+ "GET /stub/count?path=/v1/notifications/certs/CERT-good"]
+--- more_headers eval
+["", main::headers(main::event("WH-21a")),
+ main::headers(main::event("WH-21b"),
+               cert_url => 'https://API.PAYPAL.COM/v1/notifications/certs/CERT-good'),
+ main::headers(main::event("WH-21c"),
+               cert_url => 'https://api.PayPal.com/v1/notifications/certs/CERT-good'),
+ ""]
+--- response_body_like eval
+["ok", "id=WH-21a", "id=WH-21b", "id=WH-21c", '^1$']
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 22: a verdict serves only locations of the same trust policy
+--- config
+    location = /hook {
+        pay_webhook paypal;
+        pay_paypal_webhook_id WH_ID_1;
+        pay_paypal_cert_location /_pay/paypal_cert/;
+        pay_paypal_trusted_certificate $TEST_NGINX_PKI_ROOT;
+        proxy_set_header Pay-Event-Id $pay_event_id;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /hook_rogue {
+        pay_webhook paypal;
+        pay_paypal_webhook_id WH_ID_1;
+        pay_paypal_cert_location /_pay/paypal_cert/;
+        pay_paypal_trusted_certificate $TEST_NGINX_PKI_ROGUE;
+        proxy_set_header Pay-Event-Id $pay_event_id;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /hook_other_location {
+        pay_webhook paypal;
+        pay_paypal_webhook_id WH_ID_1;
+        pay_paypal_cert_location /_pay/paypal_cert_2/;
+        pay_paypal_trusted_certificate $TEST_NGINX_PKI_ROOT;
+        proxy_set_header Pay-Event-Id $pay_event_id;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /hook_other_hosts {
+        pay_webhook paypal;
+        pay_paypal_webhook_id WH_ID_1;
+        pay_paypal_cert_hosts api.paypal.com;
+        pay_paypal_cert_location /_pay/paypal_cert/;
+        pay_paypal_trusted_certificate $TEST_NGINX_PKI_ROOT;
+        proxy_set_header Pay-Event-Id $pay_event_id;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location /_pay/paypal_cert/ {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STUB_PORT/;
+        subrequest_output_buffer_size 16k;
+    }
+    location /_pay/paypal_cert_2/ {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STUB_PORT/;
+        subrequest_output_buffer_size 16k;
+    }
+    location = /app {
+        return 200 "id=$http_pay_event_id\n";
+    }
+    location /stub/ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STUB_PORT/__stub/;
+    }
+--- request eval
+["GET /stub/reset", "POST /hook\n" . main::event("WH-22a"),
+ "POST /hook_rogue\n" . main::event("WH-22b"),
+ "POST /hook_other_location\n" . main::event("WH-22c"),
+ "POST /hook_other_hosts\n" . main::event("WH-22d"),
+ "POST /hook\n" . main::event("WH-22e"),
+ "GET /stub/count?path=/v1/notifications/certs/CERT-good"]
+--- more_headers eval
+["", (map { main::headers(main::event("WH-22$_")) } qw(a b c d e)), ""]
+--- error_code eval
+[200, 200, 400, 200, 200, 200, 200]
+--- response_body_like eval
+["ok", "id=WH-22a", '"code":"cert_untrusted"', "id=WH-22c", "id=WH-22d",
+ "id=WH-22e", '^4$']
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 23: a cert URL that answers 404 is not fetched again at once
+--- request eval
+["GET /stub/reset", main::delivery("WH-23a"), main::delivery("WH-23b"),
+ "GET /stub/count?path=/v1/notifications/certs/CERT-missing"]
+--- more_headers eval
+["", main::headers(main::event("WH-23a"), cert_url => "$::CERTS/CERT-missing"),
+ main::headers(main::event("WH-23b"), cert_url => "$::CERTS/CERT-missing"),
+ ""]
+--- error_code eval
+[200, 503, 503, 200]
+--- response_body_like eval
+["ok", '"code":"provider_unavailable"', '"code":"provider_unavailable"',
+ '^1$']
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 24: strangers naming ever new certificates get ten fetches a minute
+--- request eval
+["GET /stub/reset", (map { main::delivery("WH-24-$_") } 1 .. 11),
+ "GET /stub/count"]
+--- more_headers eval
+["", (map { main::headers(main::event("WH-24-$_"),
+                          cert_url => "$::CERTS/CERT-none-$_") } 1 .. 11),
+ ""]
+--- error_code eval
+[200, (503) x 11, 200]
+--- response_body_like eval
+["ok", ('"detail":"the PayPal certificate could not be fetched"') x 10,
+ '"detail":"too many PayPal certificate fetches"', '^10$']
 --- no_error_log
 [alert]
 [crit]
