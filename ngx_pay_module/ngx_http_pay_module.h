@@ -236,6 +236,8 @@ char *ngx_http_pay_paypal_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
     ngx_http_pay_loc_conf_t *conf);
 ngx_int_t ngx_http_pay_paypal_verify(ngx_http_request_t *r,
     ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx, ngx_str_t *body);
+ngx_int_t ngx_http_pay_paypal_bind(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx);
 void ngx_http_pay_paypal_cleanup(ngx_http_pay_ctx_t *ctx);
 
 

@@ -164,7 +164,25 @@ pay_paypal_client
 
 
 
-=== TEST 10: a webhook id with a space
+=== TEST 10: a PayPal location without a dedupe store
+--- http_config
+    pay_dedupe off;
+--- config
+    location = /hook {
+        pay_webhook paypal;
+        pay_paypal_webhook_id WH_ID_1;
+        pay_paypal_cert_location /_pay/paypal_cert/;
+    }
+--- must_die
+--- error_log
+requires "pay_dedupe": each transmission id is bound to its event in the dedupe store
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 11: a webhook id with a space
 --- config
     location = /hook {
         pay_webhook paypal;
@@ -180,7 +198,7 @@ pay_paypal_client
 
 
 
-=== TEST 11: an unknown verification mode
+=== TEST 12: an unknown verification mode
 --- config
     location = /hook {
         pay_webhook paypal;
@@ -196,7 +214,7 @@ invalid value "online"
 
 
 
-=== TEST 12: a certificate location that is not a path
+=== TEST 13: a certificate location that is not a path
 --- config
     location = /hook {
         pay_webhook paypal;
@@ -212,7 +230,7 @@ invalid value "online"
 
 
 
-=== TEST 13: an intent location is not a webhook location
+=== TEST 14: an intent location is not a webhook location
 --- config
     location = /both {
         pay_webhook stripe;
@@ -230,7 +248,7 @@ invalid value "online"
 
 
 
-=== TEST 14: pay_intent without any provider API location
+=== TEST 15: pay_intent without any provider API location
 --- config
     location = /intents {
         pay_intent stripe;
@@ -244,7 +262,7 @@ invalid value "online"
 
 
 
-=== TEST 15: a provider API location without its credentials
+=== TEST 16: a provider API location without its credentials
 --- config
     location = /intents {
         pay_intent stripe;
@@ -259,7 +277,7 @@ a provider API location needs its credentials
 
 
 
-=== TEST 16: pay_idempotency off where intents are made
+=== TEST 17: pay_idempotency off where intents are made
 --- config
     location = /intents {
         pay_intent stripe;
