@@ -764,8 +764,8 @@ ngx_http_pay_paypal_bind(ngx_http_request_t *r, ngx_http_pay_loc_conf_t *plcf,
             case NGX_HTTP_PAY_STORE_PROCESSING:
                 op->value = ctx->event_id;
                 rc = ngx_http_pay_paypal_bind_op(r, ctx, pp,
-                                                 store->engine->complete,
-                                          NGX_HTTP_PAY_PAYPAL_BIND_COMPLETE);
+                         store->engine->complete,
+                         NGX_HTTP_PAY_PAYPAL_BIND_COMPLETE);
                 break;
 
             default:
