@@ -100,7 +100,7 @@ static ngx_command_t  ngx_http_pay_commands[] = {
 
     { ngx_string("pay_paypal_webhook_id"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_str_slot,
+      ngx_http_pay_paypal_webhook_id,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_pay_loc_conf_t, paypal_webhook_id),
       NULL },

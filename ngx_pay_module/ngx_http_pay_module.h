@@ -77,6 +77,7 @@ typedef struct {
     ngx_str_t             paypal_basic;     /* "Basic base64(id:secret)" */
     ngx_int_t             paypal_token_slot;    /* in the PayPal zone */
     ngx_shm_zone_t       *paypal_zone;
+    u_char                paypal_policy[PAY_PAYPAL_POLICY_ID_LEN];
 
     /* pay_intent: intent NULL is "off" */
     ngx_http_complex_value_t  *intent;
@@ -231,10 +232,14 @@ char *ngx_http_pay_paypal_cert_hosts(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_pay_paypal_client(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+char *ngx_http_pay_paypal_webhook_id(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 char *ngx_http_pay_paypal_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
     ngx_http_pay_loc_conf_t *conf);
 ngx_int_t ngx_http_pay_paypal_verify(ngx_http_request_t *r,
     ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx, ngx_str_t *body);
+ngx_int_t ngx_http_pay_paypal_bind(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx);
 void ngx_http_pay_paypal_cleanup(ngx_http_pay_ctx_t *ctx);
 
 

@@ -51,9 +51,24 @@
 /* cache lifetimes, seconds */
 #define NGX_HTTP_PAY_PAYPAL_CERT_TTL      86400
 #define NGX_HTTP_PAY_PAYPAL_NEGATIVE_TTL  60
+#define NGX_HTTP_PAY_PAYPAL_FAILED_TTL    10
 
 /* what a PayPal outage asks PayPal to wait before retrying */
 #define NGX_HTTP_PAY_PAYPAL_RETRY_AFTER   10
+
+/* what a store outage asks PayPal to wait (as dedupe does) */
+#define NGX_HTTP_PAY_PAYPAL_STORE_RETRY_AFTER  5
+
+
+/* where the binding of a transmission id to its event is */
+#define NGX_HTTP_PAY_PAYPAL_BIND_START     0
+#define NGX_HTTP_PAY_PAYPAL_BIND_CLAIM     1    /* claim answered */
+#define NGX_HTTP_PAY_PAYPAL_BIND_COMPLETE  2    /* complete answered */
+#define NGX_HTTP_PAY_PAYPAL_BIND_GET       3    /* get answered */
+#define NGX_HTTP_PAY_PAYPAL_BIND_DONE      4    /* bound to this event */
+
+/* a record that expires between two steps restarts them, this often */
+#define NGX_HTTP_PAY_PAYPAL_BIND_ROUNDS    3
 
 
 struct ngx_http_pay_paypal_s {
@@ -64,7 +79,7 @@ struct ngx_http_pay_paypal_s {
     pay_paypal_headers_t      headers;
     unsigned char             sig[PAY_PAYPAL_SIG_MAX];
     size_t                    sig_len;
-    ngx_str_t                 cert_url;
+    ngx_str_t                 cert_url;     /* canonical: the cache key */
     ngx_str_t                 cert_path;
 
     ngx_shm_zone_t               *zone;
@@ -73,7 +88,14 @@ struct ngx_http_pay_paypal_s {
     ngx_event_t                   poll;
     ngx_http_pay_paypal_token_t   token;    /* API mode */
 
+    /* the transmission id's record in the dedupe store */
+    ngx_uint_t                    bind;     /* NGX_HTTP_PAY_PAYPAL_BIND_* */
+    ngx_uint_t                    bind_rounds;
+    ngx_http_pay_store_op_t       bind_op;
+
     unsigned                      fetching:1;   /* holds a cert fetch mark */
+    unsigned                      verified:1;
+    unsigned                      bind_waiting:1;   /* the store answers */
 };
 
 
@@ -101,6 +123,20 @@ static ngx_int_t ngx_http_pay_paypal_call(ngx_http_request_t *r,
     ngx_str_t *path);
 static ngx_int_t ngx_http_pay_paypal_unavailable(ngx_http_request_t *r,
     ngx_http_pay_ctx_t *ctx, const char *detail);
+static ngx_int_t ngx_http_pay_paypal_bind_key(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_paypal_t *pp);
+static ngx_int_t ngx_http_pay_paypal_bind_op(ngx_http_request_t *r,
+    ngx_http_pay_ctx_t *ctx, ngx_http_pay_paypal_t *pp,
+    ngx_http_pay_store_op_pt operation, ngx_uint_t next);
+static void ngx_http_pay_paypal_bind_answered(ngx_http_pay_store_op_t *op);
+static ngx_int_t ngx_http_pay_paypal_bind_found(ngx_http_request_t *r,
+    ngx_http_pay_ctx_t *ctx, ngx_http_pay_paypal_t *pp, ngx_str_t *found);
+static ngx_int_t ngx_http_pay_paypal_bind_down(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_paypal_t *pp);
+static char *ngx_http_pay_paypal_merge_trust(ngx_conf_t *cf,
+    ngx_http_pay_loc_conf_t *prev, ngx_http_pay_loc_conf_t *conf);
 static void ngx_http_pay_paypal_trust_cleanup(void *data);
 
 
@@ -145,6 +181,8 @@ static const char  *ngx_http_pay_paypal_details[PAY_ERR_LAST] = {
         "the certificate URL is not an allowed PayPal certificate URL",
     [PAY_ERR_CERT_UNTRUSTED] =
         "the PayPal certificate failed validation",
+    [PAY_ERR_TRANSMISSION_REUSED] =
+        "the transmission id was signed for another event",
     [PAY_ERR_BODY_MALFORMED] =
         "the signed body is not a PayPal event object",
     [PAY_ERR_INTERNAL] =
@@ -161,6 +199,11 @@ ngx_http_pay_paypal_verify(ngx_http_request_t *r,
     ngx_http_pay_paypal_t  *pp;
 
     pp = ctx->paypal;
+
+    if (pp != NULL && pp->verified) {
+        /* re-entered while the transmission id is being bound */
+        return NGX_OK;
+    }
 
     if (pp == NULL) {
         pp = ngx_pcalloc(r->pool, sizeof(ngx_http_pay_paypal_t));
@@ -247,11 +290,15 @@ ngx_http_pay_paypal_verify(ngx_http_request_t *r,
          */
 
         if (rc == NGX_DECLINED) {
-            if (der.len) {
-                return ngx_http_pay_paypal_rsa(r, plcf, ctx, pp, &der, body);
+            if (der.len == 0) {
+                continue;
             }
 
-            continue;
+            rc = ngx_http_pay_paypal_rsa(r, plcf, ctx, pp, &der, body);
+        }
+
+        if (rc == NGX_OK) {
+            pp->verified = 1;
         }
 
         return rc;
@@ -325,8 +372,24 @@ ngx_http_pay_paypal_headers(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
 
     pp->cert_path.data = (u_char *) path;
     pp->cert_path.len = i;
-    pp->cert_url.data = (u_char *) pp->headers.cert_url;
-    pp->cert_url.len = pp->headers.cert_url_len;
+
+    /* the cache key, and what the log lines show */
+
+    pp->cert_url.data = ngx_pnalloc(r->pool, pp->headers.cert_url_len);
+    if (pp->cert_url.data == NULL) {
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL, "out of memory");
+    }
+
+    pp->cert_url.len = pay_paypal_cert_url_canonical(pp->headers.cert_url,
+                                                     pp->headers.cert_url_len,
+                                                     host, lens, nhosts,
+                                                     (char *)
+                                                         pp->cert_url.data,
+                                                     pp->headers.cert_url_len);
+    if (pp->cert_url.len == 0) {
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
+                                   "the cert URL cannot be canonicalised");
+    }
 
     return NGX_OK;
 }
@@ -342,8 +405,8 @@ ngx_http_pay_paypal_cert(ngx_http_request_t *r,
     ngx_int_t  rc;
     ngx_str_t  value;
 
-    rc = ngx_http_pay_paypal_cert_get(pp->zone, &pp->cert_url, r->pool,
-                                      &value,
+    rc = ngx_http_pay_paypal_cert_get(pp->zone, plcf->paypal_policy,
+                                      &pp->cert_url, r->pool, &value,
                                       NGX_HTTP_PAY_API_FETCH_LOCK);
 
     switch (rc) {
@@ -359,6 +422,24 @@ ngx_http_pay_paypal_cert(ngx_http_request_t *r,
         return ngx_http_pay_reject(r, ctx, PAY_ERR_CERT_UNTRUSTED,
                                    ngx_http_pay_paypal_details
                                        [PAY_ERR_CERT_UNTRUSTED]);
+
+    case NGX_HTTP_PAY_CACHE_FAILED:
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "pay: paypal certificate \"%V\" could not be fetched "
+                      "recently: %V", &pp->cert_url, &value);
+        return ngx_http_pay_paypal_unavailable(r, ctx,
+                                               "the PayPal certificate "
+                                               "could not be fetched");
+
+    case NGX_HTTP_PAY_CACHE_BUSY:
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "pay: paypal certificate \"%V\" not fetched: %d "
+                      "certificate fetches in %d seconds already",
+                      &pp->cert_url, NGX_HTTP_PAY_PAYPAL_FETCHES,
+                      NGX_HTTP_PAY_PAYPAL_FETCH_INTERVAL);
+        return ngx_http_pay_paypal_unavailable(r, ctx,
+                                               "too many PayPal "
+                                               "certificate fetches");
 
     case NGX_HTTP_PAY_CACHE_WAIT:
         return ngx_http_pay_paypal_wait(r, pp, NGX_HTTP_PAY_PAYPAL_CERT);
@@ -390,6 +471,7 @@ ngx_http_pay_paypal_cert_fetched(ngx_http_request_t *r,
     ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
     ngx_http_pay_paypal_t *pp, ngx_str_t *der)
 {
+    u_char          status[sizeof("no answer, status ") + NGX_INT_T_LEN];
     size_t          der_len;
     time_t          expires, now;
     pay_rc_e        rc;
@@ -401,14 +483,27 @@ ngx_http_pay_paypal_cert_fetched(ngx_http_request_t *r,
     pp->fetching = 0;
 
     if (pp->call.status != NGX_HTTP_OK) {
-        ngx_http_pay_paypal_cert_abandon(pp->zone, &pp->cert_url);
-
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "pay: paypal certificate \"%V\" could not be fetched "
                       "through \"%V\": %s %ui", &pp->cert_url,
                       &plcf->paypal_cert_location,
                       pp->call.status ? "status" : "no answer, status",
                       pp->call.status);
+
+        /* the deliveries of the next seconds naming it fetch nothing */
+
+        value.data = status;
+        value.len = ngx_sprintf(status, "%s %ui",
+                                pp->call.status ? "status"
+                                                : "no answer, status",
+                                pp->call.status)
+                    - status;
+
+        ngx_http_pay_paypal_cert_put(pp->zone, plcf->paypal_policy,
+                                     &pp->cert_url, &value,
+                                     NGX_HTTP_PAY_CERT_FAILED,
+                                     ngx_time()
+                                     + NGX_HTTP_PAY_PAYPAL_FAILED_TTL);
 
         return ngx_http_pay_paypal_unavailable(r, ctx,
                                                "the PayPal certificate "
@@ -429,7 +524,9 @@ ngx_http_pay_paypal_cert_fetched(ngx_http_request_t *r,
         value.data = (u_char *) reason;
         value.len = ngx_strlen(reason);
 
-        ngx_http_pay_paypal_cert_put(pp->zone, &pp->cert_url, &value, 1,
+        ngx_http_pay_paypal_cert_put(pp->zone, plcf->paypal_policy,
+                                     &pp->cert_url, &value,
+                                     NGX_HTTP_PAY_CERT_UNTRUSTED,
                                      now + NGX_HTTP_PAY_PAYPAL_NEGATIVE_TTL);
 
         return ngx_http_pay_reject(r, ctx, PAY_ERR_CERT_UNTRUSTED,
@@ -440,7 +537,8 @@ ngx_http_pay_paypal_cert_fetched(ngx_http_request_t *r,
     der->data = ngx_pnalloc(r->pool, der_len);
     if (der->data == NULL) {
         pay_paypal_free(key);
-        ngx_http_pay_paypal_cert_abandon(pp->zone, &pp->cert_url);
+        ngx_http_pay_paypal_cert_abandon(pp->zone, plcf->paypal_policy,
+                                         &pp->cert_url);
         return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL, "out of memory");
     }
 
@@ -454,7 +552,9 @@ ngx_http_pay_paypal_cert_fetched(ngx_http_request_t *r,
         expires = (time_t) not_after;
     }
 
-    ngx_http_pay_paypal_cert_put(pp->zone, &pp->cert_url, der, 0, expires);
+    ngx_http_pay_paypal_cert_put(pp->zone, plcf->paypal_policy,
+                                 &pp->cert_url, der, NGX_HTTP_PAY_CERT_KEY,
+                                 expires);
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "pay: paypal certificate \"%V\" fetched and trusted",
@@ -591,6 +691,317 @@ ngx_http_pay_paypal_verified(ngx_http_request_t *r,
 }
 
 
+/*
+ * One transmission, one event.  PayPal signs the transmission id, its
+ * time, the webhook id and the CRC-32 of the body; a CRC is no MAC, so a
+ * body made to the same CRC verifies under the headers of any delivery
+ * seen once.  After the signature holds, the transmission id is bound to
+ * the event id in the location's dedupe store, until the transmission
+ * time leaves pay_webhook_tolerance (then the headers are refused
+ * anyway): the same id with another event is a forgery, with the same
+ * event an ordinary delivery that dedupe then decides on.  Nothing here
+ * is released when a delivery fails, and nothing needs to be: a resend
+ * of the same event always passes.
+ *
+ * The record is a claim whose token is the event id.  A claim that finds
+ * it processing completes it with that token: accepted only when it is
+ * the same event; a refused completion (another event's claim, or one
+ * completed meanwhile) looks at what is there.
+ *
+ * NGX_OK: bound, go on; NGX_AGAIN: the store answers later and runs the
+ * phases again; NGX_DONE: answered.
+ */
+
+ngx_int_t
+ngx_http_pay_paypal_bind(ngx_http_request_t *r, ngx_http_pay_loc_conf_t *plcf,
+    ngx_http_pay_ctx_t *ctx)
+{
+    ngx_int_t                 rc;
+    ngx_http_pay_store_t     *store;
+    ngx_http_pay_paypal_t    *pp;
+    ngx_http_pay_store_op_t  *op;
+
+    pp = ctx->paypal;
+    op = &pp->bind_op;
+    store = plcf->dedupe_store;
+
+    for ( ;; ) {
+
+        if (pp->bind_waiting) {
+            return NGX_AGAIN;
+        }
+
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "pay paypal bind step %ui: %s", pp->bind,
+                       ngx_http_pay_store_result_name(op->result));
+
+        switch (pp->bind) {
+
+        case NGX_HTTP_PAY_PAYPAL_BIND_START:
+            if (pp->bind_rounds++ == NGX_HTTP_PAY_PAYPAL_BIND_ROUNDS) {
+                return ngx_http_pay_paypal_bind_down(r, plcf, ctx, pp);
+            }
+
+            rc = ngx_http_pay_paypal_bind_key(r, plcf, ctx, pp);
+            if (rc != NGX_OK) {
+                return rc;
+            }
+
+            rc = ngx_http_pay_paypal_bind_op(r, ctx, pp, store->engine->claim,
+                                             NGX_HTTP_PAY_PAYPAL_BIND_CLAIM);
+            break;
+
+        case NGX_HTTP_PAY_PAYPAL_BIND_CLAIM:
+            switch (op->result) {
+
+            case NGX_HTTP_PAY_STORE_NEW:
+                pp->bind = NGX_HTTP_PAY_PAYPAL_BIND_DONE;
+                return NGX_OK;
+
+            case NGX_HTTP_PAY_STORE_DONE:
+                return ngx_http_pay_paypal_bind_found(r, ctx, pp, &op->found);
+
+            case NGX_HTTP_PAY_STORE_PROCESSING:
+                op->value = ctx->event_id;
+                rc = ngx_http_pay_paypal_bind_op(r, ctx, pp,
+                         store->engine->complete,
+                         NGX_HTTP_PAY_PAYPAL_BIND_COMPLETE);
+                break;
+
+            default:
+                return ngx_http_pay_paypal_bind_down(r, plcf, ctx, pp);
+            }
+
+            break;
+
+        case NGX_HTTP_PAY_PAYPAL_BIND_COMPLETE:
+            switch (op->result) {
+
+            case NGX_HTTP_PAY_STORE_OK:
+                pp->bind = NGX_HTTP_PAY_PAYPAL_BIND_DONE;
+                return NGX_OK;
+
+            case NGX_HTTP_PAY_STORE_NOT_OWNER:
+                rc = ngx_http_pay_paypal_bind_op(r, ctx, pp, store->engine->get,
+                                                 NGX_HTTP_PAY_PAYPAL_BIND_GET);
+                break;
+
+            default:
+                return ngx_http_pay_paypal_bind_down(r, plcf, ctx, pp);
+            }
+
+            break;
+
+        case NGX_HTTP_PAY_PAYPAL_BIND_GET:
+            switch (op->result) {
+
+            case NGX_HTTP_PAY_STORE_DONE:
+                return ngx_http_pay_paypal_bind_found(r, ctx, pp, &op->found);
+
+            case NGX_HTTP_PAY_STORE_PROCESSING:
+                /* a claim whose token is not this event's */
+                return ngx_http_pay_paypal_bind_found(r, ctx, pp, NULL);
+
+            case NGX_HTTP_PAY_STORE_ABSENT:
+                /* expired since the claim: bind afresh */
+                pp->bind = NGX_HTTP_PAY_PAYPAL_BIND_START;
+                continue;
+
+            default:
+                return ngx_http_pay_paypal_bind_down(r, plcf, ctx, pp);
+            }
+
+        default: /* NGX_HTTP_PAY_PAYPAL_BIND_DONE */
+            return NGX_OK;
+        }
+
+        if (rc != NGX_OK) {
+            /* NGX_AGAIN: the store's answer runs the phases again */
+            return rc;
+        }
+    }
+}
+
+
+/* "paypal:transmission:<webhook id>:<transmission id>", the token, the TTL */
+
+static ngx_int_t
+ngx_http_pay_paypal_bind_key(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_paypal_t *pp)
+{
+    u_char                   *p;
+    size_t                    len;
+    time_t                    ttl;
+    long long                 t;
+    ngx_http_pay_store_op_t  *op;
+
+    op = &pp->bind_op;
+
+    if (op->key.data == NULL) {
+        len = sizeof("paypal:transmission::") - 1
+              + plcf->paypal_webhook_id.len + pp->headers.id_len;
+
+        p = ngx_pnalloc(r->pool, len);
+        if (p == NULL) {
+            return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
+                                       "out of memory");
+        }
+
+        op->key.data = p;
+
+        p = ngx_cpymem(p, "paypal:transmission:",
+                       sizeof("paypal:transmission:") - 1);
+        p = ngx_cpymem(p, plcf->paypal_webhook_id.data,
+                       plcf->paypal_webhook_id.len);
+        *p++ = ':';
+        p = ngx_cpymem(p, pp->headers.id, pp->headers.id_len);
+
+        op->key.len = p - op->key.data;
+    }
+
+    op->token = ctx->event_id;
+
+    /*
+     * Until the transmission time is out of the window, the headers are
+     * good for a replay; with no window (tolerance 0), as long as dedupe
+     * remembers the event.
+     */
+
+    if (plcf->tolerance == 0
+        || pay_paypal_parse_time(pp->headers.time, pp->headers.time_len, &t)
+           != 0)
+    {
+        op->ttl = plcf->dedupe_ttl;
+
+    } else {
+        ttl = (time_t) (t + plcf->tolerance + 1 - ngx_time());
+        op->ttl = (ngx_msec_t) ngx_max(ttl, 1) * 1000;
+    }
+
+    return NGX_OK;
+}
+
+
+/* starts a store operation; NGX_OK when it answered at once */
+
+static ngx_int_t
+ngx_http_pay_paypal_bind_op(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_paypal_t *pp, ngx_http_pay_store_op_pt operation,
+    ngx_uint_t next)
+{
+    ngx_int_t                 rc;
+    ngx_http_pay_loc_conf_t  *plcf;
+    ngx_http_pay_store_op_t  *op;
+
+    op = &pp->bind_op;
+    plcf = pp->plcf;
+
+    op->handler = ngx_http_pay_paypal_bind_answered;
+    op->data = ctx;
+    op->pool = r->pool;
+    op->log = r->connection->log;
+
+    pp->bind = next;
+
+    rc = operation(plcf->dedupe_store, op);
+
+    if (rc == NGX_AGAIN) {
+        pp->bind_waiting = 1;
+        return NGX_AGAIN;
+    }
+
+    if (rc != NGX_OK) {
+        op->result = NGX_HTTP_PAY_STORE_DOWN;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the store's later answer: posted by the engine, not from its callback */
+
+static void
+ngx_http_pay_paypal_bind_answered(ngx_http_pay_store_op_t *op)
+{
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+    ngx_http_log_ctx_t  *lctx;
+    ngx_http_pay_ctx_t  *ctx;
+
+    ctx = op->data;
+    r = ctx->request;
+    c = r->connection;
+
+    lctx = c->log->data;
+    lctx->current_request = r;
+
+    ctx->paypal->bind_waiting = 0;
+
+    ngx_http_core_run_phases(r);
+    ngx_http_run_posted_requests(c);
+}
+
+
+/* the event the transmission id is bound to (NULL: another's claim) */
+
+static ngx_int_t
+ngx_http_pay_paypal_bind_found(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_paypal_t *pp, ngx_str_t *found)
+{
+    ngx_str_t  tid;
+
+    if (found != NULL && found->len == ctx->event_id.len
+        && ngx_memcmp(found->data, ctx->event_id.data, found->len) == 0)
+    {
+        pp->bind = NGX_HTTP_PAY_PAYPAL_BIND_DONE;
+        return NGX_OK;
+    }
+
+    tid.data = (u_char *) pp->headers.id;
+    tid.len = pp->headers.id_len;
+
+    if (found != NULL) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "pay: paypal transmission \"%V\" carried event "
+                      "\"%V\" first, not \"%V\"", &tid, found,
+                      &ctx->event_id);
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "pay: paypal transmission \"%V\" carries another "
+                      "event than \"%V\"", &tid, &ctx->event_id);
+    }
+
+    return ngx_http_pay_reject(r, ctx, PAY_ERR_TRANSMISSION_REUSED,
+                               ngx_http_pay_paypal_details
+                                   [PAY_ERR_TRANSMISSION_REUSED]);
+}
+
+
+/* the store cannot tell: 503 whatever pay_store_fail says, it is no dedupe */
+
+static ngx_int_t
+ngx_http_pay_paypal_bind_down(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_paypal_t *pp)
+{
+    ngx_str_t  tid;
+
+    tid.data = (u_char *) pp->headers.id;
+    tid.len = pp->headers.id_len;
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "pay: paypal transmission \"%V\" could not be bound to "
+                  "its event: pay_store \"%V\" is unavailable",
+                  &tid, &plcf->dedupe_store->name);
+
+    return ngx_http_pay_reject_retry(r, ctx, PAY_ERR_STORE_UNAVAILABLE,
+                                     "the transmission store is unavailable",
+                                     NGX_HTTP_PAY_PAYPAL_STORE_RETRY_AFTER);
+}
+
+
 /* another request fetches what this one needs: look again shortly */
 
 static ngx_int_t
@@ -662,7 +1073,8 @@ ngx_http_pay_paypal_cleanup(ngx_http_pay_ctx_t *ctx)
 
     if (pp->fetching) {
         pp->fetching = 0;
-        ngx_http_pay_paypal_cert_abandon(pp->zone, &pp->cert_url);
+        ngx_http_pay_paypal_cert_abandon(pp->zone, pp->plcf->paypal_policy,
+                                         &pp->cert_url);
     }
 
     ngx_http_pay_paypal_token_cleanup(pp->plcf, &pp->token);
@@ -708,6 +1120,36 @@ ngx_http_pay_paypal_cert_hosts(ngx_conf_t *cf, ngx_command_t *cmd,
         }
 
         *host = value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * pay_paypal_webhook_id ID: a literal, env:NAME or file:PATH, like the
+ * secrets, so one configuration serves sandbox and live.
+ */
+
+char *
+ngx_http_pay_paypal_webhook_id(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_pay_loc_conf_t *plcf = conf;
+
+    ngx_str_t  *value;
+
+    if (plcf->paypal_webhook_id.data != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_http_pay_secret_load(cf, &cmd->name, &value[1],
+                                 &plcf->paypal_webhook_id)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;
@@ -776,11 +1218,11 @@ char *
 ngx_http_pay_paypal_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
     ngx_http_pay_loc_conf_t *conf)
 {
-    char                *cafile;
-    ngx_str_t           *host;
-    ngx_uint_t           i;
-    ngx_pool_cleanup_t  *cln;
-    ngx_int_t            slot;
+    size_t       lens[NGX_HTTP_PAY_PAYPAL_HOSTS_MAX];
+    ngx_int_t    slot;
+    ngx_str_t   *host_str, *hosts;
+    ngx_uint_t   i, n;
+    const char  *host[NGX_HTTP_PAY_PAYPAL_HOSTS_MAX];
 
     ngx_conf_merge_uint_value(conf->paypal_verify, prev->paypal_verify,
                               NGX_HTTP_PAY_PAYPAL_OFFLINE);
@@ -838,12 +1280,12 @@ ngx_http_pay_paypal_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
         }
 
         for (i = 0; ngx_http_pay_paypal_default_hosts[i].len; i++) {
-            host = ngx_array_push(conf->paypal_cert_hosts);
-            if (host == NULL) {
+            host_str = ngx_array_push(conf->paypal_cert_hosts);
+            if (host_str == NULL) {
                 return NGX_CONF_ERROR;
             }
 
-            *host = ngx_http_pay_paypal_default_hosts[i];
+            *host_str = ngx_http_pay_paypal_default_hosts[i];
         }
     }
 
@@ -894,7 +1336,45 @@ ngx_http_pay_paypal_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
         return NGX_CONF_ERROR;
     }
 
-    /* one trust store per location that needs one; shared by inheritance */
+    if (ngx_http_pay_paypal_merge_trust(cf, prev, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* a cached certificate verdict serves only locations of this policy */
+
+    hosts = conf->paypal_cert_hosts->elts;
+    n = conf->paypal_cert_hosts->nelts;
+
+    for (i = 0; i < n; i++) {
+        host[i] = (const char *) hosts[i].data;
+        lens[i] = hosts[i].len;
+    }
+
+    if (pay_paypal_policy_id(conf->paypal_trust, host, lens, n,
+                             (const char *) conf->paypal_cert_location.data,
+                             conf->paypal_cert_location.len,
+                             conf->paypal_policy)
+        != 0)
+    {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"pay_webhook paypal\" in %s:%ui: cannot identify "
+                      "its certificate policy",
+                      conf->webhook_file, conf->webhook_line);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* one trust store per location that needs one; shared by inheritance */
+
+static char *
+ngx_http_pay_paypal_merge_trust(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
+    ngx_http_pay_loc_conf_t *conf)
+{
+    char                *cafile;
+    ngx_pool_cleanup_t  *cln;
 
     if (prev->paypal_trust != NULL
         && prev->paypal_trusted_certificate.len

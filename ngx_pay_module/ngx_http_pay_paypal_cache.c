@@ -6,12 +6,19 @@
  * beyond picking a slot, and every operation is a few comparisons under
  * the zone's mutex.
  *
- * A certificate slot is keyed by the exact cert URL (PayPal changes the
- * URL when it rotates the certificate) and lives until the certificate's
- * notAfter, or a day, whichever is first; a negative entry (a certificate
- * that failed validation) lives a minute, so a burst of forged deliveries
+ * A certificate slot is keyed by the policy of the locations it serves
+ * (their trust anchors, cert hosts and fetching location: a verdict made
+ * under one policy never serves another) and the canonical cert URL
+ * (host in lower case, so the case variants a stranger can write are one
+ * entry; PayPal changes the URL when it rotates the certificate).  A key
+ * lives until the certificate's notAfter, or a day, whichever is first;
+ * a negative entry (a certificate that failed validation, or a fetch
+ * that got no 200) lives a short time, so a burst of forged deliveries
  * naming a bad URL fetches it once.  A full table reuses the slot that
- * expires first.
+ * expires first (a negative entry lasts a minute at most, a key up to a
+ * day), so negative entries go before keys.  Fetches are also
+ * bounded per interval, zone-wide: a stranger naming ever new
+ * certificates gets no more of them.
  *
  * A token slot belongs to one client, identified by a hash of its API
  * location and id: after a reload that reorders clients, a slot's token
@@ -35,12 +42,13 @@
 
 
 typedef struct {
-    uint32_t                  hash;         /* of the URL; 0: unused */
-    ngx_uint_t                negative;
+    uint32_t                  hash;         /* of policy and URL; 0: unused */
+    ngx_uint_t                kind;         /* NGX_HTTP_PAY_CERT_* */
     time_t                    expires;      /* 0: no value yet */
     ngx_msec_t                fetching_until;   /* 0: no fetch */
     size_t                    url_len;
     size_t                    len;
+    u_char                    policy[PAY_PAYPAL_POLICY_ID_LEN];
     u_char                    url[NGX_HTTP_PAY_PAYPAL_URL_MAX];
     u_char                    value[NGX_HTTP_PAY_PAYPAL_DER_MAX];
 } ngx_http_pay_paypal_cert_slot_t;
@@ -58,6 +66,10 @@ typedef struct {
 typedef struct {
     ngx_http_pay_paypal_cert_slot_t   certs[NGX_HTTP_PAY_PAYPAL_CERTS];
     ngx_http_pay_paypal_token_slot_t  tokens[NGX_HTTP_PAY_PAYPAL_CLIENTS];
+
+    /* certificate fetches started since fetch_window began */
+    time_t                            fetch_window;
+    ngx_uint_t                        fetches;
 } ngx_http_pay_paypal_cache_sh_t;
 
 
@@ -71,8 +83,13 @@ typedef struct {
 
 static ngx_int_t ngx_http_pay_paypal_cache_init_zone(ngx_shm_zone_t *zone,
     void *data);
+static uint32_t ngx_http_pay_paypal_cert_hash(u_char *policy,
+    ngx_str_t *url);
 static ngx_http_pay_paypal_cert_slot_t *ngx_http_pay_paypal_cert_find(
-    ngx_http_pay_paypal_cache_t *cache, ngx_str_t *url, uint32_t hash);
+    ngx_http_pay_paypal_cache_t *cache, u_char *policy, ngx_str_t *url,
+    uint32_t hash);
+static ngx_uint_t ngx_http_pay_paypal_cert_fetch_allowed(
+    ngx_http_pay_paypal_cache_t *cache, time_t now);
 static ngx_int_t ngx_http_pay_paypal_cache_copy(ngx_pool_t *pool,
     u_char *data, size_t len, ngx_str_t *value);
 static ngx_uint_t ngx_http_pay_paypal_cache_fetching(ngx_msec_t until);
@@ -194,8 +211,8 @@ ngx_http_pay_paypal_cache_init_zone(ngx_shm_zone_t *zone, void *data)
 
 
 ngx_int_t
-ngx_http_pay_paypal_cert_get(ngx_shm_zone_t *zone, ngx_str_t *url,
-    ngx_pool_t *pool, ngx_str_t *value, ngx_msec_t lock)
+ngx_http_pay_paypal_cert_get(ngx_shm_zone_t *zone, u_char *policy,
+    ngx_str_t *url, ngx_pool_t *pool, ngx_str_t *value, ngx_msec_t lock)
 {
     time_t                            now, first;
     uint32_t                          hash;
@@ -203,6 +220,12 @@ ngx_http_pay_paypal_cert_get(ngx_shm_zone_t *zone, ngx_str_t *url,
     ngx_uint_t                        i;
     ngx_http_pay_paypal_cache_t      *cache;
     ngx_http_pay_paypal_cert_slot_t  *slot, *s;
+
+    static ngx_int_t  found[] = {
+        NGX_HTTP_PAY_CACHE_HIT,         /* NGX_HTTP_PAY_CERT_KEY */
+        NGX_HTTP_PAY_CACHE_NEGATIVE,    /* NGX_HTTP_PAY_CERT_UNTRUSTED */
+        NGX_HTTP_PAY_CACHE_FAILED       /* NGX_HTTP_PAY_CERT_FAILED */
+    };
 
     cache = zone->data;
     now = ngx_time();
@@ -212,15 +235,14 @@ ngx_http_pay_paypal_cert_get(ngx_shm_zone_t *zone, ngx_str_t *url,
         return NGX_ERROR;
     }
 
-    hash = ngx_crc32_short(url->data, url->len) | 1;
+    hash = ngx_http_pay_paypal_cert_hash(policy, url);
 
     ngx_shmtx_lock(&cache->shpool->mutex);
 
-    slot = ngx_http_pay_paypal_cert_find(cache, url, hash);
+    slot = ngx_http_pay_paypal_cert_find(cache, policy, url, hash);
 
     if (slot != NULL && slot->expires > now) {
-        rc = slot->negative ? NGX_HTTP_PAY_CACHE_NEGATIVE
-                            : NGX_HTTP_PAY_CACHE_HIT;
+        rc = found[slot->kind];
 
         if (ngx_http_pay_paypal_cache_copy(pool, slot->value, slot->len,
                                            value)
@@ -238,6 +260,11 @@ ngx_http_pay_paypal_cert_get(ngx_shm_zone_t *zone, ngx_str_t *url,
     {
         ngx_shmtx_unlock(&cache->shpool->mutex);
         return NGX_HTTP_PAY_CACHE_WAIT;
+    }
+
+    if (!ngx_http_pay_paypal_cert_fetch_allowed(cache, now)) {
+        ngx_shmtx_unlock(&cache->shpool->mutex);
+        return NGX_HTTP_PAY_CACHE_BUSY;
     }
 
     if (slot == NULL) {
@@ -271,11 +298,13 @@ ngx_http_pay_paypal_cert_get(ngx_shm_zone_t *zone, ngx_str_t *url,
 
         slot->hash = hash;
         slot->url_len = url->len;
+        ngx_memcpy(slot->policy, policy, PAY_PAYPAL_POLICY_ID_LEN);
         ngx_memcpy(slot->url, url->data, url->len);
         slot->expires = 0;
         slot->len = 0;
     }
 
+    cache->sh->fetches++;
     slot->fetching_until = ngx_current_msec + lock;
 
     ngx_shmtx_unlock(&cache->shpool->mutex);
@@ -285,8 +314,8 @@ ngx_http_pay_paypal_cert_get(ngx_shm_zone_t *zone, ngx_str_t *url,
 
 
 void
-ngx_http_pay_paypal_cert_put(ngx_shm_zone_t *zone, ngx_str_t *url,
-    ngx_str_t *value, ngx_uint_t negative, time_t expires)
+ngx_http_pay_paypal_cert_put(ngx_shm_zone_t *zone, u_char *policy,
+    ngx_str_t *url, ngx_str_t *value, ngx_uint_t kind, time_t expires)
 {
     uint32_t                          hash;
     ngx_http_pay_paypal_cache_t      *cache;
@@ -297,19 +326,19 @@ ngx_http_pay_paypal_cert_put(ngx_shm_zone_t *zone, ngx_str_t *url,
     if (url->len > NGX_HTTP_PAY_PAYPAL_URL_MAX
         || value->len > NGX_HTTP_PAY_PAYPAL_DER_MAX)
     {
-        ngx_http_pay_paypal_cert_abandon(zone, url);
+        ngx_http_pay_paypal_cert_abandon(zone, policy, url);
         return;
     }
 
-    hash = ngx_crc32_short(url->data, url->len) | 1;
+    hash = ngx_http_pay_paypal_cert_hash(policy, url);
 
     ngx_shmtx_lock(&cache->shpool->mutex);
 
     /* the slot marked by cert_get, unless it was taken over since */
-    slot = ngx_http_pay_paypal_cert_find(cache, url, hash);
+    slot = ngx_http_pay_paypal_cert_find(cache, policy, url, hash);
 
     if (slot != NULL) {
-        slot->negative = negative;
+        slot->kind = kind;
         slot->len = value->len;
         ngx_memcpy(slot->value, value->data, value->len);
         slot->expires = expires;
@@ -321,7 +350,8 @@ ngx_http_pay_paypal_cert_put(ngx_shm_zone_t *zone, ngx_str_t *url,
 
 
 void
-ngx_http_pay_paypal_cert_abandon(ngx_shm_zone_t *zone, ngx_str_t *url)
+ngx_http_pay_paypal_cert_abandon(ngx_shm_zone_t *zone, u_char *policy,
+    ngx_str_t *url)
 {
     uint32_t                          hash;
     ngx_http_pay_paypal_cache_t      *cache;
@@ -333,11 +363,11 @@ ngx_http_pay_paypal_cert_abandon(ngx_shm_zone_t *zone, ngx_str_t *url)
         return;
     }
 
-    hash = ngx_crc32_short(url->data, url->len) | 1;
+    hash = ngx_http_pay_paypal_cert_hash(policy, url);
 
     ngx_shmtx_lock(&cache->shpool->mutex);
 
-    slot = ngx_http_pay_paypal_cert_find(cache, url, hash);
+    slot = ngx_http_pay_paypal_cert_find(cache, policy, url, hash);
 
     if (slot != NULL) {
         slot->fetching_until = 0;
@@ -347,9 +377,24 @@ ngx_http_pay_paypal_cert_abandon(ngx_shm_zone_t *zone, ngx_str_t *url)
 }
 
 
+static uint32_t
+ngx_http_pay_paypal_cert_hash(u_char *policy, ngx_str_t *url)
+{
+    uint32_t  hash;
+
+    ngx_crc32_init(hash);
+    ngx_crc32_update(&hash, policy, PAY_PAYPAL_POLICY_ID_LEN);
+    ngx_crc32_update(&hash, url->data, url->len);
+    ngx_crc32_final(hash);
+
+    /* 0 marks a free slot */
+    return hash | 1;
+}
+
+
 static ngx_http_pay_paypal_cert_slot_t *
 ngx_http_pay_paypal_cert_find(ngx_http_pay_paypal_cache_t *cache,
-    ngx_str_t *url, uint32_t hash)
+    u_char *policy, ngx_str_t *url, uint32_t hash)
 {
     ngx_uint_t                        i;
     ngx_http_pay_paypal_cert_slot_t  *s;
@@ -358,13 +403,35 @@ ngx_http_pay_paypal_cert_find(ngx_http_pay_paypal_cache_t *cache,
         s = &cache->sh->certs[i];
 
         if (s->hash == hash && s->url_len == url->len
-            && ngx_memcmp(s->url, url->data, url->len) == 0)
+            && ngx_memcmp(s->url, url->data, url->len) == 0
+            && ngx_memcmp(s->policy, policy, PAY_PAYPAL_POLICY_ID_LEN) == 0)
         {
             return s;
         }
     }
 
     return NULL;
+}
+
+
+/* under the mutex: whether one more fetch fits in the current interval */
+
+static ngx_uint_t
+ngx_http_pay_paypal_cert_fetch_allowed(ngx_http_pay_paypal_cache_t *cache,
+    time_t now)
+{
+    ngx_http_pay_paypal_cache_sh_t  *sh;
+
+    sh = cache->sh;
+
+    if (now - sh->fetch_window >= NGX_HTTP_PAY_PAYPAL_FETCH_INTERVAL
+        || now < sh->fetch_window)
+    {
+        sh->fetch_window = now;
+        sh->fetches = 0;
+    }
+
+    return sh->fetches < NGX_HTTP_PAY_PAYPAL_FETCHES;
 }
 
 

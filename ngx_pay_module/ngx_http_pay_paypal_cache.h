@@ -17,12 +17,24 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "pay_paypal.h"
+
 
 /* what a lookup found */
 #define NGX_HTTP_PAY_CACHE_HIT        0     /* the value is set */
 #define NGX_HTTP_PAY_CACHE_NEGATIVE   1     /* known bad: the reason is set */
 #define NGX_HTTP_PAY_CACHE_FETCH      2     /* absent: the caller fetches */
 #define NGX_HTTP_PAY_CACHE_WAIT       3     /* absent: another one fetches */
+#define NGX_HTTP_PAY_CACHE_FAILED     4     /* a fetch failed lately: the
+                                               reason is set */
+#define NGX_HTTP_PAY_CACHE_BUSY       5     /* absent, and the fetches of
+                                               the interval are spent */
+
+
+/* what a certificate entry holds */
+#define NGX_HTTP_PAY_CERT_KEY         0     /* the key DER */
+#define NGX_HTTP_PAY_CERT_UNTRUSTED   1     /* the validation's reason */
+#define NGX_HTTP_PAY_CERT_FAILED      2     /* the fetch's status */
 
 
 /* certificates kept at once (each verifies one URL) */
@@ -30,6 +42,14 @@
 
 /* PayPal clients (pay_paypal_client + pay_paypal_api pairs) at most */
 #define NGX_HTTP_PAY_PAYPAL_CLIENTS   64
+
+/*
+ * Certificate fetches started at most in an interval, all locations and
+ * workers together: cert URLs come from requests, and only the first
+ * delivery naming a certificate needs one.
+ */
+#define NGX_HTTP_PAY_PAYPAL_FETCHES          10
+#define NGX_HTTP_PAY_PAYPAL_FETCH_INTERVAL   60     /* seconds */
 
 #define NGX_HTTP_PAY_PAYPAL_DER_MAX   1024  /* an RSA-4096 key is ~550 */
 #define NGX_HTTP_PAY_PAYPAL_TOKEN_MAX 2048
@@ -43,20 +63,24 @@ ngx_int_t ngx_http_pay_paypal_cache_client(ngx_conf_t *cf, ngx_str_t *api,
     ngx_str_t *client_id);
 
 /*
- * Looks url up.  HIT: *value holds the key DER (copied into pool).
- * NEGATIVE: *value holds the reason.  FETCH: the caller now holds the
- * fetch mark for lock milliseconds and must call put or abandon.  WAIT:
- * someone holds it.  NGX_ERROR: out of memory.
+ * Looks a certificate up by the policy id of the location
+ * (PAY_PAYPAL_POLICY_ID_LEN bytes) and the canonical cert URL.  HIT:
+ * *value holds the key DER (copied into pool).  NEGATIVE (untrusted) and
+ * FAILED (not fetched): *value holds the reason.  FETCH: the caller now
+ * holds the fetch mark for lock milliseconds and must call put or
+ * abandon.  WAIT: someone holds it.  BUSY: no fetch is allowed now.
+ * NGX_ERROR: out of memory.
  */
-ngx_int_t ngx_http_pay_paypal_cert_get(ngx_shm_zone_t *zone, ngx_str_t *url,
-    ngx_pool_t *pool, ngx_str_t *value, ngx_msec_t lock);
+ngx_int_t ngx_http_pay_paypal_cert_get(ngx_shm_zone_t *zone, u_char *policy,
+    ngx_str_t *url, ngx_pool_t *pool, ngx_str_t *value, ngx_msec_t lock);
 
-/* stores the key (negative: the reason instead), clearing the mark */
-void ngx_http_pay_paypal_cert_put(ngx_shm_zone_t *zone, ngx_str_t *url,
-    ngx_str_t *value, ngx_uint_t negative, time_t expires);
+/* stores a key or a reason (kind NGX_HTTP_PAY_CERT_*), clearing the mark */
+void ngx_http_pay_paypal_cert_put(ngx_shm_zone_t *zone, u_char *policy,
+    ngx_str_t *url, ngx_str_t *value, ngx_uint_t kind, time_t expires);
 
-/* the fetch failed: clears the mark so the next delivery tries again */
-void ngx_http_pay_paypal_cert_abandon(ngx_shm_zone_t *zone, ngx_str_t *url);
+/* the fetch went away: clears the mark so the next delivery tries again */
+void ngx_http_pay_paypal_cert_abandon(ngx_shm_zone_t *zone, u_char *policy,
+    ngx_str_t *url);
 
 /* the same three for the token of a client slot */
 ngx_int_t ngx_http_pay_paypal_token_get(ngx_shm_zone_t *zone,

@@ -185,10 +185,22 @@ ngx_http_pay_webhook_init(ngx_conf_t *cf)
 char *
 ngx_http_pay_webhook_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *conf)
 {
-    if (conf->webhook == NGX_HTTP_PAY_PROVIDER_OFF
-        || conf->webhook == NGX_HTTP_PAY_PROVIDER_PAYPAL)
-    {
+    if (conf->webhook == NGX_HTTP_PAY_PROVIDER_OFF) {
+        return NGX_CONF_OK;
+    }
+
+    if (conf->webhook == NGX_HTTP_PAY_PROVIDER_PAYPAL) {
         /* PayPal signs with its certificate: ngx_http_pay_paypal_merge() */
+
+        if (conf->dedupe_store == NULL) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "\"pay_webhook paypal\" in %s:%ui requires "
+                          "\"pay_dedupe\": each transmission id is bound "
+                          "to its event in the dedupe store",
+                          conf->webhook_file, conf->webhook_line);
+            return NGX_CONF_ERROR;
+        }
+
         return NGX_CONF_OK;
     }
 
@@ -532,7 +544,7 @@ ngx_http_pay_webhook_verify(ngx_http_request_t *r,
     default: /* NGX_HTTP_PAY_PROVIDER_PAYPAL */
         rc = ngx_http_pay_paypal_verify(r, plcf, ctx, &ctx->body);
 
-        if (rc == NGX_OK) {
+        if (rc == NGX_OK && ctx->event_id.data == NULL) {
             ev = ngx_palloc(r->pool, sizeof(pay_event_t));
             rc = ngx_http_pay_webhook_event(r, ctx,
                      ev ? pay_event_parse_paypal(ctx->body.data,
@@ -541,11 +553,17 @@ ngx_http_pay_webhook_verify(ngx_http_request_t *r,
                      ev, ngx_http_pay_paypal_event_details);
         }
 
+        if (rc == NGX_OK) {
+            /* one transmission id, one event: a CRC-32 is forgeable */
+            rc = ngx_http_pay_paypal_bind(r, plcf, ctx);
+        }
+
         break;
     }
 
     if (rc != NGX_OK) {
-        /* NGX_DONE: answered; NGX_AGAIN: PayPal fetches resume us */
+        /* NGX_DONE: answered; NGX_AGAIN: PayPal fetches or the store
+           resume us */
         return rc;
     }
 

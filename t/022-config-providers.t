@@ -9,6 +9,7 @@ use lib 't/lib';
 use PayTest;
 
 delete $ENV{PAY_TEST_UNSET_CLIENT};
+delete $ENV{PAY_TEST_UNSET_WEBHOOK_ID};
 
 repeat_each(1);
 
@@ -147,7 +148,41 @@ pay_paypal_client
 
 
 
-=== TEST 9: a webhook id with a space
+=== TEST 9: a webhook id from an environment variable that is not set
+--- config
+    location = /hook {
+        pay_webhook paypal;
+        pay_paypal_webhook_id env:PAY_TEST_UNSET_WEBHOOK_ID;
+        pay_paypal_cert_location /_pay/paypal_cert/;
+    }
+--- must_die
+--- error_log
+"pay_paypal_webhook_id": environment variable "PAY_TEST_UNSET_WEBHOOK_ID" is not set
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 10: a PayPal location without a dedupe store
+--- http_config
+    pay_dedupe off;
+--- config
+    location = /hook {
+        pay_webhook paypal;
+        pay_paypal_webhook_id WH_ID_1;
+        pay_paypal_cert_location /_pay/paypal_cert/;
+    }
+--- must_die
+--- error_log
+requires "pay_dedupe": each transmission id is bound to its event in the dedupe store
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 11: a webhook id with a space
 --- config
     location = /hook {
         pay_webhook paypal;
@@ -163,7 +198,7 @@ pay_paypal_client
 
 
 
-=== TEST 10: an unknown verification mode
+=== TEST 12: an unknown verification mode
 --- config
     location = /hook {
         pay_webhook paypal;
@@ -179,7 +214,7 @@ invalid value "online"
 
 
 
-=== TEST 11: a certificate location that is not a path
+=== TEST 13: a certificate location that is not a path
 --- config
     location = /hook {
         pay_webhook paypal;
@@ -195,7 +230,7 @@ invalid value "online"
 
 
 
-=== TEST 12: an intent location is not a webhook location
+=== TEST 14: an intent location is not a webhook location
 --- config
     location = /both {
         pay_webhook stripe;
@@ -213,7 +248,7 @@ invalid value "online"
 
 
 
-=== TEST 13: pay_intent without any provider API location
+=== TEST 15: pay_intent without any provider API location
 --- config
     location = /intents {
         pay_intent stripe;
@@ -227,7 +262,7 @@ invalid value "online"
 
 
 
-=== TEST 14: a provider API location without its credentials
+=== TEST 16: a provider API location without its credentials
 --- config
     location = /intents {
         pay_intent stripe;
@@ -242,7 +277,7 @@ a provider API location needs its credentials
 
 
 
-=== TEST 15: pay_idempotency off where intents are made
+=== TEST 17: pay_idempotency off where intents are made
 --- config
     location = /intents {
         pay_intent stripe;

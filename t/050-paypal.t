@@ -7,6 +7,7 @@
 # plus one error-log line where the block has one (counted in $extra).
 # Blocks that count fetches talk to the stand-in through /stub/, which
 # proxies to its control routes; each of them starts with /stub/reset.
+# Dedupe is on (the default store): every block uses event ids of its own.
 
 use Test::Nginx::Socket;
 use lib 't/lib';
@@ -14,6 +15,8 @@ use File::Copy qw(copy);
 use File::Path qw(make_path);
 use File::Spec;
 use PayTest;
+use PayTest::Crc;
+use PayTest::FakeRedis;
 use PayTest::PKI;
 use PayTest::Stub;
 
@@ -29,9 +32,31 @@ copy($PKI->{$_->[1]}, "$certs/$_->[0]") or die "copy: $!"
 
 $ENV{TEST_NGINX_STUB_PORT} = PayTest::Stub::start(cert_dir => $certs);
 $ENV{TEST_NGINX_PKI_ROOT} = $PKI->{root};
+$ENV{TEST_NGINX_PKI_ROGUE} = $PKI->{rogue};
 $ENV{TEST_NGINX_DEAD_PORT} = PayTest::free_port();
 
+# a Redis that fails the first command on the dedupe key of WH-27, and one
+# that is not there at all
+our $FAKE = PayTest::FakeRedis->start(fail_key => 'WH-27');
+our $DOWN = PayTest::FakeRedis->start(mode => 'refuse');
+$ENV{TEST_NGINX_FAKE_REDIS_PORT} = $FAKE->port;
+$ENV{TEST_NGINX_DOWN_REDIS_PORT} = $DOWN->port;
+
+# transmissions seen before, as the module records them: one bound to
+# WH-29 ("D" + event: confirmed by a resend), one claimed for WH-30 ("P")
+our $TID_29 = '29292929-0000-11ef-8000-000000000029';
+our $TID_30 = '30303030-0000-11ef-8000-000000000030';
+PayTest::redis_command($FAKE->port, 'SET',
+    "pay:paypal:transmission:WH_ID_1:$TID_29", 'DWH-29');
+PayTest::redis_command($FAKE->port, 'SET',
+    "pay:paypal:transmission:WH_ID_1:$TID_30", 'PWH-30');
+
 our $CERTS = 'https://api.paypal.com/v1/notifications/certs';
+
+# pay_paypal_webhook_id env:NAME and file:PATH (read when nginx loads)
+$ENV{PAY_TEST_PAYPAL_WEBHOOK_ID} = 'WH_ID_1';
+$ENV{TEST_NGINX_PAYPAL_WEBHOOK_ID_FILE} =
+    PayTest::secret_file('paypal-webhook-id', "WH_ID_1\n");
 
 # a PayPal event body, as PayPal sends them (one line)
 sub event {
@@ -58,12 +83,16 @@ sub delivery {
     return "POST /hook\n" . event($id);
 }
 
+# the event $id in a body with the CRC-32 of $genuine: 48 bytes of spaces
+# and tabs after the "{" (t/lib/PayTest/Crc.pm)
+sub forged {
+    my ($id, $genuine) = @_;
+    return PayTest::Crc::forge('{', substr(event($id), 1),
+                               PayTest::Crc::crc32($genuine));
+}
+
 add_block_preprocessor(sub {
     my $block = shift;
-
-    $block->set_value('http_config', ($block->http_config // '') . <<'_EOC_');
-    pay_dedupe off;
-_EOC_
 
     return if defined $block->config;
 
@@ -89,24 +118,14 @@ _EOC_
     location /stub/ {
         proxy_pass http://127.0.0.1:$TEST_NGINX_STUB_PORT/__stub/;
     }
-    location = /fanout {
-        mirror /mirror;
-        mirror /mirror;
-        mirror /mirror;
-        proxy_pass http://127.0.0.1:$server_port/hook;
-    }
-    location = /mirror {
-        internal;
-        proxy_pass http://127.0.0.1:$server_port/hook;
-    }
 _EOC_
 });
 
 repeat_each(1);
 
 # each request is 4 tests (status, body, no [alert], no [crit]), plus
-# error_log lines (14) and response_headers lines (2)
-my $extra = 16;
+# error_log lines (17) and response_headers lines (3)
+my $extra = 20;
 
 plan tests => repeat_each() * (PayTest::requests(blocks()) * 4 + $extra);
 
@@ -310,6 +329,51 @@ pay: paypal rejected: signature_missing
 
 
 === TEST 13: concurrent deliveries share one slow fetch
+--- http_config
+    pay_store main shm=1m;
+    pay_store mirrors shm=1m;
+--- config
+    location = /hook {
+        pay_webhook paypal;
+        pay_paypal_webhook_id WH_ID_1;
+        pay_paypal_cert_location /_pay/paypal_cert/;
+        pay_paypal_trusted_certificate $TEST_NGINX_PKI_ROOT;
+        proxy_set_header Pay-Event-Id $pay_event_id;
+        proxy_set_header Pay-Event-Type $pay_event_type;
+        proxy_set_header Pay-Event-Kind $pay_event_kind;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    # the four deliveries are one event: the mirrors claim it in a store
+    # of their own, so /fanout's answer is always the app's
+    location = /hook_mirror {
+        pay_webhook paypal;
+        pay_paypal_webhook_id WH_ID_1;
+        pay_paypal_cert_location /_pay/paypal_cert/;
+        pay_paypal_trusted_certificate $TEST_NGINX_PKI_ROOT;
+        pay_dedupe mirrors;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location /_pay/paypal_cert/ {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STUB_PORT/;
+        subrequest_output_buffer_size 16k;
+    }
+    location = /app {
+        return 200 "id=$http_pay_event_id type=$http_pay_event_type kind=$http_pay_event_kind\n";
+    }
+    location /stub/ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STUB_PORT/__stub/;
+    }
+    location = /fanout {
+        mirror /mirror;
+        mirror /mirror;
+        mirror /mirror;
+        proxy_pass http://127.0.0.1:$server_port/hook;
+    }
+    location = /mirror {
+        internal;
+        proxy_pass http://127.0.0.1:$server_port/hook_mirror;
+    }
 --- request eval
 ["GET /stub/reset",
  "GET /stub/fail?path=/v1/notifications/certs/CERT-good&status=delay&ms=500",
@@ -446,6 +510,385 @@ main::headers(main::event("WH-19"), cert_url => "$::CERTS/CERT-bundle")
 id=WH-19 type=PAYMENT.CAPTURE.COMPLETED kind=payment.succeeded
 --- error_log
 fetched and trusted
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 20: the webhook id from an environment variable or a file
+--- config
+    location = /hook_env {
+        pay_webhook paypal;
+        pay_paypal_webhook_id env:PAY_TEST_PAYPAL_WEBHOOK_ID;
+        pay_paypal_cert_location /_pay/paypal_cert/;
+        pay_paypal_trusted_certificate $TEST_NGINX_PKI_ROOT;
+        proxy_set_header Pay-Event-Id $pay_event_id;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /hook_file {
+        pay_webhook paypal;
+        pay_paypal_webhook_id file:$TEST_NGINX_PAYPAL_WEBHOOK_ID_FILE;
+        pay_paypal_cert_location /_pay/paypal_cert/;
+        pay_paypal_trusted_certificate $TEST_NGINX_PKI_ROOT;
+        proxy_set_header Pay-Event-Id $pay_event_id;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location /_pay/paypal_cert/ {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STUB_PORT/;
+        subrequest_output_buffer_size 16k;
+    }
+    location = /app {
+        return 200 "id=$http_pay_event_id\n";
+    }
+--- request eval
+["POST /hook_env\n" . main::event("WH-20a"),
+ "POST /hook_file\n" . main::event("WH-20b")]
+--- more_headers eval
+[main::headers(main::event("WH-20a")), main::headers(main::event("WH-20b"))]
+--- response_body eval
+["id=WH-20a\n", "id=WH-20b\n"]
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 21: host-case variants of a cert URL are one cache entry
+--- request eval
+["GET /stub/reset", main::delivery("WH-21a"), main::delivery("WH-21b"),
+ main::delivery("WH-21c"),
+ "GET /stub/count?path=/v1/notifications/certs/CERT-good"]
+--- more_headers eval
+["", main::headers(main::event("WH-21a")),
+ main::headers(main::event("WH-21b"),
+               cert_url => 'https://API.PAYPAL.COM/v1/notifications/certs/CERT-good'),
+ main::headers(main::event("WH-21c"),
+               cert_url => 'https://api.PayPal.com/v1/notifications/certs/CERT-good'),
+ ""]
+--- response_body_like eval
+["ok", "id=WH-21a", "id=WH-21b", "id=WH-21c", '^1$']
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 22: a verdict serves only locations of the same trust policy
+--- config
+    location = /hook {
+        pay_webhook paypal;
+        pay_paypal_webhook_id WH_ID_1;
+        pay_paypal_cert_location /_pay/paypal_cert/;
+        pay_paypal_trusted_certificate $TEST_NGINX_PKI_ROOT;
+        proxy_set_header Pay-Event-Id $pay_event_id;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /hook_rogue {
+        pay_webhook paypal;
+        pay_paypal_webhook_id WH_ID_1;
+        pay_paypal_cert_location /_pay/paypal_cert/;
+        pay_paypal_trusted_certificate $TEST_NGINX_PKI_ROGUE;
+        proxy_set_header Pay-Event-Id $pay_event_id;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /hook_other_location {
+        pay_webhook paypal;
+        pay_paypal_webhook_id WH_ID_1;
+        pay_paypal_cert_location /_pay/paypal_cert_2/;
+        pay_paypal_trusted_certificate $TEST_NGINX_PKI_ROOT;
+        proxy_set_header Pay-Event-Id $pay_event_id;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /hook_other_hosts {
+        pay_webhook paypal;
+        pay_paypal_webhook_id WH_ID_1;
+        pay_paypal_cert_hosts api.paypal.com;
+        pay_paypal_cert_location /_pay/paypal_cert/;
+        pay_paypal_trusted_certificate $TEST_NGINX_PKI_ROOT;
+        proxy_set_header Pay-Event-Id $pay_event_id;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location /_pay/paypal_cert/ {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STUB_PORT/;
+        subrequest_output_buffer_size 16k;
+    }
+    location /_pay/paypal_cert_2/ {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STUB_PORT/;
+        subrequest_output_buffer_size 16k;
+    }
+    location = /app {
+        return 200 "id=$http_pay_event_id\n";
+    }
+    location /stub/ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STUB_PORT/__stub/;
+    }
+--- request eval
+["GET /stub/reset", "POST /hook\n" . main::event("WH-22a"),
+ "POST /hook_rogue\n" . main::event("WH-22b"),
+ "POST /hook_other_location\n" . main::event("WH-22c"),
+ "POST /hook_other_hosts\n" . main::event("WH-22d"),
+ "POST /hook\n" . main::event("WH-22e"),
+ "GET /stub/count?path=/v1/notifications/certs/CERT-good"]
+--- more_headers eval
+["", (map { main::headers(main::event("WH-22$_")) } qw(a b c d e)), ""]
+--- error_code eval
+[200, 200, 400, 200, 200, 200, 200]
+--- response_body_like eval
+["ok", "id=WH-22a", '"code":"cert_untrusted"', "id=WH-22c", "id=WH-22d",
+ "id=WH-22e", '^4$']
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 23: a cert URL that answers 404 is not fetched again at once
+--- request eval
+["GET /stub/reset", main::delivery("WH-23a"), main::delivery("WH-23b"),
+ "GET /stub/count?path=/v1/notifications/certs/CERT-missing"]
+--- more_headers eval
+["", main::headers(main::event("WH-23a"), cert_url => "$::CERTS/CERT-missing"),
+ main::headers(main::event("WH-23b"), cert_url => "$::CERTS/CERT-missing"),
+ ""]
+--- error_code eval
+[200, 503, 503, 200]
+--- response_body_like eval
+["ok", '"code":"provider_unavailable"', '"code":"provider_unavailable"',
+ '^1$']
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 24: strangers naming ever new certificates get ten fetches a minute
+--- request eval
+["GET /stub/reset", (map { main::delivery("WH-24-$_") } 1 .. 11),
+ "GET /stub/count"]
+--- more_headers eval
+["", (map { main::headers(main::event("WH-24-$_"),
+                          cert_url => "$::CERTS/CERT-none-$_") } 1 .. 11),
+ ""]
+--- error_code eval
+[200, (503) x 11, 200]
+--- response_body_like eval
+["ok", ('"detail":"the PayPal certificate could not be fetched"') x 10,
+ '"detail":"too many PayPal certificate fetches"', '^10$']
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 25: a forged body with the CRC-32 of a delivery seen is refused
+--- request eval
+["POST /hook\n" . main::event("WH-25"),
+ "POST /hook\n" . main::forged("WH-25-FORGED", main::event("WH-25"))]
+--- more_headers eval
+my $h = main::headers(main::event("WH-25"));
+[$h, $h]
+--- error_code eval
+[200, 400]
+--- response_body_like eval
+["^id=WH-25 ", '"code":"transmission_reused"']
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 26: PayPal's retry (a new transmission) and a resend of the same one are deduped
+--- request eval
+[main::delivery("WH-26"), main::delivery("WH-26"), main::delivery("WH-26")]
+--- more_headers eval
+my $h = main::headers(main::event("WH-26"));
+[$h, main::headers(main::event("WH-26")), $h]
+--- error_code eval
+[200, 200, 200]
+--- response_body eval
+["id=WH-26 type=PAYMENT.CAPTURE.COMPLETED kind=payment.succeeded\n",
+ qq({"received":true,"duplicate":true}\n),
+ qq({"received":true,"duplicate":true}\n)]
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 27: an identical resend after a 503 (store down) goes through
+--- http_config
+    pay_store fake redis=127.0.0.1:$TEST_NGINX_FAKE_REDIS_PORT timeout=250ms;
+--- config
+    location = /hook {
+        pay_webhook paypal;
+        pay_paypal_webhook_id WH_ID_1;
+        pay_paypal_cert_location /_pay/paypal_cert/;
+        pay_paypal_trusted_certificate $TEST_NGINX_PKI_ROOT;
+        pay_dedupe fake;
+        proxy_set_header Pay-Event-Id $pay_event_id;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location /_pay/paypal_cert/ {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STUB_PORT/;
+        subrequest_output_buffer_size 16k;
+    }
+    location = /app {
+        return 200 "id=$http_pay_event_id\n";
+    }
+--- request eval
+[main::delivery("WH-27"), main::delivery("WH-27")]
+--- more_headers eval
+my $h = main::headers(main::event("WH-27"));
+[$h, $h]
+--- error_code eval
+[503, 200]
+--- response_body_like eval
+['"code":"store_unavailable"', "^id=WH-27\$"]
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 28: the store cannot bind the transmission: 503, whatever pay_store_fail says
+--- http_config
+    pay_store down redis=127.0.0.1:$TEST_NGINX_DOWN_REDIS_PORT timeout=250ms;
+--- config
+    location = /hook {
+        pay_webhook paypal;
+        pay_paypal_webhook_id WH_ID_1;
+        pay_paypal_cert_location /_pay/paypal_cert/;
+        pay_paypal_trusted_certificate $TEST_NGINX_PKI_ROOT;
+        pay_dedupe down;
+        pay_store_fail open;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location /_pay/paypal_cert/ {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STUB_PORT/;
+        subrequest_output_buffer_size 16k;
+    }
+    location = /app {
+        return 200 "app\n";
+    }
+--- request eval
+main::delivery("WH-28")
+--- more_headers eval
+main::headers(main::event("WH-28"))
+--- error_code: 503
+--- response_headers
+Retry-After: 5
+--- response_body_like: "code":"store_unavailable"
+--- error_log
+could not be bound to its event: pay_store "down" is unavailable
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 29: a transmission bound to another event: refused, both events logged
+--- http_config
+    pay_store fake redis=127.0.0.1:$TEST_NGINX_FAKE_REDIS_PORT timeout=250ms;
+--- config
+    location = /hook {
+        pay_webhook paypal;
+        pay_paypal_webhook_id WH_ID_1;
+        pay_paypal_cert_location /_pay/paypal_cert/;
+        pay_paypal_trusted_certificate $TEST_NGINX_PKI_ROOT;
+        pay_dedupe fake;
+        proxy_set_header Pay-Event-Id $pay_event_id;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location /_pay/paypal_cert/ {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STUB_PORT/;
+        subrequest_output_buffer_size 16k;
+    }
+    location = /app {
+        return 200 "id=$http_pay_event_id\n";
+    }
+--- request eval
+main::delivery("WH-29-FORGED")
+--- more_headers eval
+main::headers(main::event("WH-29-FORGED"), transmission_id => $::TID_29)
+--- error_code: 400
+--- response_body_like: "code":"transmission_reused"
+--- error_log
+pay: paypal transmission "29292929-0000-11ef-8000-000000000029" carried event "WH-29" first, not "WH-29-FORGED"
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 30: a transmission claimed for another event: refused
+--- http_config
+    pay_store fake redis=127.0.0.1:$TEST_NGINX_FAKE_REDIS_PORT timeout=250ms;
+--- config
+    location = /hook {
+        pay_webhook paypal;
+        pay_paypal_webhook_id WH_ID_1;
+        pay_paypal_cert_location /_pay/paypal_cert/;
+        pay_paypal_trusted_certificate $TEST_NGINX_PKI_ROOT;
+        pay_dedupe fake;
+        proxy_set_header Pay-Event-Id $pay_event_id;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location /_pay/paypal_cert/ {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STUB_PORT/;
+        subrequest_output_buffer_size 16k;
+    }
+    location = /app {
+        return 200 "id=$http_pay_event_id\n";
+    }
+--- request eval
+main::delivery("WH-30-FORGED")
+--- more_headers eval
+main::headers(main::event("WH-30-FORGED"), transmission_id => $::TID_30)
+--- error_code: 400
+--- response_body_like: "code":"transmission_reused"
+--- error_log
+pay: paypal transmission "30303030-0000-11ef-8000-000000000030" carries another event than "WH-30-FORGED"
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 31: the same transmission and event found done: an ordinary delivery
+--- http_config
+    pay_store fake redis=127.0.0.1:$TEST_NGINX_FAKE_REDIS_PORT timeout=250ms;
+--- config
+    location = /hook {
+        pay_webhook paypal;
+        pay_paypal_webhook_id WH_ID_1;
+        pay_paypal_cert_location /_pay/paypal_cert/;
+        pay_paypal_trusted_certificate $TEST_NGINX_PKI_ROOT;
+        pay_dedupe fake;
+        proxy_set_header Pay-Event-Id $pay_event_id;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location /_pay/paypal_cert/ {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STUB_PORT/;
+        subrequest_output_buffer_size 16k;
+    }
+    location = /app {
+        return 200 "id=$http_pay_event_id\n";
+    }
+--- request eval
+main::delivery("WH-29")
+--- more_headers eval
+main::headers(main::event("WH-29"), transmission_id => $::TID_29)
+--- response_body
+id=WH-29
 --- no_error_log
 [alert]
 [crit]

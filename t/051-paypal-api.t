@@ -11,6 +11,7 @@
 use Test::Nginx::Socket;
 use lib 't/lib';
 use PayTest;
+use PayTest::PKI;
 use PayTest::Stub;
 
 # the stand-in answers SUCCESS for this signature and webhook id
@@ -34,7 +35,7 @@ sub event {
 sub headers {
     my ($sig, $id) = @_;
     my $time = POSIX::strftime('%Y-%m-%dT%H:%M:%SZ', gmtime);
-    return "Paypal-Transmission-Id: " . ($id // "b2384410-f8d2-11ef-aeea-a64c8a8f1c1d")
+    return "Paypal-Transmission-Id: " . ($id // PayTest::PKI::transmission_id())
          . "\nPaypal-Transmission-Time: $time"
          . "\nPaypal-Transmission-Sig: $sig"
          . "\nPaypal-Cert-Url: $CERT_URL"
@@ -48,10 +49,6 @@ sub delivery {
 
 add_block_preprocessor(sub {
     my $block = shift;
-
-    $block->set_value('http_config', ($block->http_config // '') . <<'_EOC_');
-    pay_dedupe off;
-_EOC_
 
     return if defined $block->config;
 
@@ -260,6 +257,22 @@ status 401 (check pay_paypal_client)
 [200, 200, 503]
 --- response_body_like eval
 ["ok", "ok", '"code":"provider_unavailable"']
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 11: PayPal said SUCCESS, but the transmission carried another event first
+--- request eval
+[main::delivery("WH-A11"), main::delivery("WH-A11-OTHER")]
+--- more_headers eval
+my $h = main::headers($::GOOD_SIG);
+[$h, $h]
+--- error_code eval
+[200, 400]
+--- response_body_like eval
+["^id=WH-A11 ", '"code":"transmission_reused"']
 --- no_error_log
 [alert]
 [crit]

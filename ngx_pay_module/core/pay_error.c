@@ -31,6 +31,9 @@ static const pay_error_info_t  pay_errors[PAY_ERR_LAST] = {
     [PAY_ERR_CERT_UNTRUSTED] =
         { "cert_untrusted", "Certificate untrusted", 400, 1 },
 
+    [PAY_ERR_TRANSMISSION_REUSED] =
+        { "transmission_reused", "Transmission reused", 400, 1 },
+
     [PAY_ERR_BODY_MALFORMED] =
         { "body_malformed", "Body malformed", 400, 1 },
 

@@ -76,6 +76,8 @@ static int pay_paypal_read_pem(const unsigned char *pem, size_t pem_len,
 static int pay_paypal_name_ok(X509 *leaf);
 static int pay_paypal_key_ok(EVP_PKEY *pkey);
 static int pay_paypal_asn1_time(const ASN1_TIME *at, long long *t);
+static int pay_paypal_digest_part(EVP_MD_CTX *md, char tag,
+    const unsigned char *data, size_t len);
 static void pay_paypal_put(pay_paypal_writer_t *w, const char *s,
     size_t len);
 static void pay_paypal_put_string(pay_paypal_writer_t *w, const char *s,
@@ -621,6 +623,161 @@ pay_paypal_cert_url_check(const char *url, size_t len,
     }
 
     return PAY_OK;
+}
+
+
+size_t
+pay_paypal_cert_url_canonical(const char *url, size_t len,
+    const char *const *hosts, const size_t *host_lens, size_t nhosts,
+    char *out, size_t size)
+{
+    size_t       i, path_len, scheme_len;
+    const char  *path;
+
+    if (out == NULL
+        || pay_paypal_cert_url_check(url, len, hosts, host_lens, nhosts,
+                                     &path, &path_len)
+           != PAY_OK
+        || len > size)
+    {
+        return 0;
+    }
+
+    /* accepted: the scheme, one allowed host, then the path */
+
+    scheme_len = sizeof(PAY_PAYPAL_SCHEME) - 1;
+
+    memcpy(out, PAY_PAYPAL_SCHEME, scheme_len);
+
+    for (i = scheme_len; url + i < path; i++) {
+        out[i] = (char) pay_paypal_lower((unsigned char) url[i]);
+    }
+
+    memcpy(out + i, path, path_len);
+
+    return len;
+}
+
+
+int
+pay_paypal_policy_id(pay_paypal_trust_t *trust,
+    const char *const *hosts, const size_t *host_lens, size_t nhosts,
+    const char *location, size_t location_len, unsigned char *id)
+{
+    int                    n, i, len, ok;
+    char                   lower[64];
+    size_t                 k, j, m, chunk;
+    X509                  *x;
+    unsigned char         *der, *p;
+    EVP_MD_CTX            *md;
+    STACK_OF(X509_OBJECT) *objs;
+
+    if (id == NULL || (nhosts > 0 && (hosts == NULL || host_lens == NULL))
+        || (location == NULL && location_len > 0))
+    {
+        return -1;
+    }
+
+    md = EVP_MD_CTX_new();
+    if (md == NULL) {
+        return -1;
+    }
+
+    ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+
+    objs = (trust != NULL) ? X509_STORE_get0_objects(trust->store) : NULL;
+    n = (objs != NULL) ? sk_X509_OBJECT_num(objs) : 0;
+
+    for (i = 0; ok && i < n; i++) {
+        x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+
+        if (x == NULL) {
+            /* a CRL: not a trust anchor */
+            continue;
+        }
+
+        len = i2d_X509(x, NULL);
+        der = (len > 0) ? OPENSSL_malloc((size_t) len) : NULL;
+
+        if (der == NULL) {
+            ok = 0;
+            break;
+        }
+
+        p = der;
+        ok = i2d_X509(x, &p) == len
+             && pay_paypal_digest_part(md, 'T', der, (size_t) len);
+
+        OPENSSL_free(der);
+    }
+
+    for (k = 0; ok && k < nhosts; k++) {
+        ok = pay_paypal_digest_part(md, 'H', NULL, host_lens[k]);
+
+        /* the hosts compare without case: so do policies */
+
+        for (j = 0; ok && j < host_lens[k]; j += chunk) {
+            chunk = host_lens[k] - j;
+
+            if (chunk > sizeof(lower)) {
+                chunk = sizeof(lower);
+            }
+
+            for (m = 0; m < chunk; m++) {
+                lower[m] = (char) pay_paypal_lower(
+                                      (unsigned char) hosts[k][j + m]);
+            }
+
+            ok = EVP_DigestUpdate(md, lower, chunk);
+        }
+    }
+
+    ok = ok
+         && pay_paypal_digest_part(md, 'L', (const unsigned char *) location,
+                                   location_len)
+         && EVP_DigestFinal_ex(md, id, NULL);
+
+    EVP_MD_CTX_free(md);
+
+    if (!ok) {
+        ERR_clear_error();
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * One part of a policy id: its tag, its length (8 bytes, big-endian),
+ * then data unless it is NULL (the caller then feeds the bytes itself).
+ */
+
+static int
+pay_paypal_digest_part(EVP_MD_CTX *md, char tag, const unsigned char *data,
+    size_t len)
+{
+    int            i;
+    size_t         n;
+    unsigned char  head[9];
+
+    head[0] = (unsigned char) tag;
+    n = len;
+
+    for (i = 8; i > 0; i--) {
+        head[i] = (unsigned char) (n & 0xff);
+        n >>= 8;
+    }
+
+    if (!EVP_DigestUpdate(md, head, sizeof(head))) {
+        return 0;
+    }
+
+    if (data == NULL || len == 0) {
+        return 1;
+    }
+
+    return EVP_DigestUpdate(md, data, len) ? 1 : 0;
 }
 
 

@@ -103,6 +103,33 @@ pay_rc_e pay_paypal_cert_url_check(const char *url, size_t len,
     const char **path, size_t *path_len);
 
 /*
+ * The form of a cert URL that caches are keyed by: when
+ * pay_paypal_cert_url_check() accepts url, "https://", its host in lower
+ * case, then its path as it is (the scheme and the host are the only
+ * parts compared without case), written to out[0..size), no NUL.  Returns
+ * its length (that of url), or 0 when url is refused or does not fit.
+ * Host-case variants of one certificate's URL give one key.
+ */
+size_t pay_paypal_cert_url_canonical(const char *url, size_t len,
+    const char *const *hosts, const size_t *host_lens, size_t nhosts,
+    char *out, size_t size);
+
+/*
+ * What a cached certificate verdict depends on besides its URL: a SHA-256
+ * over the trust anchors (each certificate's DER, in the store's order;
+ * trust may be NULL: none), the allowed hosts (lower case, in the given
+ * order) and the internal location that fetches (as given), each part
+ * tagged and length-prefixed.  Locations share cached verdicts only when
+ * their ids are equal.  0 with id[0..PAY_PAYPAL_POLICY_ID_LEN) set, or -1
+ * (a NULL argument, an OpenSSL failure).
+ */
+#define PAY_PAYPAL_POLICY_ID_LEN   32
+
+int pay_paypal_policy_id(pay_paypal_trust_t *trust,
+    const char *const *hosts, const size_t *host_lens, size_t nhosts,
+    const char *location, size_t location_len, unsigned char *id);
+
+/*
  * RFC 3339 date-time to Unix seconds: "YYYY-MM-DDTHH:MM:SS", an optional
  * fraction ".d+" (dropped), then "Z" or "+hh:mm" / "-hh:mm"; 'T' and 'Z'
  * in either case; fields range-checked (the day against its month, leap

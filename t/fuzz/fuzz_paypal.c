@@ -142,14 +142,42 @@ check_time(const char *s, size_t len)
 static void
 check_url(const char *s, size_t len)
 {
-    size_t       i, path_len;
+    char         canon[4096], again[4096];
+    size_t       i, path_len, n;
     const char  *path;
+
+    n = pay_paypal_cert_url_canonical(s, len, hosts, host_lens, 4, canon,
+                                      sizeof(canon));
 
     if (pay_paypal_cert_url_check(s, len, hosts, host_lens, 4, &path,
                                   &path_len)
         != PAY_OK)
     {
+        if (n != 0) {
+            abort();
+        }
+
         return;
+    }
+
+    /* an accepted URL's key: accepted, its own key, the same path */
+
+    if (len <= sizeof(canon)) {
+        if (n != len
+            || pay_paypal_cert_url_canonical(canon, n, hosts, host_lens, 4,
+                                             again, sizeof(again))
+               != n
+            || memcmp(canon, again, n) != 0
+            || memcmp(canon + (path - s), path, path_len) != 0)
+        {
+            abort();
+        }
+
+        for (i = 0; s + i < path; i++) {
+            if (canon[i] >= 'A' && canon[i] <= 'Z') {
+                abort();
+            }
+        }
     }
 
     if (path < s || path + path_len != s + len || path_len < 25

@@ -36,6 +36,8 @@ static const expected_error_t  expected[] = {
       "cert_url_rejected", 400, 1 },
     { PAY_ERR_CERT_UNTRUSTED,
       "cert_untrusted", 400, 1 },
+    { PAY_ERR_TRANSMISSION_REUSED,
+      "transmission_reused", 400, 1 },
     { PAY_ERR_BODY_MALFORMED,
       "body_malformed", 400, 1 },
     { PAY_ERR_BODY_TOO_LARGE,

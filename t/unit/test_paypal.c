@@ -117,6 +117,8 @@ static void test_cert_pem(void **state);
 static void test_verify_signature_errors(void **state);
 static void test_trust_new(void **state);
 static void test_cert_url(void **state);
+static void test_cert_url_canonical(void **state);
+static void test_policy_id(void **state);
 static void test_parse_time(void **state);
 static void test_headers(void **state);
 static void test_verify_request_p2(void **state);
@@ -1360,6 +1362,127 @@ test_cert_url(void **state)
 
 
 static void
+test_cert_url_canonical(void **state)
+{
+    char         out[PAY_PAYPAL_CERT_URL_MAX];
+    size_t       n;
+    const char  *s;
+
+    (void) state;
+
+#define canonical(u)                                                          \
+    pay_paypal_cert_url_canonical(u, strlen(u), hosts, host_lens, 4, out,     \
+                                  sizeof(out))
+
+    /* scheme and host folded; the path (compared exactly) kept as it is */
+    s = "HTTPS://Api.PayPal.COM/v1/notifications/certs/CERT-AbC.1";
+    n = canonical(s);
+    assert_int_equal(n, strlen(s));
+    assert_memory_equal(out, "https://api.paypal.com/v1/notifications/certs/"
+                        "CERT-AbC.1", n);
+
+    n = canonical(P2_CERT_URL);
+    assert_int_equal(n, strlen(P2_CERT_URL));
+    assert_memory_equal(out, P2_CERT_URL, n);
+
+    /* what the policy refuses has no key */
+    assert_int_equal(canonical("https://api.paypal.com:443" P2_CERT_PATH), 0);
+    assert_int_equal(canonical("https://evil.example" P2_CERT_PATH), 0);
+    assert_int_equal(canonical("https://api.paypal.com/v1/notifications/"
+                               "certs/../x"), 0);
+
+#undef canonical
+
+    /* too small for it */
+    assert_int_equal(pay_paypal_cert_url_canonical(P2_CERT_URL,
+                                                   strlen(P2_CERT_URL),
+                                                   hosts, host_lens, 4, out,
+                                                   strlen(P2_CERT_URL) - 1),
+                     0);
+
+    assert_int_equal(pay_paypal_cert_url_canonical(P2_CERT_URL,
+                                                   strlen(P2_CERT_URL),
+                                                   hosts, host_lens, 4, NULL,
+                                                   sizeof(out)),
+                     0);
+}
+
+
+static void
+test_policy_id(void **state)
+{
+    unsigned char        a[PAY_PAYPAL_POLICY_ID_LEN];
+    unsigned char        b[PAY_PAYPAL_POLICY_ID_LEN];
+    const char          *upper[4], *loc;
+    pay_paypal_trust_t  *again;
+
+    static const char  *two_hosts[] = { "api.paypal.comapi", "-m.paypal.com" };
+    static const size_t  two_lens[] = { 17, 13 };
+
+    (void) state;
+
+    loc = "/_pay/paypal_cert";
+
+    assert_int_equal(pay_paypal_policy_id(fx.trust_full, hosts, host_lens, 4,
+                                          loc, strlen(loc), a), 0);
+
+    /* the same trust file loaded again, hosts in another case: the same */
+    again = trust_from(&fx.root, &fx.intermediate);
+    assert_non_null(again);
+
+    upper[0] = "API.PAYPAL.COM";
+    upper[1] = "Api-M.PayPal.com";
+    upper[2] = "api.sandbox.paypal.com";
+    upper[3] = "API-M.SANDBOX.PAYPAL.COM";
+
+    assert_int_equal(pay_paypal_policy_id(again, upper, host_lens, 4,
+                                          loc, strlen(loc), b), 0);
+    assert_memory_equal(a, b, sizeof(a));
+    pay_paypal_trust_free(again);
+
+    /* another trust store */
+    assert_int_equal(pay_paypal_policy_id(fx.trust_root, hosts, host_lens, 4,
+                                          loc, strlen(loc), b), 0);
+    assert_memory_not_equal(a, b, sizeof(a));
+
+    assert_int_equal(pay_paypal_policy_id(fx.trust_self, hosts, host_lens, 4,
+                                          loc, strlen(loc), b), 0);
+    assert_memory_not_equal(a, b, sizeof(a));
+
+    /* fewer hosts */
+    assert_int_equal(pay_paypal_policy_id(fx.trust_full, hosts, host_lens, 2,
+                                          loc, strlen(loc), b), 0);
+    assert_memory_not_equal(a, b, sizeof(a));
+
+    /* the same bytes split into other hosts: not the same list */
+    assert_int_equal(pay_paypal_policy_id(fx.trust_full, hosts, host_lens, 2,
+                                          loc, strlen(loc), a), 0);
+    assert_int_equal(pay_paypal_policy_id(fx.trust_full, two_hosts, two_lens,
+                                          2, loc, strlen(loc), b), 0);
+    assert_memory_not_equal(a, b, sizeof(a));
+
+    /* another fetching location */
+    assert_int_equal(pay_paypal_policy_id(fx.trust_full, hosts, host_lens, 4,
+                                          loc, strlen(loc), a), 0);
+    assert_int_equal(pay_paypal_policy_id(fx.trust_full, hosts, host_lens, 4,
+                                          "/_pay/sandbox_cert", 18, b), 0);
+    assert_memory_not_equal(a, b, sizeof(a));
+
+    /* no trust store at all is a policy too; NULL output is refused */
+    assert_int_equal(pay_paypal_policy_id(NULL, hosts, host_lens, 4,
+                                          loc, strlen(loc), b), 0);
+    assert_memory_not_equal(a, b, sizeof(a));
+
+    assert_int_equal(pay_paypal_policy_id(fx.trust_full, hosts, host_lens, 4,
+                                          loc, strlen(loc), NULL), -1);
+    assert_int_equal(pay_paypal_policy_id(fx.trust_full, NULL, NULL, 4,
+                                          loc, strlen(loc), b), -1);
+
+    assert_int_equal(ERR_peek_error(), 0);
+}
+
+
+static void
 test_parse_time(void **state)
 {
     size_t     i;
@@ -2031,6 +2154,8 @@ main(void)
         cmocka_unit_test(test_verify_signature_errors),
         cmocka_unit_test(test_trust_new),
         cmocka_unit_test(test_cert_url),
+        cmocka_unit_test(test_cert_url_canonical),
+        cmocka_unit_test(test_policy_id),
         cmocka_unit_test(test_parse_time),
         cmocka_unit_test(test_headers),
         cmocka_unit_test(test_verify_request_p2),

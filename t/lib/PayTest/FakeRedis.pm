@@ -28,6 +28,10 @@ package PayTest::FakeRedis;
 #   delay_ms   for delay (default 600).
 #   big_bytes  for big (default 1048576).
 #   password   require AUTH with it; NOAUTH before, WRONGPASS if wrong.
+#   fail_key   a data command whose key contains this string gets an error
+#              reply ("-ERR injected failure") instead, the first
+#              fail_times (default 1) such commands only; in ok mode, the
+#              others are answered correctly.
 #   version    7 (default) accepts SET with NX and GET; below 7 it is
 #              "ERR syntax error", as in Redis 6.2 and older.
 #
@@ -349,6 +353,18 @@ sub _command {
     }
 
     # the faults, for data commands only
+
+    if (defined $opt->{fail_key}) {
+        my $key = $name eq 'EVAL' ? $argv->[3] : $argv->[1];
+        $opt->{fail_left} //= $opt->{fail_times} // 1;
+
+        if (defined $key && index($key, $opt->{fail_key}) >= 0
+            && $opt->{fail_left} > 0)
+        {
+            $opt->{fail_left}--;
+            return _reply($c, "-ERR injected failure$CRLF");
+        }
+    }
 
     if ($mode eq 'garbage') {
         return _reply($c, "HTTP/1.1 400 Bad Request$CRLF$CRLF");
