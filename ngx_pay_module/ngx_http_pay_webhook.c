@@ -870,9 +870,12 @@ ngx_http_pay_find_header(ngx_http_request_t *r, ngx_str_t *name,
 /*
  * The app learns things only from what the operator forwards with
  * proxy_set_header: a client-sent "Pay-*" header must never pass for one
- * of ours.  The header list is rebuilt without them (an ngx_list_t has no
- * removal); the dropped elements stay in the pool, so pointers that
- * r->headers_in keeps to other headers remain valid.
+ * of ours, nor a "Pay_*" one, which nginx keeps under
+ * underscores_in_headers on (or ignore_invalid_headers off) and which app
+ * servers that fold '_' into '-' read as "Pay-*".  The header list is
+ * rebuilt without them (an ngx_list_t has no removal); the dropped
+ * elements stay in the pool, so pointers that r->headers_in keeps to
+ * other headers remain valid.
  */
 
 ngx_int_t
@@ -959,6 +962,7 @@ static ngx_uint_t
 ngx_http_pay_is_pay_header(ngx_table_elt_t *h)
 {
     return h->key.len >= sizeof("Pay-") - 1
-           && ngx_strncasecmp(h->key.data, (u_char *) "Pay-",
-                              sizeof("Pay-") - 1) == 0;
+           && ngx_strncasecmp(h->key.data, (u_char *) "Pay",
+                              sizeof("Pay") - 1) == 0
+           && (h->key.data[3] == '-' || h->key.data[3] == '_');
 }
