@@ -91,6 +91,13 @@ static ngx_command_t  ngx_http_pay_commands[] = {
       offsetof(ngx_http_pay_loc_conf_t, square_sha1),
       NULL },
 
+    { ngx_string("pay_webhook_square_window"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_pay_loc_conf_t, square_window),
+      NULL },
+
     { ngx_string("pay_paypal_verify"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_enum_slot,
@@ -420,6 +427,7 @@ ngx_http_pay_create_loc_conf(ngx_conf_t *cf)
     conf->dedupe_lock = NGX_CONF_UNSET_MSEC;
     conf->store_fail_open = NGX_CONF_UNSET_UINT;
     conf->square_sha1 = NGX_CONF_UNSET;
+    conf->square_window = NGX_CONF_UNSET;
     conf->paypal_verify = NGX_CONF_UNSET_UINT;
     conf->paypal_cert_hosts = NGX_CONF_UNSET_PTR;
     conf->intent_max_amount = NGX_CONF_UNSET;
@@ -449,6 +457,7 @@ ngx_http_pay_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->secrets, prev->secrets, NULL);
     ngx_conf_merge_sec_value(conf->tolerance, prev->tolerance, 300);
     ngx_conf_merge_value(conf->square_sha1, prev->square_sha1, 0);
+    ngx_conf_merge_sec_value(conf->square_window, prev->square_window, 0);
 
     if (conf->webhook_url == NULL) {
         conf->webhook_url = prev->webhook_url;

@@ -33,6 +33,7 @@
 #include "pay_square.h"
 #include "pay_standard.h"
 #include "pay_stripe.h"
+#include "pay_timestamp.h"
 
 
 /* a decoded Standard Webhooks secret is at most this long (spec: 64) */
@@ -94,6 +95,8 @@ static const char  *ngx_http_pay_square_details[PAY_ERR_LAST] = {
         "the Square signature is not the base64 of an HMAC",
     [PAY_ERR_SIGNATURE_MISMATCH] =
         "no configured signature key signs pay_webhook_url and this body",
+    [PAY_ERR_TIMESTAMP_OUT_OF_TOLERANCE] =
+        "created_at is outside pay_webhook_square_window",
     [PAY_ERR_BODY_MALFORMED] =
         "the signed body is not a Square event object",
     [PAY_ERR_INTERNAL] =
@@ -623,7 +626,8 @@ ngx_http_pay_stripe_verify(ngx_http_request_t *r,
  * Square: HMAC of the registered notification URL and the body, with the
  * current header, or the legacy SHA-1 one when pay_webhook_square_sha1 is
  * on and the current one is absent.  No timestamp is signed: dedupe on
- * the event id is the replay defence.
+ * the event id is the replay defence, and pay_webhook_square_window can
+ * bound the body's created_at, which is signed (every retry keeps it).
  */
 
 static ngx_int_t
@@ -634,6 +638,7 @@ ngx_http_pay_square_verify(ngx_http_request_t *r,
     pay_rc_e          rc;
     ngx_int_t         n;
     ngx_str_t         url;
+    long long         created;
     ngx_array_t      *keys;
     const char       *sig;
     pay_event_t      *ev;
@@ -689,6 +694,24 @@ ngx_http_pay_square_verify(ngx_http_request_t *r,
 
     if (n != NGX_OK) {
         return n;
+    }
+
+    if (plcf->square_window) {
+        if (pay_square_created_at(body->data, body->len, &created)
+            != PAY_OK)
+        {
+            return ngx_http_pay_reject(r, ctx, PAY_ERR_BODY_MALFORMED,
+                                       "created_at is missing or not an "
+                                       "RFC 3339 date-time");
+        }
+
+        rc = pay_timestamp_check(created, (long long) ngx_time(),
+                                 (long long) plcf->square_window);
+
+        if (rc != PAY_OK) {
+            return ngx_http_pay_reject(r, ctx, rc,
+                                       ngx_http_pay_square_details[rc]);
+        }
     }
 
     /* not signed, but the app may want it: Production or Sandbox */
