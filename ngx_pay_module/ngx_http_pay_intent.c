@@ -194,7 +194,7 @@ static ngx_int_t ngx_http_pay_intent_unavailable(ngx_http_request_t *r,
     const char *detail);
 static ngx_int_t ngx_http_pay_intent_replay(ngx_http_request_t *r,
     ngx_http_pay_ctx_t *ctx, ngx_http_pay_intent_t *in,
-    pay_idempotency_record_t *rec);
+    pay_idempotency_record_t *rec, pay_intent_result_t *result);
 static ngx_int_t ngx_http_pay_intent_keys(ngx_http_request_t *r,
     ngx_http_pay_ctx_t *ctx, ngx_http_pay_intent_t *in);
 static void ngx_http_pay_intent_request_cleanup(void *data);
@@ -627,7 +627,8 @@ ngx_http_pay_intent_claimed(ngx_http_request_t *r,
     ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
     ngx_http_pay_intent_t *in)
 {
-    pay_idempotency_record_t  rec;
+    pay_intent_result_t        result;
+    pay_idempotency_record_t   rec;
 
     switch (in->op.result) {
 
@@ -639,19 +640,32 @@ ngx_http_pay_intent_claimed(ngx_http_request_t *r,
                                          &in->created_key, NULL, NULL, 0);
 
     case NGX_HTTP_PAY_STORE_DONE:
+
+        /*
+         * checked as strictly as the answer was when it was fresh: a
+         * record altered in the store must not reach a header or the
+         * client, so it is a store failure
+         */
         if (pay_idempotency_record_decode(in->op.found.data,
                                           in->op.found.len, &rec)
             != 0
-            || rec.state != PAY_IDEMPOTENCY_COMPLETED)
+            || rec.state != PAY_IDEMPOTENCY_COMPLETED
+            || (rec.intent_len
+                && pay_intent_result_parse(rec.intent, rec.intent_len,
+                                           &result)
+                   != 0))
         {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "pay: intent record \"%V\" in \"%V\" is not one "
                           "of ours", &in->lock_key, &in->store->name);
-            return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
-                                       "the stored answer cannot be read");
+            return ngx_http_pay_reject_retry(r, ctx,
+                                             PAY_ERR_STORE_UNAVAILABLE,
+                                             "the stored answer cannot be "
+                                             "read",
+                                             NGX_HTTP_PAY_INTENT_RETRY_AFTER);
         }
 
-        return ngx_http_pay_intent_replay(r, ctx, in, &rec);
+        return ngx_http_pay_intent_replay(r, ctx, in, &rec, &result);
 
     case NGX_HTTP_PAY_STORE_PROCESSING:
         in->idempotency = NGX_HTTP_PAY_IDEM_CONFLICT;
@@ -677,7 +691,8 @@ ngx_http_pay_intent_claimed(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_pay_intent_replay(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
-    ngx_http_pay_intent_t *in, pay_idempotency_record_t *rec)
+    ngx_http_pay_intent_t *in, pay_idempotency_record_t *rec,
+    pay_intent_result_t *result)
 {
     ngx_str_t  type, body;
 
@@ -690,9 +705,9 @@ ngx_http_pay_intent_replay(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
 
     in->idempotency = NGX_HTTP_PAY_IDEM_REPLAYED;
 
+    /* read when the record was checked, and disclosed only now */
     if (rec->intent_len) {
-        (void) pay_intent_result_parse(rec->intent, rec->intent_len,
-                                       &in->result);
+        in->result = *result;
         in->result_json.data = (u_char *) rec->intent;
         in->result_json.len = rec->intent_len;
     }
@@ -715,7 +730,8 @@ ngx_http_pay_intent_looked_up(ngx_http_request_t *r,
     ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
     ngx_http_pay_intent_t *in)
 {
-    pay_idempotency_record_t  rec;
+    pay_intent_result_t        result;
+    pay_idempotency_record_t   rec;
 
     switch (in->op.result) {
 
@@ -729,16 +745,16 @@ ngx_http_pay_intent_looked_up(ngx_http_request_t *r,
                                           in->op.found.len, &rec)
             != 0
             || rec.state != PAY_IDEMPOTENCY_CREATED
-            || pay_intent_result_parse(rec.intent, rec.intent_len,
-                                       &in->result)
+            || pay_intent_result_parse(rec.intent, rec.intent_len, &result)
                != 0)
         {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "pay: intent record \"%V\" in \"%V\" is not one "
                           "of ours", &in->created_key, &in->store->name);
-            ngx_http_pay_intent_release(in, r->connection->log);
-            return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
-                                       "the stored intent cannot be read");
+            return ngx_http_pay_intent_unavailable(r, ctx, in,
+                                                   PAY_ERR_STORE_UNAVAILABLE,
+                                                   "the stored intent cannot "
+                                                   "be read");
         }
 
         if (ngx_strcmp(rec.fingerprint, in->fingerprint) != 0) {
@@ -749,9 +765,13 @@ ngx_http_pay_intent_looked_up(ngx_http_request_t *r,
                                        "another body");
         }
 
-        /* the intent exists: the app failed last time, tell it again */
+        /*
+         * the intent exists: the app failed last time, tell it again (and
+         * only now, not to a request with another body)
+         */
 
         in->idempotency = NGX_HTTP_PAY_IDEM_RESUMED;
+        in->result = result;
         in->result_json.data = (u_char *) rec.intent;
         in->result_json.len = rec.intent_len;
         in->step = NGX_HTTP_PAY_INTENT_FORWARD;

@@ -19,11 +19,14 @@ static ngx_int_t ngx_http_pay_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_pay_postconfiguration(ngx_conf_t *cf);
 static void *ngx_http_pay_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_pay_init_main_conf(ngx_conf_t *cf, void *conf);
+static ngx_int_t ngx_http_pay_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_pay_init_process(ngx_cycle_t *cycle);
 static void ngx_http_pay_exit_process(ngx_cycle_t *cycle);
 static void *ngx_http_pay_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_pay_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
+static char *ngx_http_pay_note_credentials(ngx_conf_t *cf,
+    ngx_http_pay_loc_conf_t *conf);
 static char *ngx_http_pay_webhook(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_pay_webhook_secret(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -89,6 +92,13 @@ static ngx_command_t  ngx_http_pay_commands[] = {
       ngx_conf_set_flag_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_pay_loc_conf_t, square_sha1),
+      NULL },
+
+    { ngx_string("pay_webhook_square_window"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_pay_loc_conf_t, square_window),
       NULL },
 
     { ngx_string("pay_paypal_verify"),
@@ -277,7 +287,7 @@ ngx_module_t  ngx_http_pay_module = {
     ngx_http_pay_commands,                 /* module directives */
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
-    NULL,                                  /* init module */
+    ngx_http_pay_init_module,              /* init module */
     ngx_http_pay_init_process,             /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
@@ -324,6 +334,7 @@ ngx_http_pay_create_main_conf(ngx_conf_t *cf)
      *
      *     pmcf->default_name = { 0, NULL };
      *     pmcf->default_store = NULL;
+     *     pmcf->credential_locations = NULL;
      */
 
     if (ngx_array_init(&pmcf->stores, cf->pool, 4,
@@ -354,6 +365,58 @@ ngx_http_pay_init_main_conf(ngx_conf_t *cf, void *conf)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * nginx's proxy module logs the whole request it sends upstream at debug
+ * level, the module's subrequests included: a provider call's
+ * "Authorization" would be in the error log.  A subrequest logs through
+ * its main request's connection, so what counts is the error_log of the
+ * location holding the credentials.  Checked here, once the levels of
+ * every error_log, the main one included, are known and the new cycle's
+ * log is the configured one.
+ */
+
+static ngx_int_t
+ngx_http_pay_init_module(ngx_cycle_t *cycle)
+{
+#if (NGX_DEBUG)
+    ngx_log_t                  *log;
+    ngx_uint_t                  i;
+    ngx_http_core_loc_conf_t  **clcfp;
+    ngx_http_pay_main_conf_t   *pmcf;
+
+    pmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_pay_module);
+
+    if (pmcf == NULL || pmcf->credential_locations == NULL) {
+        return NGX_OK;
+    }
+
+    clcfp = pmcf->credential_locations->elts;
+
+    for (i = 0; i < pmcf->credential_locations->nelts; i++) {
+
+        for (log = clcfp[i]->error_log; log; log = log->next) {
+            if (log->log_level & NGX_LOG_DEBUG_HTTP) {
+                break;
+            }
+        }
+
+        if (log == NULL) {
+            continue;
+        }
+
+        ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
+                      "pay: location \"%V\" holds provider credentials "
+                      "and its error_log is at debug level: nginx logs the "
+                      "provider calls' request headers there, "
+                      "\"Authorization\" included",
+                      &clcfp[i]->name);
+    }
+#endif
+
+    return NGX_OK;
 }
 
 
@@ -420,6 +483,7 @@ ngx_http_pay_create_loc_conf(ngx_conf_t *cf)
     conf->dedupe_lock = NGX_CONF_UNSET_MSEC;
     conf->store_fail_open = NGX_CONF_UNSET_UINT;
     conf->square_sha1 = NGX_CONF_UNSET;
+    conf->square_window = NGX_CONF_UNSET;
     conf->paypal_verify = NGX_CONF_UNSET_UINT;
     conf->paypal_cert_hosts = NGX_CONF_UNSET_PTR;
     conf->intent_max_amount = NGX_CONF_UNSET;
@@ -449,6 +513,7 @@ ngx_http_pay_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->secrets, prev->secrets, NULL);
     ngx_conf_merge_sec_value(conf->tolerance, prev->tolerance, 300);
     ngx_conf_merge_value(conf->square_sha1, prev->square_sha1, 0);
+    ngx_conf_merge_sec_value(conf->square_window, prev->square_window, 0);
 
     if (conf->webhook_url == NULL) {
         conf->webhook_url = prev->webhook_url;
@@ -464,7 +529,55 @@ ngx_http_pay_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
+    if (ngx_http_pay_note_credentials(cf, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     return ngx_http_pay_webhook_merge(cf, conf);
+}
+
+
+/*
+ * A location that makes provider calls with credentials (an intent
+ * location, a PayPal webhook location) is remembered for
+ * ngx_http_pay_init_module().
+ */
+
+static char *
+ngx_http_pay_note_credentials(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *conf)
+{
+#if (NGX_DEBUG)
+    ngx_http_core_loc_conf_t   *clcf, **clcfp;
+    ngx_http_pay_main_conf_t   *pmcf;
+
+    if ((conf->intent == NULL
+         && conf->webhook != NGX_HTTP_PAY_PROVIDER_PAYPAL)
+        || (conf->stripe_auth.len == 0 && conf->square_auth.len == 0
+            && conf->paypal_basic.len == 0))
+    {
+        return NGX_CONF_OK;
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    pmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_pay_module);
+
+    if (pmcf->credential_locations == NULL) {
+        pmcf->credential_locations = ngx_array_create(cf->pool, 4,
+                                          sizeof(ngx_http_core_loc_conf_t *));
+        if (pmcf->credential_locations == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    clcfp = ngx_array_push(pmcf->credential_locations);
+    if (clcfp == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *clcfp = clcf;
+#endif
+
+    return NGX_CONF_OK;
 }
 
 

@@ -64,6 +64,7 @@ typedef struct {
     /* Square: the notification URL as registered, and the legacy header */
     ngx_http_complex_value_t  *webhook_url;
     ngx_flag_t            square_sha1;
+    time_t                square_window;    /* created_at, 0: off */
 
     /* PayPal */
     ngx_uint_t            paypal_verify;    /* NGX_HTTP_PAY_PAYPAL_* */

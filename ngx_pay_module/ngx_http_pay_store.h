@@ -130,6 +130,9 @@ typedef struct {
     ngx_array_t                     stores;     /* of ngx_http_pay_store_t * */
     ngx_str_t                       default_name;  /* pay_store_default */
     ngx_http_pay_store_t           *default_store; /* resolved on need */
+
+    /* of ngx_http_core_loc_conf_t *: locations calling with credentials */
+    ngx_array_t                    *credential_locations;
 } ngx_http_pay_main_conf_t;
 
 

@@ -33,6 +33,7 @@
 #include "pay_square.h"
 #include "pay_standard.h"
 #include "pay_stripe.h"
+#include "pay_timestamp.h"
 
 
 /* a decoded Standard Webhooks secret is at most this long (spec: 64) */
@@ -94,6 +95,8 @@ static const char  *ngx_http_pay_square_details[PAY_ERR_LAST] = {
         "the Square signature is not the base64 of an HMAC",
     [PAY_ERR_SIGNATURE_MISMATCH] =
         "no configured signature key signs pay_webhook_url and this body",
+    [PAY_ERR_TIMESTAMP_OUT_OF_TOLERANCE] =
+        "created_at is outside pay_webhook_square_window",
     [PAY_ERR_BODY_MALFORMED] =
         "the signed body is not a Square event object",
     [PAY_ERR_INTERNAL] =
@@ -653,7 +656,8 @@ ngx_http_pay_stripe_verify(ngx_http_request_t *r,
  * Square: HMAC of the registered notification URL and the body, with the
  * current header, or the legacy SHA-1 one when pay_webhook_square_sha1 is
  * on and the current one is absent.  No timestamp is signed: dedupe on
- * the event id is the replay defence.
+ * the event id is the replay defence, and pay_webhook_square_window can
+ * bound the body's created_at, which is signed (every retry keeps it).
  */
 
 static ngx_int_t
@@ -664,6 +668,7 @@ ngx_http_pay_square_verify(ngx_http_request_t *r,
     pay_rc_e          rc;
     ngx_int_t         n;
     ngx_str_t         url;
+    long long         created;
     ngx_array_t      *keys;
     const char       *sig;
     pay_event_t      *ev;
@@ -719,6 +724,24 @@ ngx_http_pay_square_verify(ngx_http_request_t *r,
 
     if (n != NGX_OK) {
         return n;
+    }
+
+    if (plcf->square_window) {
+        if (pay_square_created_at(body->data, body->len, &created)
+            != PAY_OK)
+        {
+            return ngx_http_pay_reject(r, ctx, PAY_ERR_BODY_MALFORMED,
+                                       "created_at is missing or not an "
+                                       "RFC 3339 date-time");
+        }
+
+        rc = pay_timestamp_check(created, (long long) ngx_time(),
+                                 (long long) plcf->square_window);
+
+        if (rc != PAY_OK) {
+            return ngx_http_pay_reject(r, ctx, rc,
+                                       ngx_http_pay_square_details[rc]);
+        }
     }
 
     /* not signed, but the app may want it: Production or Sandbox */
@@ -900,9 +923,12 @@ ngx_http_pay_find_header(ngx_http_request_t *r, ngx_str_t *name,
 /*
  * The app learns things only from what the operator forwards with
  * proxy_set_header: a client-sent "Pay-*" header must never pass for one
- * of ours.  The header list is rebuilt without them (an ngx_list_t has no
- * removal); the dropped elements stay in the pool, so pointers that
- * r->headers_in keeps to other headers remain valid.
+ * of ours, nor a "Pay_*" one, which nginx keeps under
+ * underscores_in_headers on (or ignore_invalid_headers off) and which app
+ * servers that fold '_' into '-' read as "Pay-*".  The header list is
+ * rebuilt without them (an ngx_list_t has no removal); the dropped
+ * elements stay in the pool, so pointers that r->headers_in keeps to
+ * other headers remain valid.
  */
 
 ngx_int_t
@@ -989,6 +1015,7 @@ static ngx_uint_t
 ngx_http_pay_is_pay_header(ngx_table_elt_t *h)
 {
     return h->key.len >= sizeof("Pay-") - 1
-           && ngx_strncasecmp(h->key.data, (u_char *) "Pay-",
-                              sizeof("Pay-") - 1) == 0;
+           && ngx_strncasecmp(h->key.data, (u_char *) "Pay",
+                              sizeof("Pay") - 1) == 0
+           && (h->key.data[3] == '-' || h->key.data[3] == '_');
 }

@@ -391,7 +391,12 @@ pay_idempotency_record_valid(const pay_idempotency_record_t *rec)
 
     case PAY_IDEMPOTENCY_COMPLETED:
 
-        if (rec->status < 100 || rec->status > 599) {
+        /*
+         * only a final answer that is not a 5xx is saved: a 1xx or 5xx
+         * read back was not written by the module, and a 1xx replayed
+         * would not even be a final answer
+         */
+        if (rec->status < 200 || rec->status > 499) {
             return 0;
         }
 

@@ -51,7 +51,7 @@ typedef struct {
     char                      fingerprint[PAY_IDEMPOTENCY_HASH_LEN + 1];
     const unsigned char      *intent;        /* normalized result JSON */
     size_t                    intent_len;
-    int                       status;        /* COMPLETED: 100..599 */
+    int                       status;        /* COMPLETED: 200..499 */
     const char               *content_type;  /* COMPLETED, may be empty */
     size_t                    content_type_len;
     const unsigned char      *body;          /* COMPLETED, may be empty */
@@ -136,8 +136,10 @@ size_t pay_idempotency_record_encode(const pay_idempotency_record_t *rec,
  * Decodes a stored value (it comes from Redis: anything may be there).
  * Returns 0 with rec filled in, pointers into v; -1 when v is not exactly
  * one valid encoding (wrong magic, version or state, bad hex, lengths not
- * adding up to len, a status outside 100..599 for a completed record or
- * not 0 for a created one, a content type with bytes outside 0x20..0x7e).
+ * adding up to len, a status outside 200..499 for a completed record (the
+ * module never saves a 1xx or a 5xx) or not 0 for a created one, a content
+ * type with bytes outside 0x20..0x7e).  The intent is checked by its own
+ * reader, pay_intent_result_parse().
  */
 int pay_idempotency_record_decode(const unsigned char *v, size_t len,
     pay_idempotency_record_t *rec);

@@ -898,7 +898,7 @@ int
 pay_intent_result_parse(const unsigned char *json, size_t len,
     pay_intent_result_t *result)
 {
-    size_t        i;
+    size_t        i, members;
     json_t       *root, *v;
     const char   *s, *name;
     json_int_t    amount;
@@ -926,19 +926,24 @@ pay_intent_result_parse(const unsigned char *json, size_t len,
         goto failed;
     }
 
-    s = json_string_value(json_object_get(root, "id"));
-    if (s == NULL || strlen(s) > PAY_INTENT_RESULT_ID_MAX) {
+    /*
+     * The values reach headers and the client as they did when fresh:
+     * the same rules as pay_provider_normalize()'s, so a record altered
+     * in the store cannot smuggle a CR or LF into either.
+     */
+
+    if (pay_copy_ascii(json_object_get(root, "id"), result->id,
+                       PAY_INTENT_RESULT_ID_MAX)
+        != 0
+        || pay_copy_ascii(json_object_get(root, "status"), result->status,
+                          PAY_INTENT_RESULT_STATUS_MAX)
+           != 0)
+    {
         goto failed;
     }
 
-    strcpy(result->id, s);
-
-    s = json_string_value(json_object_get(root, "status"));
-    if (s == NULL || strlen(s) > PAY_INTENT_RESULT_STATUS_MAX) {
-        goto failed;
-    }
-
-    strcpy(result->status, s);
+    /* provider, id, status, amount, currency */
+    members = 5;
 
     for (i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
         name = pay_link_name(links[i]);
@@ -948,14 +953,20 @@ pay_intent_result_parse(const unsigned char *json, size_t len,
             continue;
         }
 
-        s = json_string_value(v);
-        if (s == NULL || strlen(s) > PAY_INTENT_RESULT_LINK_MAX) {
+        if (pay_copy_ascii(v, result->link_value, PAY_INTENT_RESULT_LINK_MAX)
+            != 0)
+        {
             goto failed;
         }
 
         result->link = links[i];
-        strcpy(result->link_value, s);
+        members++;
         break;
+    }
+
+    /* nothing but what pay_intent_result_json() writes */
+    if (json_object_size(root) != members) {
+        goto failed;
     }
 
     v = json_object_get(root, "amount");
@@ -965,9 +976,19 @@ pay_intent_result_parse(const unsigned char *json, size_t len,
 
     result->amount = (long long) amount;
 
-    s = json_string_value(json_object_get(root, "currency"));
-    if (s == NULL || strlen(s) != 3) {
+    v = json_object_get(root, "currency");
+    s = json_string_value(v);
+
+    if (s == NULL || json_string_length(v) != 3
+        || pay_currency_exponent(s, 3) < 0)
+    {
         goto failed;
+    }
+
+    for (i = 0; i < 3; i++) {
+        if (s[i] < 'a' || s[i] > 'z') {
+            goto failed;
+        }
     }
 
     memcpy(result->currency, s, 4);

@@ -150,9 +150,14 @@ size_t pay_intent_result_json(const pay_intent_result_t *result, char *out,
     size_t size);
 
 /*
- * Reads back what pay_intent_result_json() wrote (a stored "created"
- * record, which may come from Redis: anything is checked).  0, or -1
- * with result zeroed.
+ * Reads back what pay_intent_result_json() wrote (a stored record, which
+ * may come from Redis: anything is checked, as strictly as a fresh
+ * answer): one JSON object of exactly those members, no name twice; a
+ * provider that makes intents; an id, a status and the link (at most
+ * one) of visible ASCII within the result's sizes, as
+ * pay_provider_normalize() keeps them; a positive integer amount; a
+ * lowercase ISO 4217 currency with a minor unit.  0, or -1 with result
+ * zeroed.
  */
 int pay_intent_result_parse(const unsigned char *json, size_t len,
     pay_intent_result_t *result);

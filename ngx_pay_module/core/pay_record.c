@@ -41,6 +41,7 @@ pay_record_parse(const unsigned char *v, size_t len,
     pay_record_state_e *state, const unsigned char **payload,
     size_t *payload_len)
 {
+    size_t              i;
     pay_record_state_e  s;
 
     if (v == NULL || len == 0) {
@@ -51,9 +52,18 @@ pay_record_parse(const unsigned char *v, size_t len,
 
     case PAY_RECORD_TAG_PROCESSING:
 
-        /* every claim has a token: "P" alone was not written by us */
-        if (len == 1) {
+        /*
+         * every claim has a token of hex digits: "P" alone, or "P" and
+         * anything else, was not written by us
+         */
+        if (len == 1 || len - 1 > PAY_RECORD_TOKEN_MAX) {
             return -1;
+        }
+
+        for (i = 1; i < len; i++) {
+            if ((v[i] < '0' || v[i] > '9') && (v[i] < 'a' || v[i] > 'f')) {
+                return -1;
+            }
         }
 
         s = PAY_RECORD_PROCESSING;

@@ -29,6 +29,9 @@ typedef enum {
 #define PAY_RECORD_TAG_PROCESSING  'P'
 #define PAY_RECORD_TAG_DONE        'D'
 
+/* the longest claim token a processing record may hold */
+#define PAY_RECORD_TOKEN_MAX       64
+
 
 /*
  * The encoded length for a payload of payload_len bytes, 0 when it would
@@ -46,9 +49,10 @@ size_t pay_record_encode(pay_record_state_e state,
 
 /*
  * Splits a stored value.  0: *state, and *payload / *payload_len point
- * into v (the token, or the done value, which may be empty).  -1: not a
- * record of ours (empty, unknown tag, or a processing record without a
- * token); the outputs are then untouched.
+ * into v (the token, or the done value, which may be empty, and which its
+ * own reader checks).  -1: not a record of ours (empty, unknown tag, or a
+ * processing record whose token is not 1..PAY_RECORD_TOKEN_MAX lowercase
+ * hex digits, as every claim token is); the outputs are then untouched.
  */
 int pay_record_parse(const unsigned char *v, size_t len,
     pay_record_state_e *state, const unsigned char **payload,

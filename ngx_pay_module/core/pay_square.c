@@ -13,7 +13,13 @@
 #include <openssl/crypto.h>
 
 #include "pay_base64.h"
+#include "pay_json.h"
 #include "pay_square.h"
+#include "pay_timestamp.h"
+
+
+/* "2022-07-13T20:30:59.037339943+00:00" and some room */
+#define PAY_SQUARE_TIME_MAX  64
 
 
 pay_rc_e
@@ -91,4 +97,27 @@ pay_square_verify(const char *sig, size_t sig_len,
     }
 
     return matched ? PAY_OK : PAY_ERR_SIGNATURE_MISMATCH;
+}
+
+
+pay_rc_e
+pay_square_created_at(const unsigned char *body, size_t len, long long *t)
+{
+    char               value[PAY_SQUARE_TIME_MAX + 1];
+    size_t             value_len;
+    pay_json_member_t  m;
+
+    m.name = "created_at";
+
+    if (pay_json_scan_object(body, len, &m, 1) != 0
+        || m.type != PAY_JSON_STRING
+        || pay_json_string_ascii(m.value, m.len, value, sizeof(value),
+                                 &value_len)
+           != 0
+        || pay_timestamp_rfc3339(value, value_len, t) != 0)
+    {
+        return PAY_ERR_BODY_MALFORMED;
+    }
+
+    return PAY_OK;
 }

@@ -46,5 +46,17 @@ pay_rc_e pay_square_verify(const char *sig, size_t sig_len,
     const unsigned char *body, size_t body_len,
     pay_hmac_key_t *const *keys, size_t nkeys);
 
+/*
+ * The time Square signs, for want of a signed timestamp: the top-level
+ * "created_at" of the (verified) body, an RFC 3339 date-time
+ * (pay_timestamp_rfc3339()), in *t as seconds since the epoch.  Returns
+ * PAY_OK, or PAY_ERR_BODY_MALFORMED when the body is not a JSON object
+ * (pay_json's rules), or created_at is absent, repeated, not a string or
+ * not such a date-time (*t then untouched).  body may be NULL when len is
+ * 0.
+ */
+pay_rc_e pay_square_created_at(const unsigned char *body, size_t len,
+    long long *t);
+
 
 #endif /* PAY_SQUARE_H_INCLUDED_ */

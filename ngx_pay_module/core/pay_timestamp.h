@@ -21,5 +21,17 @@
  */
 pay_rc_e pay_timestamp_check(long long t, long long now, long long tolerance);
 
+/*
+ * An RFC 3339 date-time (section 5.6), as Square writes created_at
+ * ("2022-07-13T20:30:59.037339943Z"): YYYY-MM-DD, "T" (or "t"),
+ * hh:mm:ss, an optional fraction of 1 to 9 digits (dropped), then "Z"
+ * (or "z") or an offset +hh:mm / -hh:mm.  Ranges are checked (the day
+ * against its month, leap years included; a leap second :60 counts as
+ * the next second); nothing else is accepted, no space anywhere.  Returns
+ * 0 with *t the seconds since 1970-01-01T00:00:00Z (negative before it),
+ * or -1 with *t untouched.  s may be NULL when len is 0.
+ */
+int pay_timestamp_rfc3339(const char *s, size_t len, long long *t);
+
 
 #endif /* PAY_TIMESTAMP_H_INCLUDED_ */

@@ -589,6 +589,27 @@ test_record_garbage(void **state)
     copy[69] = 600 & 0xff;
     assert_int_equal(pay_idempotency_record_decode(copy, len, &dec), -1);
 
+    /* a 1xx or a 5xx was never saved: refused; 200 and 499 read back */
+    copy[68] = 0;
+    copy[69] = 100;
+    assert_int_equal(pay_idempotency_record_decode(copy, len, &dec), -1);
+    copy[69] = 199;
+    assert_int_equal(pay_idempotency_record_decode(copy, len, &dec), -1);
+    copy[68] = 500 >> 8;
+    copy[69] = 500 & 0xff;
+    assert_int_equal(pay_idempotency_record_decode(copy, len, &dec), -1);
+    copy[68] = 599 >> 8;
+    copy[69] = 599 & 0xff;
+    assert_int_equal(pay_idempotency_record_decode(copy, len, &dec), -1);
+    copy[68] = 0;
+    copy[69] = 200;
+    assert_int_equal(pay_idempotency_record_decode(copy, len, &dec), 0);
+    assert_int_equal(dec.status, 200);
+    copy[68] = 499 >> 8;
+    copy[69] = 499 & 0xff;
+    assert_int_equal(pay_idempotency_record_decode(copy, len, &dec), 0);
+    assert_int_equal(dec.status, 499);
+
     /* lengths that do not add up, one huge */
 
     for (i = 70; i < 80; i++) {

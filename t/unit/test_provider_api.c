@@ -882,6 +882,82 @@ test_result_parse(void **state)
 }
 
 
+/* a stored intent altered in the store is refused, not passed on */
+
+static int
+result_parse_str(const char *json)
+{
+    pay_intent_result_t  back;
+
+    return pay_intent_result_parse((const unsigned char *) json,
+                                   strlen(json), &back);
+}
+
+
+#define RESULT_HEAD  "{\"provider\":\"stripe\","
+#define RESULT_TAIL  ",\"amount\":2000,\"currency\":\"usd\"}"
+
+static void
+test_result_parse_tampered(void **state)
+{
+    pay_intent_result_t  back;
+
+    (void) state;
+
+    /* the shape the module writes: accepted */
+    assert_int_equal(result_parse_str(RESULT_HEAD "\"id\":\"pi_1\","
+                         "\"status\":\"requires_payment_method\","
+                         "\"client_secret\":\"pi_1_secret_2\"" RESULT_TAIL),
+                     0);
+
+    /* ids and statuses that would reach a header: CR, LF, controls, SP */
+    assert_int_equal(result_parse_str(RESULT_HEAD "\"id\":\"pi_1\\r\\n"
+                         "X-Evil: 1\",\"status\":\"x\"" RESULT_TAIL), -1);
+    assert_int_equal(result_parse_str(RESULT_HEAD "\"id\":\"pi\\u0001\","
+                         "\"status\":\"x\"" RESULT_TAIL), -1);
+    assert_int_equal(result_parse_str(RESULT_HEAD "\"id\":\"pi 1\","
+                         "\"status\":\"x\"" RESULT_TAIL), -1);
+    assert_int_equal(result_parse_str(RESULT_HEAD "\"id\":\"\","
+                         "\"status\":\"x\"" RESULT_TAIL), -1);
+    assert_int_equal(result_parse_str(RESULT_HEAD "\"id\":\"pi_1\","
+                         "\"status\":\"a\\nb\"" RESULT_TAIL), -1);
+    assert_int_equal(result_parse_str(RESULT_HEAD "\"id\":\"pi_\xc3\xa9\","
+                         "\"status\":\"x\"" RESULT_TAIL), -1);
+
+    /* a link with a LF, two links, a member the module never writes */
+    assert_int_equal(result_parse_str(RESULT_HEAD "\"id\":\"pi_1\","
+                         "\"status\":\"x\",\"client_secret\":\"s\\n\""
+                         RESULT_TAIL), -1);
+    assert_int_equal(result_parse_str(RESULT_HEAD "\"id\":\"pi_1\","
+                         "\"status\":\"x\",\"client_secret\":\"s\","
+                         "\"approve_url\":\"https://x/\"" RESULT_TAIL), -1);
+    assert_int_equal(result_parse_str(RESULT_HEAD "\"id\":\"pi_1\","
+                         "\"status\":\"x\",\"extra\":1" RESULT_TAIL), -1);
+
+    /* currencies: unknown, upper case, not three letters */
+    assert_int_equal(result_parse_str(RESULT_HEAD "\"id\":\"pi_1\","
+                         "\"status\":\"x\",\"amount\":1,"
+                         "\"currency\":\"zzz\"}"), -1);
+    assert_int_equal(result_parse_str(RESULT_HEAD "\"id\":\"pi_1\","
+                         "\"status\":\"x\",\"amount\":1,"
+                         "\"currency\":\"USD\"}"), -1);
+    assert_int_equal(result_parse_str(RESULT_HEAD "\"id\":\"pi_1\","
+                         "\"status\":\"x\",\"amount\":1,"
+                         "\"currency\":\"us\\u0000\"}"), -1);
+
+    /* a refusal leaves nothing behind */
+    memset(&back, 'x', sizeof(back));
+    assert_int_equal(pay_intent_result_parse((const unsigned char *)
+                         RESULT_HEAD "\"id\":\"a\\rb\",\"status\":\"x\""
+                         RESULT_TAIL,
+                         sizeof(RESULT_HEAD "\"id\":\"a\\rb\","
+                                "\"status\":\"x\"" RESULT_TAIL) - 1,
+                         &back), -1);
+    assert_int_equal(back.id[0], '\0');
+    assert_int_equal(back.provider, PAY_PROVIDER_NONE);
+}
+
+
 int
 main(void)
 {
@@ -898,6 +974,7 @@ main(void)
         cmocka_unit_test_teardown(test_result_json, teardown),
         cmocka_unit_test_teardown(test_problem_json, teardown),
         cmocka_unit_test_teardown(test_result_parse, teardown),
+        cmocka_unit_test_teardown(test_result_parse_tampered, teardown),
     };
 
     return cmocka_run_group_tests_name("pay_provider_api", tests, NULL,

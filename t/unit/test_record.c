@@ -101,6 +101,16 @@ test_parse_processing(void **state)
     assert_ptr_equal(p, v + 1);
     assert_int_equal(len, sizeof(TOKEN) - 1);
     assert_memory_equal(p, TOKEN, len);
+
+    /* the longest token there may be, and the shortest */
+    assert_int_equal(pay_record_parse((const unsigned char *)
+                                      "P" TOKEN TOKEN,
+                                      2 * (sizeof(TOKEN) - 1) + 1,
+                                      &s, &p, &len), 0);
+    assert_int_equal(len, PAY_RECORD_TOKEN_MAX);
+    assert_int_equal(pay_record_parse((const unsigned char *) "P0", 2,
+                                      &s, &p, &len), 0);
+    assert_int_equal(len, 1);
 }
 
 
@@ -184,6 +194,23 @@ test_parse_rejects(void **state)
     assert_int_equal(pay_record_parse((const unsigned char *) "P", 1,
                                       &s, &p, &len), -1);
 
+    /*
+     * of lowercase hex digits, as every claim token is: a tampered one
+     * (CR, LF, controls, upper case, too long) is not a claim of ours
+     */
+    assert_int_equal(pay_record_parse((const unsigned char *) "Pab\r\ncd", 7,
+                                      &s, &p, &len), -1);
+    assert_int_equal(pay_record_parse((const unsigned char *) "Pab\x01", 4,
+                                      &s, &p, &len), -1);
+    assert_int_equal(pay_record_parse((const unsigned char *) "PABCDEF", 7,
+                                      &s, &p, &len), -1);
+    assert_int_equal(pay_record_parse((const unsigned char *) "Pab cd", 6,
+                                      &s, &p, &len), -1);
+    assert_int_equal(pay_record_parse((const unsigned char *)
+                                      "P" TOKEN TOKEN "0",
+                                      2 * (sizeof(TOKEN) - 1) + 2,
+                                      &s, &p, &len), -1);
+
     /* other writers' values, lower-case tags, RESP-looking bytes */
     assert_int_equal(pay_record_parse((const unsigned char *) "1", 1,
                                       &s, &p, &len), -1);
@@ -234,14 +261,19 @@ test_round_trip(void **state)
         payload[i] = (unsigned char) i;
     }
 
-    for (i = 1; i <= sizeof(payload); i += 37) {
-        n = pay_record_encode(PAY_RECORD_PROCESSING, payload, i, out);
+    for (i = 1; i <= PAY_RECORD_TOKEN_MAX; i += 7) {
+        n = pay_record_encode(PAY_RECORD_PROCESSING,
+                              (const unsigned char *) TOKEN TOKEN, i, out);
         assert_int_equal(n, pay_record_size(i));
         assert_int_equal(pay_record_parse(out, n, &s, &p, &len), 0);
         assert_int_equal(s, PAY_RECORD_PROCESSING);
         assert_int_equal(len, i);
-        assert_memory_equal(p, payload, i);
+        assert_memory_equal(p, TOKEN TOKEN, i);
+    }
 
+    /* a done value is the reader's to check: any bytes */
+
+    for (i = 1; i <= sizeof(payload); i += 37) {
         n = pay_record_encode(PAY_RECORD_DONE, payload, i, out);
         assert_int_equal(pay_record_parse(out, n, &s, &p, &len), 0);
         assert_int_equal(s, PAY_RECORD_DONE);

@@ -629,6 +629,70 @@ test_embedded_nul(void **state)
 }
 
 
+/* created_at, the only time Square signs */
+
+static pay_rc_e
+created_at(const char *body, long long *t)
+{
+    return pay_square_created_at((const unsigned char *) body,
+                                 strlen(body), t);
+}
+
+
+static void
+test_created_at(void **state)
+{
+    long long  t;
+
+    (void) state;
+
+    /* Q1, the SDKs' vector */
+    t = 0;
+    assert_int_equal(pay_square_created_at(fx.q1.data, fx.q1.len, &t),
+                     PAY_OK);
+    assert_int_equal(t, 1657744259);
+
+    t = 0;
+    assert_int_equal(created_at(Q1_PRETTY, &t), PAY_OK);
+    assert_int_equal(t, 1657744259);
+
+    /* an escaped name is the same name, an offset counts */
+    assert_int_equal(created_at("{\"created\\u005fat\":"
+                                "\"2022-07-13T22:30:59+02:00\"}", &t),
+                     PAY_OK);
+    assert_int_equal(t, 1657744259);
+
+    /* nested ones are not it */
+    t = 7;
+    assert_int_equal(created_at("{\"data\":{\"created_at\":"
+                                "\"2022-07-13T20:30:59Z\"}}", &t),
+                     PAY_ERR_BODY_MALFORMED);
+    assert_int_equal(t, 7);
+
+    /* absent, repeated, not a string, not RFC 3339, not JSON */
+    assert_int_equal(created_at("{}", &t), PAY_ERR_BODY_MALFORMED);
+    assert_int_equal(created_at("{\"created_at\":\"2022-07-13T20:30:59Z\","
+                                "\"created_at\":\"2022-07-13T20:30:59Z\"}",
+                                &t),
+                     PAY_ERR_BODY_MALFORMED);
+    assert_int_equal(created_at("{\"created_at\":1657744259}", &t),
+                     PAY_ERR_BODY_MALFORMED);
+    assert_int_equal(created_at("{\"created_at\":\"1657744259\"}", &t),
+                     PAY_ERR_BODY_MALFORMED);
+    assert_int_equal(created_at("{\"created_at\":\"2022-07-13\"}", &t),
+                     PAY_ERR_BODY_MALFORMED);
+    assert_int_equal(created_at("{\"created_at\":\"2022-07-13T20:30:59Z"
+                                "\\n\"}", &t),
+                     PAY_ERR_BODY_MALFORMED);
+    assert_int_equal(created_at("{\"created_at\":\"2022-07-13T20:30:59Z\"",
+                                &t),
+                     PAY_ERR_BODY_MALFORMED);
+    assert_int_equal(pay_square_created_at(NULL, 0, &t),
+                     PAY_ERR_BODY_MALFORMED);
+    assert_int_equal(t, 7);
+}
+
+
 int
 main(void)
 {
@@ -650,6 +714,7 @@ main(void)
         cmocka_unit_test(test_wrong_length),
         cmocka_unit_test(test_signature_bits),
         cmocka_unit_test(test_embedded_nul),
+        cmocka_unit_test(test_created_at),
     };
 
     return cmocka_run_group_tests_name("pay_square", tests, setup, teardown);

@@ -34,6 +34,11 @@ package PayTest::FakeRedis;
 #              others are answered correctly.
 #   version    7 (default) accepts SET with NX and GET; below 7 it is
 #              "ERR syntax error", as in Redis 6.2 and older.
+#   tamper     a code ref, sub { my ($key, $value) = @_; ...; $value }:
+#              in ok mode, every stored value that GET, SET ... GET or
+#              the claim EVAL returns goes through it and its result is
+#              sent instead (what is stored does not change): records
+#              that someone with access to Redis altered.
 #
 # The ok semantics: SET k v [NX|XX] [PX ms|EX s] [GET], GET, DEL, SELECT
 # (16 databases), PING, AUTH, and EVAL of ngx_pay's three scripts
@@ -307,6 +312,13 @@ sub _get {
     return $e->[0];
 }
 
+# a stored value on its way out, through the tamper option if there is one
+sub _tampered {
+    my ($opt, $key, $v) = @_;
+    return $v unless defined $v && $opt->{tamper};
+    return $opt->{tamper}->($key, $v);
+}
+
 sub _set {
     my ($store, $db, $key, $value, $px) = @_;
     $store->{"$db\0$key"} = [ $value, $px ? _now_ms() + $px : 0 ];
@@ -380,7 +392,9 @@ sub _command {
 
     if ($name eq 'GET') {
         return _reply($c, _bulk($big)) if $mode eq 'big';
-        return _reply($c, _bulk(_get($store, $db, $argv->[1])), $delay);
+        return _reply($c, _bulk(_tampered($opt, $argv->[1],
+                                          _get($store, $db, $argv->[1]))),
+                      $delay);
     }
 
     if ($name eq 'DEL') {
@@ -420,7 +434,8 @@ sub _command {
         my $do = !(($nx && defined $old) || ($xx && !defined $old));
         _set($store, $db, $key, $value, $px) if $do;
 
-        my $r = $get ? _bulk($old) : $do ? "+OK$CRLF" : _bulk(undef);
+        my $r = $get ? _bulk(_tampered($opt, $key, $old))
+              : $do ? "+OK$CRLF" : _bulk(undef);
         return _reply($c, $r, $delay);
     }
 
@@ -452,7 +467,7 @@ sub _command {
     if ($script =~ /return v/) {
         return _reply($c, _bulk($big)) if $mode eq 'big';
         if (defined $cur) {
-            return _reply($c, _bulk($cur), $delay);
+            return _reply($c, _bulk(_tampered($opt, $key, $cur)), $delay);
         }
         _set($store, $db, $key, $args[0], $args[1]);
         return _reply($c, _bulk(undef), $delay);
