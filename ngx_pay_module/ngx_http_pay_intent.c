@@ -8,7 +8,7 @@
  * first provider that answers (in-memory subrequests to internal
  * locations that proxy_pass), then tells the app, or answers itself.
  *
- * Two store records per key (SHA-256 of scope, location and key):
+ * Two store records per key (SHA-256 of server, scope, location and key):
  *
  *   "intent:lock:<hex>"     claimed for pay_idempotency lock= while a
  *                           request works on the key; completed with the
@@ -1240,8 +1240,9 @@ static ngx_int_t
 ngx_http_pay_intent_keys(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
     ngx_http_pay_intent_t *in)
 {
-    u_char     *p;
-    ngx_str_t   scope;
+    u_char                    *p;
+    ngx_str_t                  scope;
+    ngx_http_core_srv_conf_t  *cscf;
 
     ngx_str_null(&scope);
 
@@ -1251,7 +1252,12 @@ ngx_http_pay_intent_keys(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
         return NGX_ERROR;
     }
 
-    if (pay_idempotency_store_key((const char *) scope.data, scope.len,
+    /* two server{} blocks with one location path are two key spaces */
+    cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
+
+    if (pay_idempotency_store_key((const char *) cscf->server_name.data,
+                                  cscf->server_name.len,
+                                  (const char *) scope.data, scope.len,
                                   (const char *)
                                       in->plcf->intent_location.data,
                                   in->plcf->intent_location.len,
