@@ -30,6 +30,12 @@ sub post {
     return "POST $path\n" . ($body // '{"amount":2000,"currency":"usd"}');
 }
 
+# a metadata object of $n keys
+sub metadata {
+    my ($n) = @_;
+    return '{' . join(',', map { sprintf '"m%03d":"v"', $_ } 1 .. $n) . '}';
+}
+
 # exactly these bytes
 sub exactly { return '^' . quotemeta($_[0]) . '$' }
 
@@ -147,8 +153,8 @@ repeat_each(1);
 
 # each request is 4 tests (status, body, no [alert], no [crit]), plus
 #   error_log lines:        TEST 8: 2, TEST 9: 1
-#   no_error_log [error]:   1 per request of TESTs 1-7, 9-11: 45
-my $extra = 3 + 45;
+#   no_error_log [error]:   1 per request of TESTs 1-7, 9-12: 49
+my $extra = 3 + 49;
 
 plan tests => repeat_each() * (PayTest::requests(blocks()) * 4 + $extra);
 
@@ -385,6 +391,27 @@ GET /stub/count
  $::STRIPE,
  main::exactly('amount=2000&currency=usd&automatic_payment_methods[enabled]=true&customer=cus_alice&metadata[account]=acct_1&metadata[channel]=web'),
  main::refused('description')]
+--- no_error_log
+[alert]
+[crit]
+[error]
+
+
+
+=== TEST 12: metadata keys the server sets count against the client's 50
+--- request eval
+["GET /stub/reset",
+ main::post('/stripe-user', '{"amount":2000,"currency":"usd","metadata":' . main::metadata(49) . '}'),
+ main::post('/stripe-user', '{"amount":2000,"currency":"usd","metadata":' . main::metadata(48) . '}'),
+ "GET /stub/count?path=/v1/payment_intents"]
+--- more_headers eval
+["", main::key("12a") . "\nX-User: alice", main::key("12b") . "\nX-User: alice", ""]
+--- error_code eval
+[200, 422, 201, 200]
+--- response_body_like eval
+["ok",
+ '"errors":\[\{"field":"metadata","reason":"must have at most 50 keys, with those the server sets"\}\]',
+ $::STRIPE, '^1$']
 --- no_error_log
 [alert]
 [crit]
