@@ -239,8 +239,11 @@ pay_intent_parse_client(const unsigned char *body, size_t len,
         }
     }
 
+    /* no storage without anything to keep: no arithmetic on NULL */
+
     req->metadata = (nmeta > 0) ? req->storage : NULL;
-    p = (char *) req->storage + nmeta * sizeof(pay_intent_pair_t);
+    p = (need > 0) ? (char *) req->storage + nmeta * sizeof(pay_intent_pair_t)
+                   : NULL;
 
     for (i = 0; i < PAY_INTENT_STRINGS; i++) {
 
