@@ -8,7 +8,7 @@
  * first provider that answers (in-memory subrequests to internal
  * locations that proxy_pass), then tells the app, or answers itself.
  *
- * Two store records per key (SHA-256 of scope, location and key):
+ * Two store records per key (SHA-256 of server, scope, location and key):
  *
  *   "intent:lock:<hex>"     claimed for pay_idempotency lock= while a
  *                           request works on the key; completed with the
@@ -94,6 +94,15 @@
 #define NGX_HTTP_PAY_INTENT_TYPE_MAX      256
 
 
+/* pay_intent_set FIELD VALUE */
+typedef struct {
+    pay_intent_field_e            field;
+    ngx_str_t                     name;     /* as written: "metadata.KEY" */
+    pay_intent_str_t              key;      /* metadata: KEY */
+    ngx_http_complex_value_t      value;
+} ngx_http_pay_intent_set_t;
+
+
 struct ngx_http_pay_intent_s {
     ngx_http_pay_loc_conf_t      *plcf;     /* of the location it began in */
     ngx_uint_t                    step;
@@ -106,6 +115,10 @@ struct ngx_http_pay_intent_s {
     size_t                        key_len;
     char                          store_key[PAY_IDEMPOTENCY_HASH_LEN + 1];
     char                          fingerprint[PAY_IDEMPOTENCY_HASH_LEN + 1];
+
+    /* pay_intent_set's names and values, for the fingerprint */
+    pay_idempotency_part_t       *set_parts;
+    ngx_uint_t                    nset_parts;
 
     ngx_http_pay_store_t         *store;
     ngx_http_pay_store_op_t       op;               /* the one under way */
@@ -152,6 +165,12 @@ struct ngx_http_pay_intent_s {
 static ngx_int_t ngx_http_pay_intent_parse(ngx_http_request_t *r,
     ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
     ngx_http_pay_intent_t *in);
+static void ngx_http_pay_intent_policy(ngx_http_pay_loc_conf_t *plcf,
+    pay_intent_policy_t *policy);
+static ngx_int_t ngx_http_pay_intent_settings(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_intent_t *in);
+static ngx_uint_t ngx_http_pay_intent_always(ngx_str_t *name);
 static ngx_int_t ngx_http_pay_intent_route(ngx_http_request_t *r,
     ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
     ngx_http_pay_intent_t *in);
@@ -411,12 +430,13 @@ ngx_http_pay_intent_parse(ngx_http_request_t *r,
     ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
     ngx_http_pay_intent_t *in)
 {
-    u_char              *p;
-    size_t               len;
-    pay_rc_e             rc;
-    ngx_int_t            n;
-    pay_field_errors_t   errs;
-    ngx_pool_cleanup_t  *cln;
+    u_char               *p;
+    size_t                len;
+    pay_rc_e              rc;
+    ngx_int_t             n;
+    pay_field_errors_t    errs;
+    ngx_pool_cleanup_t   *cln;
+    pay_intent_policy_t   policy;
 
     /* a chunked body over the bound is refused before it is copied */
 
@@ -442,9 +462,11 @@ ngx_http_pay_intent_parse(ngx_http_request_t *r,
 
     ngx_memzero(&errs, sizeof(pay_field_errors_t));
 
-    rc = pay_intent_parse(ctx->body.data, ctx->body.len,
-                          (long long) plcf->intent_max_amount, &in->req,
-                          &errs);
+    ngx_http_pay_intent_policy(plcf, &policy);
+
+    rc = pay_intent_parse_client(ctx->body.data, ctx->body.len,
+                                 (long long) plcf->intent_max_amount, &policy,
+                                 &in->req, &errs);
 
     if (rc == PAY_OK) {
         in->parsed = 1;
@@ -503,6 +525,10 @@ ngx_http_pay_intent_parse(ngx_http_request_t *r,
                                    "the request could not be read");
     }
 
+    if (ngx_http_pay_intent_settings(r, plcf, ctx, in) != NGX_OK) {
+        return NGX_DONE;
+    }
+
     if (ngx_http_pay_intent_keys(r, ctx, in) != NGX_OK) {
         return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
                                    "the idempotency keys could not be made");
@@ -519,6 +545,119 @@ ngx_http_pay_intent_parse(ngx_http_request_t *r,
     return ngx_http_pay_intent_store(r, in, in->store->engine->claim,
                                      &in->lock_key, &in->lock_token, NULL,
                                      plcf->idem_lock);
+}
+
+
+/*
+ * What the client may send: amount, currency and provider, and what
+ * pay_intent_client_fields adds; fewer metadata keys than the maximum
+ * when pay_intent_set sets some.
+ */
+
+static void
+ngx_http_pay_intent_policy(ngx_http_pay_loc_conf_t *plcf,
+    pay_intent_policy_t *policy)
+{
+    ngx_uint_t                  i;
+    ngx_http_pay_intent_set_t  *set;
+
+    ngx_memzero(policy, sizeof(pay_intent_policy_t));
+
+    policy->fields = plcf->intent_field_bits;
+    policy->metadata_max = PAY_INTENT_METADATA_MAX;
+
+    if (plcf->intent_fields != NULL) {
+        policy->metadata_keys = plcf->intent_fields->elts;
+        policy->nmetadata_keys = plcf->intent_fields->nelts;
+    }
+
+    if (plcf->intent_sets == NULL) {
+        return;
+    }
+
+    set = plcf->intent_sets->elts;
+
+    for (i = 0; i < plcf->intent_sets->nelts; i++) {
+        if (set[i].field == PAY_INTENT_FIELD_METADATA) {
+            policy->metadata_max--;
+        }
+    }
+}
+
+
+/*
+ * pay_intent_set: the server's values, evaluated now (after the access
+ * phase: $remote_user and auth_request_set's variables are there), checked
+ * like a client's, and put over the client's.  A value that breaks a rule
+ * is the configuration's fault, not the client's: 500.  NGX_OK, or
+ * NGX_DONE: answered.
+ */
+
+static ngx_int_t
+ngx_http_pay_intent_settings(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_intent_t *in)
+{
+    pay_rc_e                    rc;
+    ngx_str_t                   value;
+    ngx_uint_t                  i, n;
+    pay_field_errors_t          errs;
+    pay_intent_setting_t       *settings;
+    pay_idempotency_part_t     *parts;
+    ngx_http_pay_intent_set_t  *set;
+
+    if (plcf->intent_sets == NULL || plcf->intent_sets->nelts == 0) {
+        return NGX_OK;
+    }
+
+    set = plcf->intent_sets->elts;
+    n = plcf->intent_sets->nelts;
+
+    settings = ngx_palloc(r->pool, n * sizeof(pay_intent_setting_t));
+    parts = ngx_palloc(r->pool, 2 * n * sizeof(pay_idempotency_part_t));
+
+    if (settings == NULL || parts == NULL) {
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL, "out of memory");
+    }
+
+    for (i = 0; i < n; i++) {
+        if (ngx_http_complex_value(r, &set[i].value, &value) != NGX_OK) {
+            return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
+                                       "out of memory");
+        }
+
+        settings[i].field = set[i].field;
+        settings[i].key = set[i].key;
+        settings[i].value.data = (const char *) value.data;
+        settings[i].value.len = value.len;
+
+        parts[2 * i].data = set[i].name.data;
+        parts[2 * i].len = set[i].name.len;
+        parts[2 * i + 1].data = value.data;
+        parts[2 * i + 1].len = value.len;
+    }
+
+    rc = pay_intent_apply(&in->req, settings, n, &errs);
+
+    if (rc == PAY_ERR_VALIDATION_FAILED) {
+        for (i = 0; i < errs.n; i++) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "pay: pay_intent_set \"%s\" is not valid: %s",
+                          errs.items[i].field, errs.items[i].reason);
+        }
+
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
+                                   "a value of pay_intent_set is not valid");
+    }
+
+    if (rc != PAY_OK) {
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL, "out of memory");
+    }
+
+    in->set_parts = parts;
+    in->nset_parts = 2 * n;
+
+    return NGX_OK;
 }
 
 
@@ -1266,14 +1405,18 @@ ngx_http_pay_intent_attempted(ngx_http_pay_intent_t *in, const char *outcome,
 }
 
 
-/* the three keys and the lock's token; the fingerprint of the body */
+/*
+ * The three keys and the lock's token; the fingerprint of the body and
+ * of pay_intent_set's values: the final request.
+ */
 
 static ngx_int_t
 ngx_http_pay_intent_keys(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
     ngx_http_pay_intent_t *in)
 {
-    u_char     *p;
-    ngx_str_t   scope;
+    u_char                    *p;
+    ngx_str_t                  scope;
+    ngx_http_core_srv_conf_t  *cscf;
 
     ngx_str_null(&scope);
 
@@ -1283,14 +1426,20 @@ ngx_http_pay_intent_keys(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
         return NGX_ERROR;
     }
 
-    if (pay_idempotency_store_key((const char *) scope.data, scope.len,
+    /* two server{} blocks with one location path are two key spaces */
+    cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
+
+    if (pay_idempotency_store_key((const char *) cscf->server_name.data,
+                                  cscf->server_name.len,
+                                  (const char *) scope.data, scope.len,
                                   (const char *)
                                       in->plcf->intent_location.data,
                                   in->plcf->intent_location.len,
                                   in->key, in->key_len, in->store_key)
         != 0
-        || pay_idempotency_fingerprint(ctx->body.data, ctx->body.len,
-                                       in->fingerprint)
+        || pay_idempotency_fingerprint_parts(ctx->body.data, ctx->body.len,
+                                             in->set_parts, in->nset_parts,
+                                             in->fingerprint)
            != 0)
     {
         return NGX_ERROR;
@@ -1808,6 +1957,194 @@ ngx_http_pay_idempotency_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 }
 
 
+/*
+ * pay_intent_client_fields FIELD ...: what the client may send besides
+ * amount, currency and provider; "metadata.KEY" allows that key only.
+ */
+
+char *
+ngx_http_pay_client_fields_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_pay_loc_conf_t *plcf = conf;
+
+    ngx_str_t           *value;
+    ngx_uint_t           i;
+    const char          *reason;
+    pay_intent_str_t     key, *k;
+    pay_intent_field_e   field;
+
+    if (plcf->intent_fields != NULL) {
+        return "is duplicate";
+    }
+
+    plcf->intent_fields = ngx_array_create(cf->pool, 4,
+                                           sizeof(pay_intent_str_t));
+    if (plcf->intent_fields == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        field = pay_intent_field((const char *) value[i].data, value[i].len,
+                                 &key);
+
+        if (field == PAY_INTENT_FIELD_NONE) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid field \"%V\"%s",
+                               &value[i],
+                               ngx_http_pay_intent_always(&value[i])
+                               ? " (amount, currency and provider are always "
+                                 "accepted)"
+                               : "");
+            return NGX_CONF_ERROR;
+        }
+
+        if (key.data == NULL) {
+            plcf->intent_field_bits |= pay_intent_field_bit(field);
+            continue;
+        }
+
+        reason = pay_intent_metadata_key_reason(key.data, key.len);
+        if (reason != NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid field \"%V\": metadata %s",
+                               &value[i], reason);
+            return NGX_CONF_ERROR;
+        }
+
+        k = ngx_array_push(plcf->intent_fields);
+        if (k == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *k = key;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* the members every client may send, never listed */
+
+static ngx_uint_t
+ngx_http_pay_intent_always(ngx_str_t *name)
+{
+    return (name->len == 6 && ngx_strncmp(name->data, "amount", 6) == 0)
+           || (name->len == 8
+               && (ngx_strncmp(name->data, "currency", 8) == 0
+                   || ngx_strncmp(name->data, "provider", 8) == 0));
+}
+
+
+/*
+ * pay_intent_set FIELD VALUE: the server's value of a member, which wins
+ * over the client's; "metadata.KEY" sets that key.  A value without
+ * variables is checked now.
+ */
+
+char *
+ngx_http_pay_intent_set_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_pay_loc_conf_t *plcf = conf;
+
+    ngx_str_t                         *value;
+    ngx_uint_t                         i, nmeta;
+    const char                        *reason;
+    ngx_http_pay_intent_set_t         *set, *sets;
+    ngx_http_compile_complex_value_t   ccv;
+
+    if (plcf->intent_sets == NULL) {
+        plcf->intent_sets = ngx_array_create(cf->pool, 4,
+                                             sizeof(ngx_http_pay_intent_set_t));
+        if (plcf->intent_sets == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    value = cf->args->elts;
+
+    set = ngx_array_push(plcf->intent_sets);
+    if (set == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(set, sizeof(ngx_http_pay_intent_set_t));
+
+    set->name = value[1];
+    set->field = pay_intent_field((const char *) value[1].data, value[1].len,
+                                  &set->key);
+
+    if (set->field == PAY_INTENT_FIELD_NONE
+        || (set->field == PAY_INTENT_FIELD_METADATA && set->key.data == NULL))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid field \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (set->field == PAY_INTENT_FIELD_METADATA) {
+        reason = pay_intent_metadata_key_reason(set->key.data, set->key.len);
+        if (reason != NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid field \"%V\": metadata %s",
+                               &value[1], reason);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    sets = plcf->intent_sets->elts;
+    nmeta = 0;
+
+    for (i = 0; i < plcf->intent_sets->nelts - 1; i++) {
+        if (sets[i].name.len == set->name.len
+            && ngx_strncmp(sets[i].name.data, set->name.data, set->name.len)
+               == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"%V\" is set twice", &value[1]);
+            return NGX_CONF_ERROR;
+        }
+
+        nmeta += (sets[i].field == PAY_INTENT_FIELD_METADATA);
+    }
+
+    if (set->field == PAY_INTENT_FIELD_METADATA
+        && nmeta + 1 > PAY_INTENT_METADATA_MAX)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "more than %d metadata keys",
+                           PAY_INTENT_METADATA_MAX);
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &value[2];
+    ccv.complex_value = &set->value;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (set->value.lengths == NULL) {
+        reason = pay_intent_value_reason(set->field,
+                                         (const char *) value[2].data,
+                                         value[2].len);
+        if (reason != NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid value for \"%V\": %s", &value[1],
+                               reason);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 /* pay_intent_breaker fails=5 cooldown=30s | off */
 
 char *
@@ -1928,6 +2265,17 @@ ngx_http_pay_intent_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
 
     if (conf->idem_scope == NULL) {
         conf->idem_scope = prev->idem_scope;
+    }
+
+    /* both inherited as a whole, like proxy_set_header */
+
+    if (conf->intent_fields == NULL) {
+        conf->intent_fields = prev->intent_fields;
+        conf->intent_field_bits = prev->intent_field_bits;
+    }
+
+    if (conf->intent_sets == NULL) {
+        conf->intent_sets = prev->intent_sets;
     }
 
     ngx_conf_merge_str_value(conf->stripe_api, prev->stripe_api, "");

@@ -164,6 +164,20 @@ static ngx_command_t  ngx_http_pay_commands[] = {
       offsetof(ngx_http_pay_loc_conf_t, intent_max_amount),
       NULL },
 
+    { ngx_string("pay_intent_client_fields"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_pay_client_fields_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("pay_intent_set"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_pay_intent_set_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("pay_intent_breaker"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_pay_breaker_directive,
@@ -468,6 +482,9 @@ ngx_http_pay_create_loc_conf(ngx_conf_t *cf)
      *     conf->idem_store = NULL;
      *     conf->idem_name = { 0, NULL };
      *     conf->idem_scope = NULL;
+     *     conf->intent_field_bits = 0;
+     *     conf->intent_fields = NULL;
+     *     conf->intent_sets = NULL;
      *     conf->breaker_zone = NULL;
      *     conf->breaker_slot = { 0, 0, 0 };
      *     conf->stripe_api, stripe_auth, stripe_version = { 0, NULL };

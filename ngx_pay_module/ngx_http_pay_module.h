@@ -90,6 +90,10 @@ typedef struct {
     ngx_msec_t            idem_ttl;
     ngx_msec_t            idem_lock;
     ngx_http_complex_value_t  *idem_scope;
+    /* pay_intent_client_fields (intent_fields NULL: unset), pay_intent_set */
+    ngx_uint_t            intent_field_bits;
+    ngx_array_t          *intent_fields;    /* its metadata.KEY keys */
+    ngx_array_t          *intent_sets;      /* NULL: unset */
     ngx_uint_t            breaker_fails;    /* 0: no breaker */
     ngx_msec_t            breaker_cooldown;
     ngx_shm_zone_t       *breaker_zone;
@@ -216,6 +220,10 @@ char *ngx_http_pay_idempotency_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 char *ngx_http_pay_breaker_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_pay_bearer_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_pay_client_fields_directive(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+char *ngx_http_pay_intent_set_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_pay_intent_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
     ngx_http_pay_loc_conf_t *conf);

@@ -72,9 +72,12 @@ our $PAYPAL = PayTest::json_like(provider => '"paypal"', id => '"[A-Z0-9]{17}"',
     approve_url => '"https://www\.sandbox\.paypal\.com/checkoutnow\?token=[A-Z0-9]{17}"',
     amount => '2000', currency => '"usd"');
 
-# the provider settings every intent location has
+# the provider settings every intent location has; the client may send
+# every member here (what it may send by default: t/064-intent-fields.t)
 our $PROVIDERS = <<'_EOC_';
         pay_idempotency       main;
+        pay_intent_client_fields  description customer metadata return_url
+                                  cancel_url source_id;
         pay_stripe_api        /_pay/stripe/;
         pay_stripe_key        sk_test_stub;
         pay_stripe_version    2024-06-20;

@@ -1,10 +1,11 @@
 # Payment-intent idempotency (SPEC sections 5-6; Stripe's behaviour and
 # draft-ietf-httpapi-idempotency-key-header): a completed key is replayed
 # with Idempotent-Replayed and no provider call, errors included; another
-# body is 422; another scope is another key; a key in flight is 409; a
-# failed app call leaves the intent "created" and the retry resumes it
-# (one intent, the app called again); a store that is down is 503 before
-# any provider call. With the shared-memory store and with Redis.
+# body is 422; another scope, location or server is another key; a key
+# in flight is 409; a failed app call leaves the intent "created" and the
+# retry resumes it (one intent, the app called again); a store that is
+# down is 503 before any provider call. With the shared-memory store and
+# with Redis.
 #
 # The provider is the local stand-in (t/lib/PayTest/Stub.pm), and so is
 # the app: its /app path answers what a block injects with /stub/fail
@@ -173,11 +174,11 @@ _EOC_
 repeat_each(1);
 
 # each request is 4 tests (status, body, no [alert], no [crit]), plus
-#   response_headers lines:    1 per line given: 51
+#   response_headers lines:    1 per line given: 55
 #   raw_response_headers_like: 1 per request of TESTs 8 and 11: 10
 #   error_log lines:           TESTs 12 and 14: 2
-#   no_error_log [error]:      1 per request of TESTs 1-7, 13, 15: 46
-my $extra = 51 + 10 + 2 + 46;
+#   no_error_log [error]:      1 per request of TESTs 1-7, 13, 15, 17: 52
+my $extra = 55 + 10 + 2 + 52;
 
 plan tests => repeat_each() * (PayTest::requests(blocks()) * 4 + $extra);
 
@@ -569,3 +570,44 @@ qr/\[info\] .*pay: intent rejected: idempotency_key_reused \(/
 --- no_error_log
 [alert]
 [crit]
+
+
+
+=== TEST 17: one path and one key in two server{} blocks (chosen by Host) are two keys
+--- http_config
+    server {
+        listen $TEST_NGINX_SERVER_PORT;
+        server_name shop-b.test;
+        location = /intents {
+            pay_intent stripe;
+            pay_idempotency main ttl=24h lock=60s;
+            pay_idempotency_scope $http_authorization;
+            pay_stripe_api /_pay/stripe/;
+            pay_stripe_key sk_test_stub;
+            add_header X-Pay-Idempotency $pay_idempotency always;
+        }
+        location /_pay/stripe/ {
+            internal;
+            proxy_pass http://127.0.0.1:$TEST_NGINX_STUB_PORT/;
+            proxy_read_timeout 2s;
+            subrequest_output_buffer_size 64k;
+        }
+    }
+--- request eval
+["GET /stub/reset", main::post('/intents'), main::post('/intents'),
+ main::post('/intents'), main::post('/intents'),
+ "GET /stub/count?path=/v1/payment_intents"]
+--- more_headers eval
+["", main::key(17), main::key(17) . "\nHost: shop-b.test",
+ main::key(17), main::key(17) . "\nHost: shop-b.test", ""]
+--- error_code eval
+[200, 201, 201, 201, 201, 200]
+--- response_headers eval
+["", "X-Pay-Idempotency: new", "X-Pay-Idempotency: new",
+ "X-Pay-Idempotency: replayed", "X-Pay-Idempotency: replayed", ""]
+--- response_body_like eval
+["ok", $::STRIPE, $::STRIPE, $::STRIPE, $::STRIPE, '^2$']
+--- no_error_log
+[alert]
+[crit]
+[error]

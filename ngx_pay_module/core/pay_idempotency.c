@@ -12,9 +12,16 @@
 #include "pay_idempotency.h"
 
 
-/* bump only with a migration: stored keys and provider keys depend on it */
-#define PAY_IDEMPOTENCY_STORE_TAG      "ngx_pay idempotency store key v1"
+/*
+ * Bump only with a migration: stored keys and provider keys depend on it.
+ * v2 added the server.
+ */
+#define PAY_IDEMPOTENCY_STORE_TAG      "ngx_pay idempotency store key v2"
 #define PAY_IDEMPOTENCY_PROVIDER_TAG   "ngx_pay provider idempotency key v1"
+#define PAY_IDEMPOTENCY_FINGERPRINT_TAG  "ngx_pay request fingerprint v1"
+
+/* the fingerprint's tag, the body, a name and a value per server field */
+#define PAY_IDEMPOTENCY_PARTS_MAX      64
 
 #define PAY_IDEMPOTENCY_MAGIC_0        'P'
 #define PAY_IDEMPOTENCY_MAGIC_1        'I'
@@ -28,14 +35,8 @@
 #define PAY_SHA256_LEN                 32
 
 
-typedef struct {
-    const void  *data;
-    size_t       len;
-} pay_hash_part_t;
-
-
-static int pay_idempotency_sha256(const pay_hash_part_t *parts, size_t n,
-    int length_prefixed, unsigned char digest[PAY_SHA256_LEN]);
+static int pay_idempotency_sha256(const pay_idempotency_part_t *parts,
+    size_t n, int length_prefixed, unsigned char digest[PAY_SHA256_LEN]);
 static void pay_idempotency_hex(const unsigned char *in, size_t len,
     char *out);
 static int pay_idempotency_is_hex(const char *s, size_t len);
@@ -141,23 +142,26 @@ pay_idempotency_key_parse(const char *v, size_t len, char *out, size_t size,
 
 
 int
-pay_idempotency_store_key(const char *scope, size_t scope_len,
-    const char *location, size_t location_len, const char *key,
-    size_t key_len, char out[PAY_IDEMPOTENCY_HASH_LEN + 1])
+pay_idempotency_store_key(const char *server, size_t server_len,
+    const char *scope, size_t scope_len, const char *location,
+    size_t location_len, const char *key, size_t key_len,
+    char out[PAY_IDEMPOTENCY_HASH_LEN + 1])
 {
-    unsigned char    digest[PAY_SHA256_LEN];
-    pay_hash_part_t  parts[4];
+    unsigned char           digest[PAY_SHA256_LEN];
+    pay_idempotency_part_t  parts[5];
 
     parts[0].data = PAY_IDEMPOTENCY_STORE_TAG;
     parts[0].len = sizeof(PAY_IDEMPOTENCY_STORE_TAG) - 1;
-    parts[1].data = scope;
-    parts[1].len = scope_len;
-    parts[2].data = location;
-    parts[2].len = location_len;
-    parts[3].data = key;
-    parts[3].len = key_len;
+    parts[1].data = server;
+    parts[1].len = server_len;
+    parts[2].data = scope;
+    parts[2].len = scope_len;
+    parts[3].data = location;
+    parts[3].len = location_len;
+    parts[4].data = key;
+    parts[4].len = key_len;
 
-    if (pay_idempotency_sha256(parts, 4, 1, digest) != 0) {
+    if (pay_idempotency_sha256(parts, 5, 1, digest) != 0) {
         return -1;
     }
 
@@ -171,8 +175,8 @@ int
 pay_idempotency_fingerprint(const unsigned char *body, size_t len,
     char out[PAY_IDEMPOTENCY_HASH_LEN + 1])
 {
-    unsigned char    digest[PAY_SHA256_LEN];
-    pay_hash_part_t  part;
+    unsigned char           digest[PAY_SHA256_LEN];
+    pay_idempotency_part_t  part;
 
     part.data = body;
     part.len = len;
@@ -188,12 +192,48 @@ pay_idempotency_fingerprint(const unsigned char *body, size_t len,
 
 
 int
+pay_idempotency_fingerprint_parts(const unsigned char *body, size_t len,
+    const pay_idempotency_part_t *parts, size_t n,
+    char out[PAY_IDEMPOTENCY_HASH_LEN + 1])
+{
+    size_t                  i;
+    unsigned char           digest[PAY_SHA256_LEN];
+    pay_idempotency_part_t  all[PAY_IDEMPOTENCY_PARTS_MAX];
+
+    if (n == 0) {
+        return pay_idempotency_fingerprint(body, len, out);
+    }
+
+    if (parts == NULL || n > PAY_IDEMPOTENCY_PARTS_MAX - 2) {
+        return -1;
+    }
+
+    all[0].data = PAY_IDEMPOTENCY_FINGERPRINT_TAG;
+    all[0].len = sizeof(PAY_IDEMPOTENCY_FINGERPRINT_TAG) - 1;
+    all[1].data = body;
+    all[1].len = len;
+
+    for (i = 0; i < n; i++) {
+        all[i + 2] = parts[i];
+    }
+
+    if (pay_idempotency_sha256(all, n + 2, 1, digest) != 0) {
+        return -1;
+    }
+
+    pay_idempotency_hex(digest, PAY_SHA256_LEN, out);
+
+    return 0;
+}
+
+
+int
 pay_idempotency_provider_key(const char *store_key, pay_provider_e provider,
     char out[PAY_IDEMPOTENCY_PROVIDER_KEY_LEN + 1])
 {
     size_t           prefix;
     unsigned char    number, digest[PAY_SHA256_LEN];
-    pay_hash_part_t  parts[3];
+    pay_idempotency_part_t  parts[3];
 
     if (store_key == NULL) {
         return -1;
@@ -424,7 +464,7 @@ pay_idempotency_record_valid(const pay_idempotency_record_t *rec)
  */
 
 static int
-pay_idempotency_sha256(const pay_hash_part_t *parts, size_t n,
+pay_idempotency_sha256(const pay_idempotency_part_t *parts, size_t n,
     int length_prefixed, unsigned char digest[PAY_SHA256_LEN])
 {
     int            ok;

@@ -82,33 +82,57 @@ typedef struct {
 pay_rc_e pay_idempotency_key_parse(const char *v, size_t len, char *out,
     size_t size, size_t *out_len);
 
+/* one string of a hash's input; data may be NULL when len is 0 */
+typedef struct {
+    const void  *data;
+    size_t       len;
+} pay_idempotency_part_t;
+
+
 /*
- * The store key: lowercase hex SHA-256 of a version tag, then scope,
- * location and key, each preceded by its length as 8 bytes big-endian
- * (so no two different triples hash the same bytes).  scope is the
- * client's identity (pay_idempotency_scope), location names the
- * configured location.  Writes PAY_IDEMPOTENCY_HASH_LEN digits and a NUL
- * to out.  Any pointer may be NULL when its length is 0.  Returns 0, or
- * -1 when OpenSSL fails.
+ * The store key: lowercase hex SHA-256 of a version tag, then server,
+ * scope, location and key, each preceded by its length as 8 bytes
+ * big-endian (so no two different tuples hash the same bytes).  server
+ * names the server{} block (its first server_name), so two servers with
+ * one location path and one key are two keys; scope is the client's
+ * identity (pay_idempotency_scope), location names the configured
+ * location.  Writes PAY_IDEMPOTENCY_HASH_LEN digits and a NUL to out.
+ * Any pointer may be NULL when its length is 0.  Returns 0, or -1 when
+ * OpenSSL fails.
  */
-int pay_idempotency_store_key(const char *scope, size_t scope_len,
-    const char *location, size_t location_len, const char *key,
-    size_t key_len, char out[PAY_IDEMPOTENCY_HASH_LEN + 1]);
+int pay_idempotency_store_key(const char *server, size_t server_len,
+    const char *scope, size_t scope_len, const char *location,
+    size_t location_len, const char *key, size_t key_len,
+    char out[PAY_IDEMPOTENCY_HASH_LEN + 1]);
 
 /* lowercase hex SHA-256 of the raw body, NUL-terminated; 0 or -1 */
 int pay_idempotency_fingerprint(const unsigned char *body, size_t len,
     char out[PAY_IDEMPOTENCY_HASH_LEN + 1]);
 
 /*
+ * The fingerprint of a request that the server completed with values of
+ * its own (pay_intent_set): with n 0, pay_idempotency_fingerprint()'s;
+ * else lowercase hex SHA-256 of a version tag, the body and the n parts
+ * (each server-set field's name, then its value, empty ones included),
+ * each preceded by its length as 8 bytes big-endian.  The same body with
+ * other server-set values is another fingerprint.  0 or -1.
+ */
+int pay_idempotency_fingerprint_parts(const unsigned char *body, size_t len,
+    const pay_idempotency_part_t *parts, size_t n,
+    char out[PAY_IDEMPOTENCY_HASH_LEN + 1]);
+
+/*
  * The idempotency value sent to a provider for a store key:
  * "ngxpay-" and the first 32 hex digits of SHA-256 of a version tag,
  * the provider number and the store key.  Stable across restarts,
- * nodes and releases (changing it would let a retry create a second
- * payment), distinct per provider, 39 characters of [a-z0-9-]: within
- * Stripe's Idempotency-Key (255), PayPal's PayPal-Request-Id (108),
- * Square's CreatePayment idempotency_key (45) and CreatePaymentLink's
- * (192).  Writes PAY_IDEMPOTENCY_PROVIDER_KEY_LEN characters and a NUL.
- * Returns 0, or -1 when OpenSSL fails or store_key is NULL.
+ * nodes and releases as long as the store key's form is (changing it
+ * lets a retry create a second payment: the store key's v2, which added
+ * the server, did so once), distinct per provider, 39 characters of
+ * [a-z0-9-]: within Stripe's Idempotency-Key (255), PayPal's
+ * PayPal-Request-Id (108), Square's CreatePayment idempotency_key (45)
+ * and CreatePaymentLink's (192).  Writes
+ * PAY_IDEMPOTENCY_PROVIDER_KEY_LEN characters and a NUL.  Returns 0, or
+ * -1 when OpenSSL fails or store_key is NULL.
  */
 int pay_idempotency_provider_key(const char *store_key,
     pay_provider_e provider, char out[PAY_IDEMPOTENCY_PROVIDER_KEY_LEN + 1]);

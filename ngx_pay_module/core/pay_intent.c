@@ -42,6 +42,10 @@
 #define PAY_REASON_META_TYPE      "values must be strings"
 #define PAY_REASON_META_VALUE     "values must be at most 500 bytes"
 #define PAY_REASON_UNKNOWN        "unknown member"
+#define PAY_REASON_REFUSED        "is not accepted here"
+#define PAY_REASON_META_COUNT_SET                                             \
+    "must have at most 50 keys, with those the server sets"
+#define PAY_REASON_UTF8           "must be UTF-8 without NUL"
 
 #define PAY_INTENT_DETAIL         "Some fields are invalid: see errors."
 
@@ -55,6 +59,7 @@ typedef enum {
 
 typedef struct {
     const char         *name;
+    pay_intent_field_e  field;
     pay_intent_kind_e   kind;
     size_t              max;
     size_t              offset;     /* of its pay_intent_str_t in a request */
@@ -70,8 +75,25 @@ static void pay_intent_check_provider(json_t *value,
     pay_intent_request_t *req, pay_field_errors_t *errs);
 static int pay_intent_check_string(json_t *value,
     const pay_intent_field_t *f, pay_field_errors_t *errs);
+static int pay_intent_string_ok(const pay_intent_field_t *f, const char *s,
+    size_t len);
+static const char *pay_intent_reason(const pay_intent_field_t *f);
 static size_t pay_intent_check_metadata(json_t *value,
-    pay_field_errors_t *errs, size_t *bytes);
+    const pay_intent_policy_t *policy, pay_field_errors_t *errs,
+    size_t *bytes);
+static int pay_intent_allowed(const pay_intent_policy_t *policy,
+    pay_intent_field_e field);
+static int pay_intent_key_listed(const pay_intent_policy_t *policy,
+    const char *key, size_t len);
+static void pay_intent_metadata_error(pay_field_errors_t *errs,
+    const char *key, size_t len, const char *reason);
+static const pay_intent_field_t *pay_intent_string_field(
+    pay_intent_field_e field);
+static int pay_intent_set_later(const pay_intent_setting_t *settings,
+    size_t n, size_t i);
+static int pay_intent_server_key(const pay_intent_setting_t *settings,
+    size_t n, const pay_intent_str_t *key);
+static int pay_intent_utf8(const char *s, size_t len);
 static void pay_intent_check_members(json_t *root, pay_field_errors_t *errs);
 static int pay_intent_known(const char *name);
 static json_t *pay_intent_optional(json_t *root, const char *name);
@@ -84,16 +106,17 @@ static char *pay_intent_copy(char *p, pay_intent_str_t *dst,
 
 
 static const pay_intent_field_t  pay_intent_strings[] = {
-    { "description", PAY_INTENT_TEXT, PAY_INTENT_DESCRIPTION_MAX,
+    { "description", PAY_INTENT_FIELD_DESCRIPTION, PAY_INTENT_TEXT,
+      PAY_INTENT_DESCRIPTION_MAX,
       offsetof(pay_intent_request_t, description) },
-    { "customer", PAY_INTENT_ID, PAY_INTENT_ID_MAX,
-      offsetof(pay_intent_request_t, customer) },
-    { "return_url", PAY_INTENT_URL, PAY_INTENT_URL_MAX,
-      offsetof(pay_intent_request_t, return_url) },
-    { "cancel_url", PAY_INTENT_URL, PAY_INTENT_URL_MAX,
-      offsetof(pay_intent_request_t, cancel_url) },
-    { "source_id", PAY_INTENT_ID, PAY_INTENT_ID_MAX,
-      offsetof(pay_intent_request_t, source_id) }
+    { "customer", PAY_INTENT_FIELD_CUSTOMER, PAY_INTENT_ID,
+      PAY_INTENT_ID_MAX, offsetof(pay_intent_request_t, customer) },
+    { "return_url", PAY_INTENT_FIELD_RETURN_URL, PAY_INTENT_URL,
+      PAY_INTENT_URL_MAX, offsetof(pay_intent_request_t, return_url) },
+    { "cancel_url", PAY_INTENT_FIELD_CANCEL_URL, PAY_INTENT_URL,
+      PAY_INTENT_URL_MAX, offsetof(pay_intent_request_t, cancel_url) },
+    { "source_id", PAY_INTENT_FIELD_SOURCE_ID, PAY_INTENT_ID,
+      PAY_INTENT_ID_MAX, offsetof(pay_intent_request_t, source_id) }
 };
 
 #define PAY_INTENT_STRINGS                                                    \
@@ -111,6 +134,15 @@ static const char  *pay_intent_members[] = {
 
 pay_rc_e
 pay_intent_parse(const unsigned char *body, size_t len, long long max_amount,
+    pay_intent_request_t *req, pay_field_errors_t *errs)
+{
+    return pay_intent_parse_client(body, len, max_amount, NULL, req, errs);
+}
+
+
+pay_rc_e
+pay_intent_parse_client(const unsigned char *body, size_t len,
+    long long max_amount, const pay_intent_policy_t *policy,
     pay_intent_request_t *req, pay_field_errors_t *errs)
 {
     char                *p;
@@ -163,17 +195,30 @@ pay_intent_parse(const unsigned char *body, size_t len, long long max_amount,
     for (i = 0; i < PAY_INTENT_STRINGS; i++) {
         strings[i] = pay_intent_optional(root, pay_intent_strings[i].name);
 
-        if (strings[i] != NULL
-            && pay_intent_check_string(strings[i], &pay_intent_strings[i],
-                                       errs)
-               == 0)
+        if (strings[i] == NULL) {
+            continue;
+        }
+
+        /* a member the client may not send: its value does not matter */
+
+        if (!pay_intent_allowed(policy, pay_intent_strings[i].field)) {
+            pay_field_errors_add(errs, pay_intent_strings[i].name,
+                                 strlen(pay_intent_strings[i].name),
+                                 PAY_REASON_REFUSED);
+            strings[i] = NULL;
+            continue;
+        }
+
+        if (pay_intent_check_string(strings[i], &pay_intent_strings[i],
+                                    errs)
+            == 0)
         {
             bytes += json_string_length(strings[i]) + 1;
         }
     }
 
     metadata = pay_intent_optional(root, "metadata");
-    nmeta = pay_intent_check_metadata(metadata, errs, &bytes);
+    nmeta = pay_intent_check_metadata(metadata, policy, errs, &bytes);
 
     pay_intent_check_members(root, errs);
 
@@ -194,8 +239,11 @@ pay_intent_parse(const unsigned char *body, size_t len, long long max_amount,
         }
     }
 
+    /* no storage without anything to keep: no arithmetic on NULL */
+
     req->metadata = (nmeta > 0) ? req->storage : NULL;
-    p = (char *) req->storage + nmeta * sizeof(pay_intent_pair_t);
+    p = (need > 0) ? (char *) req->storage + nmeta * sizeof(pay_intent_pair_t)
+                   : NULL;
 
     for (i = 0; i < PAY_INTENT_STRINGS; i++) {
 
@@ -238,6 +286,340 @@ pay_intent_request_free(pay_intent_request_t *req)
 
     free(req->storage);
     memset(req, 0, sizeof(pay_intent_request_t));
+}
+
+
+pay_rc_e
+pay_intent_apply(pay_intent_request_t *req,
+    const pay_intent_setting_t *settings, size_t n,
+    pay_field_errors_t *errs)
+{
+    char                        *p, *storage;
+    size_t                       i, j, nmeta, bytes;
+    const char                  *reason;
+    pay_intent_str_t             strings[PAY_INTENT_STRINGS];
+    pay_intent_pair_t           *pairs;
+    const pay_intent_field_t    *f;
+    const pay_intent_setting_t  *set;
+
+    memset(errs, 0, sizeof(pay_field_errors_t));
+
+    for (i = 0; i < n; i++) {
+        set = &settings[i];
+
+        if (set->field == PAY_INTENT_FIELD_METADATA) {
+            reason = pay_intent_metadata_key_reason(set->key.data,
+                                                    set->key.len);
+            if (reason == NULL) {
+                reason = pay_intent_value_reason(set->field, set->value.data,
+                                                 set->value.len);
+            }
+
+            if (reason != NULL) {
+                pay_intent_metadata_error(errs, set->key.data, set->key.len,
+                                          reason);
+            }
+
+            continue;
+        }
+
+        f = pay_intent_string_field(set->field);
+        if (f == NULL) {
+            return PAY_ERR_INTERNAL;
+        }
+
+        reason = pay_intent_value_reason(set->field, set->value.data,
+                                         set->value.len);
+        if (reason != NULL) {
+            pay_field_errors_add(errs, f->name, strlen(f->name), reason);
+        }
+    }
+
+    if (errs->n > 0) {
+        return PAY_ERR_VALIDATION_FAILED;
+    }
+
+    /* the final members: the client's, then the server's over them */
+
+    for (i = 0; i < PAY_INTENT_STRINGS; i++) {
+        strings[i] = *(pay_intent_str_t *) ((char *) req
+                                            + pay_intent_strings[i].offset);
+    }
+
+    for (i = 0; i < n; i++) {
+        for (j = 0; j < PAY_INTENT_STRINGS; j++) {
+            if (pay_intent_strings[j].field == settings[i].field) {
+                strings[j] = settings[i].value;
+            }
+        }
+    }
+
+    nmeta = 0;
+    bytes = 0;
+
+    for (i = 0; i < req->nmetadata; i++) {
+        if (!pay_intent_server_key(settings, n, &req->metadata[i].key)) {
+            nmeta++;
+            bytes += req->metadata[i].key.len + 1
+                     + req->metadata[i].value.len + 1;
+        }
+    }
+
+    for (i = 0; i < n; i++) {
+        if (settings[i].field == PAY_INTENT_FIELD_METADATA
+            && settings[i].value.len > 0
+            && !pay_intent_set_later(settings, n, i))
+        {
+            nmeta++;
+            bytes += settings[i].key.len + 1 + settings[i].value.len + 1;
+        }
+    }
+
+    if (nmeta > PAY_INTENT_METADATA_MAX) {
+        pay_field_errors_add(errs, "metadata", 8, PAY_REASON_META_COUNT);
+        return PAY_ERR_VALIDATION_FAILED;
+    }
+
+    for (i = 0; i < PAY_INTENT_STRINGS; i++) {
+        if (strings[i].len > 0) {
+            bytes += strings[i].len + 1;
+        }
+    }
+
+    bytes += nmeta * sizeof(pay_intent_pair_t);
+
+    storage = (bytes > 0) ? malloc(bytes) : NULL;
+    if (bytes > 0 && storage == NULL) {
+        return PAY_ERR_INTERNAL;
+    }
+
+    /* copied before the old storage, which the client's point into, goes */
+
+    pairs = (nmeta > 0) ? (pay_intent_pair_t *) storage : NULL;
+    p = (storage != NULL) ? storage + nmeta * sizeof(pay_intent_pair_t)
+                          : NULL;
+    j = 0;
+
+    for (i = 0; i < req->nmetadata; i++) {
+        if (!pay_intent_server_key(settings, n, &req->metadata[i].key)) {
+            p = pay_intent_copy(p, &pairs[j].key, req->metadata[i].key.data,
+                                req->metadata[i].key.len);
+            p = pay_intent_copy(p, &pairs[j].value,
+                                req->metadata[i].value.data,
+                                req->metadata[i].value.len);
+            j++;
+        }
+    }
+
+    for (i = 0; i < n; i++) {
+        if (settings[i].field == PAY_INTENT_FIELD_METADATA
+            && settings[i].value.len > 0
+            && !pay_intent_set_later(settings, n, i))
+        {
+            p = pay_intent_copy(p, &pairs[j].key, settings[i].key.data,
+                                settings[i].key.len);
+            p = pay_intent_copy(p, &pairs[j].value, settings[i].value.data,
+                                settings[i].value.len);
+            j++;
+        }
+    }
+
+    for (i = 0; i < PAY_INTENT_STRINGS; i++) {
+        if (strings[i].len > 0) {
+            p = pay_intent_copy(p, &strings[i], strings[i].data,
+                                strings[i].len);
+
+        } else {
+            strings[i].data = NULL;
+        }
+    }
+
+    free(req->storage);
+
+    for (i = 0; i < PAY_INTENT_STRINGS; i++) {
+        *(pay_intent_str_t *) ((char *) req + pay_intent_strings[i].offset) =
+            strings[i];
+    }
+
+    req->metadata = pairs;
+    req->nmetadata = nmeta;
+    req->storage = storage;
+
+    return PAY_OK;
+}
+
+
+pay_intent_field_e
+pay_intent_field(const char *name, size_t len, pay_intent_str_t *key)
+{
+    size_t  i;
+
+    if (key != NULL) {
+        key->data = NULL;
+        key->len = 0;
+    }
+
+    if (name == NULL) {
+        return PAY_INTENT_FIELD_NONE;
+    }
+
+    for (i = 0; i < PAY_INTENT_STRINGS; i++) {
+        if (len == strlen(pay_intent_strings[i].name)
+            && memcmp(name, pay_intent_strings[i].name, len) == 0)
+        {
+            return pay_intent_strings[i].field;
+        }
+    }
+
+    if (len == 8 && memcmp(name, "metadata", 8) == 0) {
+        return PAY_INTENT_FIELD_METADATA;
+    }
+
+    if (len >= 9 && memcmp(name, "metadata.", 9) == 0) {
+        if (key != NULL) {
+            key->data = name + 9;
+            key->len = len - 9;
+        }
+
+        return PAY_INTENT_FIELD_METADATA;
+    }
+
+    return PAY_INTENT_FIELD_NONE;
+}
+
+
+const char *
+pay_intent_metadata_key_reason(const char *key, size_t len)
+{
+    if (key == NULL || len == 0 || len > PAY_INTENT_METADATA_KEY_MAX) {
+        return PAY_REASON_META_KEY;
+    }
+
+    if (memchr(key, '[', len) != NULL || memchr(key, ']', len) != NULL) {
+        return PAY_REASON_META_BRACKET;
+    }
+
+    if (!pay_intent_utf8(key, len)) {
+        return PAY_REASON_UTF8;
+    }
+
+    return NULL;
+}
+
+
+const char *
+pay_intent_value_reason(pay_intent_field_e field, const char *value,
+    size_t len)
+{
+    const pay_intent_field_t  *f;
+
+    if (len == 0) {
+        return NULL;
+    }
+
+    if (value == NULL) {
+        return PAY_REASON_STRING;
+    }
+
+    if (field == PAY_INTENT_FIELD_METADATA) {
+        if (len > PAY_INTENT_METADATA_VALUE_MAX) {
+            return PAY_REASON_META_VALUE;
+        }
+
+        return pay_intent_utf8(value, len) ? NULL : PAY_REASON_UTF8;
+    }
+
+    f = pay_intent_string_field(field);
+    if (f == NULL) {
+        return PAY_REASON_UNKNOWN;
+    }
+
+    if (!pay_intent_string_ok(f, value, len)) {
+        return pay_intent_reason(f);
+    }
+
+    return pay_intent_utf8(value, len) ? NULL : PAY_REASON_UTF8;
+}
+
+
+static const pay_intent_field_t *
+pay_intent_string_field(pay_intent_field_e field)
+{
+    size_t  i;
+
+    for (i = 0; i < PAY_INTENT_STRINGS; i++) {
+        if (pay_intent_strings[i].field == field) {
+            return &pay_intent_strings[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+/* a metadata setting that a later one of the same key replaces */
+
+static int
+pay_intent_set_later(const pay_intent_setting_t *settings, size_t n,
+    size_t i)
+{
+    size_t  j;
+
+    for (j = i + 1; j < n; j++) {
+        if (settings[j].field == PAY_INTENT_FIELD_METADATA
+            && settings[j].key.len == settings[i].key.len
+            && memcmp(settings[j].key.data, settings[i].key.data,
+                      settings[i].key.len)
+               == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* a metadata key the server sets, whatever its value */
+
+static int
+pay_intent_server_key(const pay_intent_setting_t *settings, size_t n,
+    const pay_intent_str_t *key)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        if (settings[i].field == PAY_INTENT_FIELD_METADATA
+            && settings[i].key.len == key->len
+            && memcmp(settings[i].key.data, key->data, key->len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* what jansson takes as a string: valid UTF-8, and no NUL for us */
+
+static int
+pay_intent_utf8(const char *s, size_t len)
+{
+    json_t  *value;
+
+    if (memchr(s, '\0', len) != NULL) {
+        return 0;
+    }
+
+    value = json_stringn(s, len);
+    if (value == NULL) {
+        return 0;
+    }
+
+    json_decref(value);
+
+    return 1;
 }
 
 
@@ -358,20 +740,25 @@ static int
 pay_intent_check_string(json_t *value, const pay_intent_field_t *f,
     pay_field_errors_t *errs)
 {
-    int          ok;
-    size_t       len;
-    const char  *s, *reason;
-
-    reason = (f->kind == PAY_INTENT_TEXT) ? PAY_REASON_TEXT
-             : (f->kind == PAY_INTENT_ID) ? PAY_REASON_ID : PAY_REASON_URL;
-
-    if (!json_is_string(value)) {
-        pay_field_errors_add(errs, f->name, strlen(f->name), reason);
+    if (!json_is_string(value)
+        || !pay_intent_string_ok(f, json_string_value(value),
+                                 json_string_length(value)))
+    {
+        pay_field_errors_add(errs, f->name, strlen(f->name),
+                             pay_intent_reason(f));
         return -1;
     }
 
-    s = json_string_value(value);
-    len = json_string_length(value);
+    return 0;
+}
+
+
+/* the member's own rule; UTF-8 is the JSON parser's (or the caller's) */
+
+static int
+pay_intent_string_ok(const pay_intent_field_t *f, const char *s, size_t len)
+{
+    int  ok;
 
     switch (f->kind) {
 
@@ -388,12 +775,15 @@ pay_intent_check_string(json_t *value, const pay_intent_field_t *f,
         break;
     }
 
-    if (!ok || len > f->max) {
-        pay_field_errors_add(errs, f->name, strlen(f->name), reason);
-        return -1;
-    }
+    return ok && len <= f->max;
+}
 
-    return 0;
+
+static const char *
+pay_intent_reason(const pay_intent_field_t *f)
+{
+    return (f->kind == PAY_INTENT_TEXT) ? PAY_REASON_TEXT
+           : (f->kind == PAY_INTENT_ID) ? PAY_REASON_ID : PAY_REASON_URL;
 }
 
 
@@ -404,14 +794,22 @@ pay_intent_check_string(json_t *value, const pay_intent_field_t *f,
  */
 
 static size_t
-pay_intent_check_metadata(json_t *value, pay_field_errors_t *errs,
-    size_t *bytes)
+pay_intent_check_metadata(json_t *value, const pay_intent_policy_t *policy,
+    pay_field_errors_t *errs, size_t *bytes)
 {
-    size_t       n, key_len, before, need;
+    int          any;
+    size_t       n, max, key_len, before, need;
     json_t      *item;
     const char  *key;
 
     if (value == NULL) {
+        return 0;
+    }
+
+    any = pay_intent_allowed(policy, PAY_INTENT_FIELD_METADATA);
+
+    if (!any && policy->nmetadata_keys == 0) {
+        pay_field_errors_add(errs, "metadata", 8, PAY_REASON_REFUSED);
         return 0;
     }
 
@@ -423,14 +821,28 @@ pay_intent_check_metadata(json_t *value, pay_field_errors_t *errs,
     before = errs->n + (size_t) errs->truncated;
     n = json_object_size(value);
 
-    if (n > PAY_INTENT_METADATA_MAX) {
-        pay_field_errors_once(errs, "metadata", PAY_REASON_META_COUNT);
+    max = PAY_INTENT_METADATA_MAX;
+
+    if (policy != NULL && policy->metadata_max < max) {
+        max = policy->metadata_max;
+    }
+
+    if (n > max) {
+        pay_field_errors_once(errs, "metadata",
+                              (max == PAY_INTENT_METADATA_MAX)
+                              ? PAY_REASON_META_COUNT
+                              : PAY_REASON_META_COUNT_SET);
     }
 
     need = 0;
 
     json_object_foreach(value, key, item) {
         key_len = strlen(key);
+
+        if (!any && !pay_intent_key_listed(policy, key, key_len)) {
+            pay_intent_metadata_error(errs, key, key_len, PAY_REASON_REFUSED);
+            continue;
+        }
 
         if (key_len == 0 || key_len > PAY_INTENT_METADATA_KEY_MAX) {
             pay_field_errors_once(errs, "metadata", PAY_REASON_META_KEY);
@@ -459,6 +871,55 @@ pay_intent_check_metadata(json_t *value, pay_field_errors_t *errs,
     *bytes += need;
 
     return n;
+}
+
+
+/* policy NULL allows everything */
+
+static int
+pay_intent_allowed(const pay_intent_policy_t *policy,
+    pay_intent_field_e field)
+{
+    return policy == NULL
+           || (policy->fields & pay_intent_field_bit(field)) != 0;
+}
+
+
+static int
+pay_intent_key_listed(const pay_intent_policy_t *policy, const char *key,
+    size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < policy->nmetadata_keys; i++) {
+        if (policy->metadata_keys[i].len == len
+            && memcmp(policy->metadata_keys[i].data, key, len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* an error of one metadata key, named "metadata.KEY" (or "?") */
+
+static void
+pay_intent_metadata_error(pay_field_errors_t *errs, const char *key,
+    size_t len, const char *reason)
+{
+    char  name[PAY_INTENT_FIELD_MAX + 1];
+
+    if (len == 0 || len > PAY_INTENT_FIELD_MAX - 9) {
+        pay_field_errors_add(errs, NULL, 0, reason);
+        return;
+    }
+
+    memcpy(name, "metadata.", 9);
+    memcpy(name + 9, key, len);
+
+    pay_field_errors_add(errs, name, 9 + len, reason);
 }
 
 

@@ -2,8 +2,10 @@
  * Copyright (C) ngx_pay authors
  *
  * A payment-intent request (SPEC section 5): the client's JSON body,
- * validated field by field, and the 422 problem+json listing every field
- * that failed.  Pure C (jansson).
+ * validated field by field under the location's policy (which optional
+ * members the client may send), completed by the values the server sets,
+ * and the 422 problem+json listing every field that failed.  Pure C
+ * (jansson).
  *
  *   {"amount": 2000, "currency": "usd", "provider"?: "stripe",
  *    "description"?, "customer"?, "metadata"?: {string: string},
@@ -36,6 +38,28 @@
 #define PAY_INTENT_FIELD_MAX           64
 
 
+/* the optional members a policy or a server setting names */
+typedef enum {
+    PAY_INTENT_FIELD_NONE = 0,
+    PAY_INTENT_FIELD_DESCRIPTION,
+    PAY_INTENT_FIELD_CUSTOMER,
+    PAY_INTENT_FIELD_RETURN_URL,
+    PAY_INTENT_FIELD_CANCEL_URL,
+    PAY_INTENT_FIELD_SOURCE_ID,
+    PAY_INTENT_FIELD_METADATA
+} pay_intent_field_e;
+
+#define pay_intent_field_bit(field)    (1u << (field))
+
+#define PAY_INTENT_FIELDS_ALL                                                 \
+    (pay_intent_field_bit(PAY_INTENT_FIELD_DESCRIPTION)                       \
+     | pay_intent_field_bit(PAY_INTENT_FIELD_CUSTOMER)                        \
+     | pay_intent_field_bit(PAY_INTENT_FIELD_RETURN_URL)                      \
+     | pay_intent_field_bit(PAY_INTENT_FIELD_CANCEL_URL)                      \
+     | pay_intent_field_bit(PAY_INTENT_FIELD_SOURCE_ID)                       \
+     | pay_intent_field_bit(PAY_INTENT_FIELD_METADATA))
+
+
 /* data is NULL when the member was absent, else NUL-terminated */
 typedef struct {
     const char  *data;
@@ -63,6 +87,32 @@ typedef struct {
     size_t              nmetadata;
     void               *storage;        /* owns every string above */
 } pay_intent_request_t;
+
+
+/*
+ * What the client may send besides amount, currency and provider (which
+ * it always may): the members whose pay_intent_field_bit() is in fields
+ * (the METADATA bit: any metadata key), and the metadata keys listed.
+ * metadata_max is how many metadata keys it may send at most (fewer than
+ * PAY_INTENT_METADATA_MAX when the server sets some).
+ */
+typedef struct {
+    unsigned int             fields;
+    const pay_intent_str_t  *metadata_keys;
+    size_t                   nmetadata_keys;
+    size_t                   metadata_max;
+} pay_intent_policy_t;
+
+
+/*
+ * A member set by the server.  key: the metadata key (METADATA only).
+ * value: len 0 leaves the member out (whatever the client sent).
+ */
+typedef struct {
+    pay_intent_field_e  field;
+    pay_intent_str_t    key;
+    pay_intent_str_t    value;
+} pay_intent_setting_t;
 
 
 typedef struct {
@@ -111,6 +161,56 @@ typedef struct {
 pay_rc_e pay_intent_parse(const unsigned char *body, size_t len,
     long long max_amount, pay_intent_request_t *req,
     pay_field_errors_t *errs);
+
+/*
+ * pay_intent_parse() under a policy: an optional member the policy does
+ * not allow is refused (reason "is not accepted here", field its name,
+ * "metadata.KEY" for a metadata key) and its value not checked; metadata
+ * with more than policy->metadata_max keys is refused.  policy NULL
+ * allows every member (pay_intent_parse()).
+ */
+pay_rc_e pay_intent_parse_client(const unsigned char *body, size_t len,
+    long long max_amount, const pay_intent_policy_t *policy,
+    pay_intent_request_t *req, pay_field_errors_t *errs);
+
+/*
+ * Completes a parsed request with the server's values, which win over
+ * the client's: a setting replaces its member (or, with an empty value,
+ * removes it); metadata keys the server sets replace the client's keys
+ * of that name, and come after the client's others, in settings order.
+ * Every value must follow the client's rules (pay_intent_value_reason())
+ * and set metadata keys pay_intent_metadata_key_reason()'s.
+ * Returns PAY_OK with req rebuilt (its storage replaced),
+ * PAY_ERR_VALIDATION_FAILED with errs listing every setting that failed
+ * (field "customer", "metadata.KEY", ...) or metadata over
+ * PAY_INTENT_METADATA_MAX keys, req unchanged, or PAY_ERR_INTERNAL (no
+ * memory, a setting of no field), req unchanged.
+ */
+pay_rc_e pay_intent_apply(pay_intent_request_t *req,
+    const pay_intent_setting_t *settings, size_t n,
+    pay_field_errors_t *errs);
+
+/*
+ * "description", "customer", "return_url", "cancel_url", "source_id",
+ * "metadata" (key->data NULL) and "metadata.KEY" (key set to KEY, which
+ * may be empty) map to their field; anything else to
+ * PAY_INTENT_FIELD_NONE.  key may be NULL.
+ */
+pay_intent_field_e pay_intent_field(const char *name, size_t len,
+    pay_intent_str_t *key);
+
+/* NULL when a metadata key follows the rules, else why not (static) */
+const char *pay_intent_metadata_key_reason(const char *key, size_t len);
+
+/*
+ * NULL when a value the server sets for field follows the rules a
+ * client's value of that member does (the metadata rule is a value's),
+ * else why not (a static string).  A value must also be UTF-8 without NUL,
+ * as any JSON string of the client's is.  len 0 is acceptable: the member
+ * is left out.
+ */
+const char *pay_intent_value_reason(pay_intent_field_e field,
+    const char *value, size_t len);
 
 /* frees what pay_intent_parse() allocated; the request is then zeroed */
 void pay_intent_request_free(pay_intent_request_t *req);

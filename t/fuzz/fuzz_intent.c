@@ -3,8 +3,11 @@
  *
  * libFuzzer target: pay_intent_parse() on arbitrary bodies, then, for an
  * accepted one, every provider body and the record encoding built from
- * it; and pay_idempotency_record_decode() and pay_provider_normalize()
- * on the same bytes.  Invariants that do not hold abort().
+ * it, and the same request completed with the input's bytes as server
+ * values (pay_intent_apply()); the default policy, under which no
+ * optional member gets through; and pay_idempotency_record_decode() and
+ * pay_provider_normalize() on the same bytes.  Invariants that do not
+ * hold abort().
  */
 
 
@@ -25,6 +28,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void check_accepted(const pay_intent_request_t *req);
 static void check_body(pay_provider_e provider,
     const pay_intent_request_t *req);
+static void check_apply(pay_intent_request_t *req, const unsigned char *v,
+    size_t len);
+static void check_policy(const unsigned char *body, size_t len);
 
 
 static void
@@ -78,6 +84,75 @@ check_accepted(const pay_intent_request_t *req)
 }
 
 
+/* the input as the server's customer, description and metadata.note */
+
+static void
+check_apply(pay_intent_request_t *req, const unsigned char *v, size_t len)
+{
+    size_t                i;
+    pay_rc_e              rc;
+    pay_field_errors_t    errs;
+    pay_intent_setting_t  set[3];
+
+    memset(set, 0, sizeof(set));
+
+    set[0].field = PAY_INTENT_FIELD_CUSTOMER;
+    set[1].field = PAY_INTENT_FIELD_DESCRIPTION;
+    set[2].field = PAY_INTENT_FIELD_METADATA;
+    set[2].key.data = "note";
+    set[2].key.len = 4;
+
+    for (i = 0; i < 3; i++) {
+        set[i].value.data = (const char *) v;
+        set[i].value.len = len;
+    }
+
+    rc = pay_intent_apply(req, set, 3, &errs);
+
+    if (rc == PAY_OK) {
+        if (req->customer.len != len
+            || (len > 0 && memcmp(req->customer.data, v, len) != 0))
+        {
+            abort();
+        }
+
+        check_accepted(req);
+
+    } else if (rc == PAY_ERR_VALIDATION_FAILED) {
+        if (errs.n == 0) {
+            abort();
+        }
+    }
+}
+
+
+/* by default only amount, currency and provider get through */
+
+static void
+check_policy(const unsigned char *body, size_t len)
+{
+    pay_rc_e              rc;
+    pay_field_errors_t    errs;
+    pay_intent_policy_t   policy;
+    pay_intent_request_t  req;
+
+    memset(&policy, 0, sizeof(pay_intent_policy_t));
+    policy.metadata_max = PAY_INTENT_METADATA_MAX;
+
+    rc = pay_intent_parse_client(body, len, 0, &policy, &req, &errs);
+
+    if (rc == PAY_OK
+        && (req.description.data != NULL || req.customer.data != NULL
+            || req.return_url.data != NULL || req.cancel_url.data != NULL
+            || req.source_id.data != NULL || req.nmetadata != 0))
+    {
+        abort();
+    }
+
+    pay_intent_request_free(&req);
+}
+
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -122,6 +197,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void) pay_provider_normalize(PAY_PROVIDER_SQUARE, &req, 200, body,
                                       size, &ans);
 
+        check_apply(&req, body, size);
+
     } else if (rc == PAY_ERR_VALIDATION_FAILED) {
         if (errs.n == 0 || req.storage != NULL
             || pay_intent_problem_json(&errs, NULL, NULL, 0) == 0)
@@ -134,6 +211,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     pay_intent_request_free(&req);
+
+    check_policy(body, size);
 
     if (pay_idempotency_record_decode(body, size, &rec) == 0
         && pay_idempotency_record_size(&rec) != size)

@@ -18,11 +18,13 @@
 
 
 #define STORE_KEY                                                             \
-    "c284b4fd97cf98fdd9aa698afb290f5da902bc763dae45c4d1d0df28a8ad40aa"
+    "9a2b9472c6d29841a8b0cfff03285db6b8523ec5dd5f63b9825d1ba65414af2c"
 #define FP_EMPTY                                                              \
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define FP_ABC                                                                \
     "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+#define FP_SERVER_CUSTOMER                                                    \
+    "13c242dc693c2f8bba86be62381cad5fbd4a147455b3ade0703f18224c63aa99"
 
 
 static char    key[PAY_IDEMPOTENCY_KEY_MAX + 1];
@@ -238,40 +240,65 @@ test_store_key(void **state)
 
     (void) state;
 
-    assert_int_equal(pay_idempotency_store_key("Bearer sk_client_1", 18,
+    assert_int_equal(pay_idempotency_store_key("shop.example.com", 16,
+                                               "Bearer sk_client_1", 18,
                                                "/api/pay/intents", 16,
                                                "order-6735", 10, a),
                      0);
     assert_string_equal(a, STORE_KEY);
 
-    assert_int_equal(pay_idempotency_store_key(NULL, 0, NULL, 0, "k", 1, b),
+    assert_int_equal(pay_idempotency_store_key(NULL, 0, NULL, 0, NULL, 0,
+                                               "k", 1, b),
                      0);
-    assert_string_equal(b, "f1d35be34777e69ae7a5a67a5fc28ed4"
-                           "effe505e70267237ea0248407c3db492");
+    assert_string_equal(b, "4451360a00f035ab019e0e80216b5984"
+                           "4246f5177c0fedd034890d0a41465e22");
 
     /* the length prefixes keep the parts apart */
 
-    assert_int_equal(pay_idempotency_store_key("ab", 2, "c", 1, "d", 1, a),
-                     0);
-    assert_int_equal(pay_idempotency_store_key("a", 1, "bc", 1 + 1, "d", 1,
-                                               b),
-                     0);
-    assert_string_not_equal(a, b);
-
-    assert_int_equal(pay_idempotency_store_key("a", 1, "", 0, "bc", 2, b),
-                     0);
-    assert_string_not_equal(a, b);
-
-    /* scope matters: keys are per client */
-    assert_int_equal(pay_idempotency_store_key("client-1", 8, "/i", 2, "k",
+    assert_int_equal(pay_idempotency_store_key("s", 1, "ab", 2, "c", 1, "d",
                                                1, a),
                      0);
-    assert_int_equal(pay_idempotency_store_key("client-2", 8, "/i", 2, "k",
+    assert_int_equal(pay_idempotency_store_key("s", 1, "a", 1, "bc", 1 + 1,
+                                               "d", 1, b),
+                     0);
+    assert_string_not_equal(a, b);
+
+    assert_int_equal(pay_idempotency_store_key("s", 1, "a", 1, "", 0, "bc",
+                                               2, b),
+                     0);
+    assert_string_not_equal(a, b);
+
+    assert_int_equal(pay_idempotency_store_key("sa", 2, "b", 1, "c", 1, "d",
+                                               1, a),
+                     0);
+    assert_int_equal(pay_idempotency_store_key("s", 1, "ab", 2, "c", 1, "d",
                                                1, b),
                      0);
     assert_string_not_equal(a, b);
 
-    assert_int_equal(pay_idempotency_store_key(NULL, 1, "/i", 2, "k", 1, a),
+    /* scope matters: keys are per client */
+    assert_int_equal(pay_idempotency_store_key("s", 1, "client-1", 8, "/i",
+                                               2, "k", 1, a),
+                     0);
+    assert_int_equal(pay_idempotency_store_key("s", 1, "client-2", 8, "/i",
+                                               2, "k", 1, b),
+                     0);
+    assert_string_not_equal(a, b);
+
+    /* and so does the server: one path and key in two server{} blocks */
+    assert_int_equal(pay_idempotency_store_key("shop-a.test", 11, "c", 1,
+                                               "/i", 2, "k", 1, a),
+                     0);
+    assert_int_equal(pay_idempotency_store_key("shop-b.test", 11, "c", 1,
+                                               "/i", 2, "k", 1, b),
+                     0);
+    assert_string_not_equal(a, b);
+
+    assert_int_equal(pay_idempotency_store_key(NULL, 0, NULL, 1, "/i", 2,
+                                               "k", 1, a),
+                     -1);
+    assert_int_equal(pay_idempotency_store_key(NULL, 1, NULL, 0, "/i", 2,
+                                               "k", 1, a),
                      -1);
 }
 
@@ -299,6 +326,87 @@ test_fingerprint(void **state)
 }
 
 
+/* a request completed by the server: its values are in the fingerprint */
+
+static void
+test_fingerprint_parts(void **state)
+{
+    char                    a[PAY_IDEMPOTENCY_HASH_LEN + 1];
+    char                    b[PAY_IDEMPOTENCY_HASH_LEN + 1];
+    const char             *body;
+    pay_idempotency_part_t  parts[4];
+
+    (void) state;
+
+    body = "{\"amount\":2000,\"currency\":\"usd\"}";
+
+    /* none: the body's own fingerprint */
+    assert_int_equal(pay_idempotency_fingerprint_parts((unsigned char *)
+                                                       "abc", 3, NULL, 0,
+                                                       a),
+                     0);
+    assert_string_equal(a, FP_ABC);
+
+    parts[0].data = "customer";
+    parts[0].len = 8;
+    parts[1].data = "cus_1";
+    parts[1].len = 5;
+
+    assert_int_equal(pay_idempotency_fingerprint_parts((unsigned char *) body,
+                                                       strlen(body), parts,
+                                                       2, a),
+                     0);
+    assert_string_equal(a, FP_SERVER_CUSTOMER);
+
+    /* another server value, the same body: another fingerprint */
+    parts[1].data = "cus_2";
+
+    assert_int_equal(pay_idempotency_fingerprint_parts((unsigned char *) body,
+                                                       strlen(body), parts,
+                                                       2, b),
+                     0);
+    assert_string_not_equal(a, b);
+
+    /* an empty server value is not the same as none */
+    parts[1].len = 0;
+
+    assert_int_equal(pay_idempotency_fingerprint_parts((unsigned char *) body,
+                                                       strlen(body), parts,
+                                                       2, b),
+                     0);
+    assert_string_not_equal(b, a);
+
+    assert_int_equal(pay_idempotency_fingerprint((unsigned char *) body,
+                                                 strlen(body), a),
+                     0);
+    assert_string_not_equal(b, a);
+
+    /* the length prefixes keep name and value apart */
+    parts[0].data = "custome";
+    parts[0].len = 7;
+    parts[1].data = "rcus_1";
+    parts[1].len = 6;
+
+    assert_int_equal(pay_idempotency_fingerprint_parts((unsigned char *) body,
+                                                       strlen(body), parts,
+                                                       2, b),
+                     0);
+    assert_string_not_equal(b, FP_SERVER_CUSTOMER);
+
+    parts[0].data = NULL;
+    parts[0].len = 1;
+
+    assert_int_equal(pay_idempotency_fingerprint_parts((unsigned char *) body,
+                                                       strlen(body), parts,
+                                                       2, b),
+                     -1);
+    assert_int_equal(pay_idempotency_fingerprint_parts((unsigned char *) body,
+                                                       strlen(body), NULL, 2,
+                                                       b),
+                     -1);
+}
+
+
 static void
 test_provider_key(void **state)
 {
@@ -311,17 +419,17 @@ test_provider_key(void **state)
     assert_int_equal(pay_idempotency_provider_key(STORE_KEY,
                                                   PAY_PROVIDER_STRIPE, k),
                      0);
-    assert_string_equal(k, "ngxpay-90832a0cc2c421ae237c2af7eaca8897");
+    assert_string_equal(k, "ngxpay-0f8ec000dee36749eacdbc9254823e9b");
 
     assert_int_equal(pay_idempotency_provider_key(STORE_KEY,
                                                   PAY_PROVIDER_SQUARE, k),
                      0);
-    assert_string_equal(k, "ngxpay-24fabe8e7175c4ffbd5a2ba16191059a");
+    assert_string_equal(k, "ngxpay-600e7ddbc1fbb88aec327b3543d6fd2c");
 
     assert_int_equal(pay_idempotency_provider_key(STORE_KEY,
                                                   PAY_PROVIDER_PAYPAL, k),
                      0);
-    assert_string_equal(k, "ngxpay-efbf12b75feb62480fd546c6a46d3b68");
+    assert_string_equal(k, "ngxpay-3014dec0b71bddab4e284a81a1340122");
 
     /* fits the smallest limit, Square CreatePayment's 45, in [a-z0-9-] */
 
@@ -677,6 +785,7 @@ main(void)
         cmocka_unit_test(test_key_small_buffer),
         cmocka_unit_test(test_store_key),
         cmocka_unit_test(test_fingerprint),
+        cmocka_unit_test(test_fingerprint_parts),
         cmocka_unit_test(test_provider_key),
         cmocka_unit_test(test_record_round_trip),
         cmocka_unit_test(test_record_invalid_input),

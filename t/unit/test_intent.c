@@ -1,7 +1,8 @@
 /*
  * Copyright (C) ngx_pay authors
  *
- * Unit tests of pay_intent.c: validation of intent requests and the 422
+ * Unit tests of pay_intent.c: validation of intent requests, what the
+ * client may send (the policy), the values the server sets, and the 422
  * problem+json.
  */
 
@@ -25,6 +26,19 @@
 #define R_FORM      "must be an integer in minor units, without fraction " \
                     "or exponent"
 #define R_MAX       "exceeds the maximum amount"
+#define R_REFUSED   "is not accepted here"
+#define R_ID        "must be a string of 1 to 255 visible ASCII characters"
+#define R_URL       "must be an http:// or https:// URL of at most 2048 bytes"
+#define R_UTF8      "must be UTF-8 without NUL"
+
+#define FULL_BODY                                                             \
+    "{\"amount\":2000,\"currency\":\"usd\",\"provider\":\"stripe\","          \
+    "\"description\":\"d\",\"customer\":\"cus_evil\","                        \
+    "\"metadata\":{\"order_id\":\"someone-elses\","                           \
+    "\"note\":\"n\"},"                                                        \
+    "\"return_url\":\"https://evil.example/\","                               \
+    "\"cancel_url\":\"https://evil.example/c\","                              \
+    "\"source_id\":\"ccof:other-users-card\"}"
 
 
 static pay_intent_request_t  req;
@@ -33,6 +47,9 @@ static pay_field_errors_t    errs;
 
 static pay_rc_e parse_max(const char *body, long long max);
 static pay_rc_e parse(const char *body);
+static pay_rc_e parse_policy(const char *body,
+    const pay_intent_policy_t *policy);
+static pay_intent_setting_t setting(const char *name, const char *value);
 static void assert_only_error(const char *body, const char *field,
     const char *reason);
 static void assert_has_error(const char *field, const char *reason);
@@ -54,6 +71,32 @@ static pay_rc_e
 parse(const char *body)
 {
     return parse_max(body, MAX_AMOUNT);
+}
+
+
+static pay_rc_e
+parse_policy(const char *body, const pay_intent_policy_t *policy)
+{
+    pay_intent_request_free(&req);
+
+    return pay_intent_parse_client((const unsigned char *) body,
+                                   strlen(body), MAX_AMOUNT, policy, &req,
+                                   &errs);
+}
+
+
+/* a server setting as the directive writes it: "metadata.KEY" VALUE */
+
+static pay_intent_setting_t
+setting(const char *name, const char *value)
+{
+    pay_intent_setting_t  set;
+
+    set.field = pay_intent_field(name, strlen(name), &set.key);
+    set.value.data = value;
+    set.value.len = strlen(value);
+
+    return set;
 }
 
 
@@ -711,6 +754,348 @@ test_provider_names(void **state)
 }
 
 
+/* by default the client sends amount, currency and provider: no more */
+
+static void
+test_policy_default(void **state)
+{
+    pay_intent_policy_t  policy;
+
+    (void) state;
+
+    memset(&policy, 0, sizeof(pay_intent_policy_t));
+    policy.metadata_max = PAY_INTENT_METADATA_MAX;
+
+    assert_int_equal(parse_policy("{\"amount\":2000,\"currency\":\"usd\","
+                                  "\"provider\":\"stripe\"}", &policy),
+                     PAY_OK);
+    assert_int_equal(req.provider, PAY_PROVIDER_STRIPE);
+
+    /* every other member is named, in the documented order, unchecked */
+
+    assert_int_equal(parse_policy(FULL_BODY, &policy),
+                     PAY_ERR_VALIDATION_FAILED);
+    assert_int_equal(errs.n, 6);
+    assert_string_equal(errs.items[0].field, "description");
+    assert_string_equal(errs.items[1].field, "customer");
+    assert_string_equal(errs.items[2].field, "return_url");
+    assert_string_equal(errs.items[3].field, "cancel_url");
+    assert_string_equal(errs.items[4].field, "source_id");
+    assert_string_equal(errs.items[5].field, "metadata");
+    assert_string_equal(errs.items[0].reason, R_REFUSED);
+    assert_string_equal(errs.items[5].reason, R_REFUSED);
+    assert_null(req.storage);
+
+    /* refused whatever the value, even an invalid one */
+    assert_int_equal(parse_policy("{\"amount\":1,\"currency\":\"usd\","
+                                  "\"customer\":\"\",\"metadata\":7}",
+                                  &policy),
+                     PAY_ERR_VALIDATION_FAILED);
+    assert_int_equal(errs.n, 2);
+    assert_string_equal(errs.items[0].reason, R_REFUSED);
+    assert_string_equal(errs.items[1].reason, R_REFUSED);
+
+    /* null is absent, as ever */
+    assert_int_equal(parse_policy("{\"amount\":1,\"currency\":\"usd\","
+                                  "\"customer\":null}", &policy),
+                     PAY_OK);
+
+    /* unknown members stay unknown */
+    assert_int_equal(parse_policy("{\"amount\":1,\"currency\":\"usd\","
+                                  "\"customer_id\":\"x\"}", &policy),
+                     PAY_ERR_VALIDATION_FAILED);
+    assert_string_equal(errs.items[0].field, "customer_id");
+    assert_string_equal(errs.items[0].reason, "unknown member");
+}
+
+
+static void
+test_policy_allowed(void **state)
+{
+    pay_intent_str_t     keys[1];
+    pay_intent_policy_t  policy;
+
+    (void) state;
+
+    memset(&policy, 0, sizeof(pay_intent_policy_t));
+    policy.metadata_max = PAY_INTENT_METADATA_MAX;
+    policy.fields = pay_intent_field_bit(PAY_INTENT_FIELD_DESCRIPTION)
+                    | pay_intent_field_bit(PAY_INTENT_FIELD_SOURCE_ID);
+
+    assert_int_equal(parse_policy("{\"amount\":1,\"currency\":\"usd\","
+                                  "\"description\":\"Blue mug\","
+                                  "\"source_id\":\"cnon:ok\"}", &policy),
+                     PAY_OK);
+    assert_string_equal(req.description.data, "Blue mug");
+    assert_string_equal(req.source_id.data, "cnon:ok");
+
+    /* an allowed member is still checked */
+    assert_int_equal(parse_policy("{\"amount\":1,\"currency\":\"usd\","
+                                  "\"source_id\":\"\"}", &policy),
+                     PAY_ERR_VALIDATION_FAILED);
+    assert_string_equal(errs.items[0].reason, R_ID);
+
+    /* metadata.KEY: only that key */
+    keys[0].data = "note";
+    keys[0].len = 4;
+    policy.metadata_keys = keys;
+    policy.nmetadata_keys = 1;
+
+    assert_int_equal(parse_policy("{\"amount\":1,\"currency\":\"usd\","
+                                  "\"metadata\":{\"note\":\"gift\"}}",
+                                  &policy),
+                     PAY_OK);
+    assert_int_equal(req.nmetadata, 1);
+    assert_string_equal(req.metadata[0].value.data, "gift");
+
+    assert_int_equal(parse_policy("{\"amount\":1,\"currency\":\"usd\","
+                                  "\"metadata\":{\"note\":\"gift\","
+                                  "\"order_id\":\"42\",\"notes\":\"x\"}}",
+                                  &policy),
+                     PAY_ERR_VALIDATION_FAILED);
+    assert_int_equal(errs.n, 2);
+    assert_string_equal(errs.items[0].field, "metadata.order_id");
+    assert_string_equal(errs.items[0].reason, R_REFUSED);
+    assert_string_equal(errs.items[1].field, "metadata.notes");
+
+    assert_int_equal(parse_policy("{\"amount\":1,\"currency\":\"usd\","
+                                  "\"metadata\":[]}", &policy),
+                     PAY_ERR_VALIDATION_FAILED);
+    assert_string_equal(errs.items[0].field, "metadata");
+    assert_string_equal(errs.items[0].reason, "must be an object of strings");
+
+    /* the whole of metadata, fewer keys when the server sets some */
+    policy.fields |= pay_intent_field_bit(PAY_INTENT_FIELD_METADATA);
+    policy.metadata_max = 1;
+
+    assert_int_equal(parse_policy("{\"amount\":1,\"currency\":\"usd\","
+                                  "\"metadata\":{\"a\":\"1\"}}", &policy),
+                     PAY_OK);
+    assert_int_equal(parse_policy("{\"amount\":1,\"currency\":\"usd\","
+                                  "\"metadata\":{\"a\":\"1\",\"b\":\"2\"}}",
+                                  &policy),
+                     PAY_ERR_VALIDATION_FAILED);
+    assert_string_equal(errs.items[0].field, "metadata");
+    assert_string_equal(errs.items[0].reason,
+                        "must have at most 50 keys, with those the server "
+                        "sets");
+
+    /* everything: pay_intent_parse() */
+    policy.fields = PAY_INTENT_FIELDS_ALL;
+    policy.metadata_max = PAY_INTENT_METADATA_MAX;
+
+    assert_int_equal(parse_policy(FULL_BODY, &policy), PAY_OK);
+    assert_int_equal(parse_policy(FULL_BODY, NULL), PAY_OK);
+}
+
+
+/* the server's values win, and follow the client's rules */
+
+static void
+test_apply(void **state)
+{
+    pay_intent_setting_t  set[6];
+
+    (void) state;
+
+    assert_int_equal(parse(FULL_BODY), PAY_OK);
+
+    set[0] = setting("customer", "cus_mine");
+    set[1] = setting("metadata.order_id", "42");
+    set[2] = setting("return_url", "");
+    set[3] = setting("metadata.channel", "web");
+    set[4] = setting("metadata.unset", "");
+    set[5] = setting("description", "Order 42");
+
+    assert_int_equal(pay_intent_apply(&req, set, 6, &errs), PAY_OK);
+    assert_int_equal(errs.n, 0);
+
+    assert_string_equal(req.customer.data, "cus_mine");
+    assert_int_equal(req.customer.len, 8);
+    assert_string_equal(req.description.data, "Order 42");
+    assert_null(req.return_url.data);
+    assert_int_equal(req.return_url.len, 0);
+
+    /* untouched */
+    assert_int_equal(req.amount, 2000);
+    assert_string_equal(req.currency, "usd");
+    assert_int_equal(req.provider, PAY_PROVIDER_STRIPE);
+    assert_string_equal(req.cancel_url.data, "https://evil.example/c");
+    assert_string_equal(req.source_id.data, "ccof:other-users-card");
+
+    /* the client's other keys, then the server's, in settings order */
+    assert_int_equal(req.nmetadata, 3);
+    assert_string_equal(req.metadata[0].key.data, "note");
+    assert_string_equal(req.metadata[0].value.data, "n");
+    assert_string_equal(req.metadata[1].key.data, "order_id");
+    assert_string_equal(req.metadata[1].value.data, "42");
+    assert_string_equal(req.metadata[2].key.data, "channel");
+    assert_string_equal(req.metadata[2].value.data, "web");
+
+    /* a request with nothing of its own */
+    assert_int_equal(parse("{\"amount\":1,\"currency\":\"usd\"}"), PAY_OK);
+    assert_int_equal(pay_intent_apply(&req, set, 1, &errs), PAY_OK);
+    assert_string_equal(req.customer.data, "cus_mine");
+    assert_int_equal(req.nmetadata, 0);
+
+    assert_int_equal(pay_intent_apply(&req, NULL, 0, &errs), PAY_OK);
+    assert_string_equal(req.customer.data, "cus_mine");
+
+    /* everything left out: nothing is allocated */
+    set[0] = setting("customer", "");
+    assert_int_equal(pay_intent_apply(&req, set, 1, &errs), PAY_OK);
+    assert_null(req.storage);
+    assert_null(req.customer.data);
+}
+
+
+static void
+test_apply_invalid(void **state)
+{
+    char                  long_value[502];
+    pay_intent_setting_t  set[5];
+
+    (void) state;
+
+    memset(long_value, 'v', 501);
+    long_value[501] = '\0';
+
+    assert_int_equal(parse("{\"amount\":1,\"currency\":\"usd\","
+                           "\"customer\":\"cus_client\"}"), PAY_OK);
+
+    set[0] = setting("customer", "cus 1");
+    set[1] = setting("return_url", "javascript:alert(1)");
+    set[2] = setting("metadata.order_id", long_value);
+    set[3] = setting("metadata.a[b]", "x");
+    set[4] = setting("description", "caf\xc3");
+
+    assert_int_equal(pay_intent_apply(&req, set, 5, &errs),
+                     PAY_ERR_VALIDATION_FAILED);
+    assert_int_equal(errs.n, 5);
+    assert_string_equal(errs.items[0].field, "customer");
+    assert_string_equal(errs.items[0].reason, R_ID);
+    assert_string_equal(errs.items[1].field, "return_url");
+    assert_string_equal(errs.items[1].reason, R_URL);
+    assert_string_equal(errs.items[2].field, "metadata.order_id");
+    assert_string_equal(errs.items[2].reason,
+                        "values must be at most 500 bytes");
+    assert_string_equal(errs.items[3].field, "metadata.a[b]");
+    assert_string_equal(errs.items[3].reason, "keys must not contain [ or ]");
+    assert_string_equal(errs.items[4].field, "description");
+    assert_string_equal(errs.items[4].reason, R_UTF8);
+
+    /* the request is as it was */
+    assert_string_equal(req.customer.data, "cus_client");
+
+    /* a NUL is not a client's either */
+    set[0].field = PAY_INTENT_FIELD_DESCRIPTION;
+    set[0].value.data = "a\0b";
+    set[0].value.len = 3;
+
+    assert_int_equal(pay_intent_apply(&req, set, 1, &errs),
+                     PAY_ERR_VALIDATION_FAILED);
+    assert_string_equal(errs.items[0].reason, R_UTF8);
+
+    set[0].field = PAY_INTENT_FIELD_NONE;
+    assert_int_equal(pay_intent_apply(&req, set, 1, &errs), PAY_ERR_INTERNAL);
+    assert_string_equal(req.customer.data, "cus_client");
+}
+
+
+/* 50 client keys and one of the server's: over the limit */
+
+static void
+test_apply_metadata_limit(void **state)
+{
+    char                 *body;
+    pay_intent_setting_t  set[1];
+
+    (void) state;
+
+    body = metadata_body(50, 8, 1);
+    assert_int_equal(parse(body), PAY_OK);
+    free(body);
+
+    set[0] = setting("metadata.server", "1");
+
+    assert_int_equal(pay_intent_apply(&req, set, 1, &errs),
+                     PAY_ERR_VALIDATION_FAILED);
+    assert_string_equal(errs.items[0].field, "metadata");
+    assert_int_equal(req.nmetadata, 50);
+
+    /* replacing one of the client's keys adds none */
+    set[0] = setting("metadata.0000kkkk", "server");
+
+    assert_int_equal(pay_intent_apply(&req, set, 1, &errs), PAY_OK);
+    assert_int_equal(req.nmetadata, 50);
+    assert_string_equal(req.metadata[49].key.data, "0000kkkk");
+    assert_string_equal(req.metadata[49].value.data, "server");
+}
+
+
+static void
+test_fields_and_reasons(void **state)
+{
+    pay_intent_str_t  key;
+
+    (void) state;
+
+    assert_int_equal(pay_intent_field("customer", 8, &key),
+                     PAY_INTENT_FIELD_CUSTOMER);
+    assert_null(key.data);
+    assert_int_equal(pay_intent_field("description", 11, NULL),
+                     PAY_INTENT_FIELD_DESCRIPTION);
+    assert_int_equal(pay_intent_field("return_url", 10, NULL),
+                     PAY_INTENT_FIELD_RETURN_URL);
+    assert_int_equal(pay_intent_field("cancel_url", 10, NULL),
+                     PAY_INTENT_FIELD_CANCEL_URL);
+    assert_int_equal(pay_intent_field("source_id", 9, NULL),
+                     PAY_INTENT_FIELD_SOURCE_ID);
+    assert_int_equal(pay_intent_field("metadata", 8, &key),
+                     PAY_INTENT_FIELD_METADATA);
+    assert_null(key.data);
+    assert_int_equal(pay_intent_field("metadata.order_id", 17, &key),
+                     PAY_INTENT_FIELD_METADATA);
+    assert_int_equal(key.len, 8);
+    assert_memory_equal(key.data, "order_id", 8);
+    assert_int_equal(pay_intent_field("metadata.", 9, &key),
+                     PAY_INTENT_FIELD_METADATA);
+    assert_int_equal(key.len, 0);
+
+    assert_int_equal(pay_intent_field("amount", 6, NULL),
+                     PAY_INTENT_FIELD_NONE);
+    assert_int_equal(pay_intent_field("currency", 8, NULL),
+                     PAY_INTENT_FIELD_NONE);
+    assert_int_equal(pay_intent_field("provider", 8, NULL),
+                     PAY_INTENT_FIELD_NONE);
+    assert_int_equal(pay_intent_field("customer_id", 11, NULL),
+                     PAY_INTENT_FIELD_NONE);
+    assert_int_equal(pay_intent_field("custome", 7, NULL),
+                     PAY_INTENT_FIELD_NONE);
+    assert_int_equal(pay_intent_field(NULL, 0, NULL), PAY_INTENT_FIELD_NONE);
+
+    assert_null(pay_intent_metadata_key_reason("order_id", 8));
+    assert_null(pay_intent_metadata_key_reason("caf\xc3\xa9", 5));
+    assert_non_null(pay_intent_metadata_key_reason("", 0));
+    assert_non_null(pay_intent_metadata_key_reason(
+                        "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk", 41));
+    assert_non_null(pay_intent_metadata_key_reason("a]", 2));
+    assert_non_null(pay_intent_metadata_key_reason("\xff", 1));
+
+    assert_null(pay_intent_value_reason(PAY_INTENT_FIELD_CUSTOMER, "", 0));
+    assert_null(pay_intent_value_reason(PAY_INTENT_FIELD_RETURN_URL,
+                                        "https://shop.example/ok", 23));
+    assert_string_equal(pay_intent_value_reason(PAY_INTENT_FIELD_CANCEL_URL,
+                                                "ftp://x", 7),
+                        R_URL);
+    assert_null(pay_intent_value_reason(PAY_INTENT_FIELD_METADATA,
+                                        "caf\xc3\xa9", 5));
+    assert_string_equal(pay_intent_value_reason(PAY_INTENT_FIELD_NONE,
+                                                "x", 1),
+                        "unknown member");
+}
+
+
 int
 main(void)
 {
@@ -732,6 +1117,12 @@ main(void)
         cmocka_unit_test_teardown(test_problem_json, teardown),
         cmocka_unit_test(test_field_errors_add),
         cmocka_unit_test(test_provider_names),
+        cmocka_unit_test_teardown(test_policy_default, teardown),
+        cmocka_unit_test_teardown(test_policy_allowed, teardown),
+        cmocka_unit_test_teardown(test_apply, teardown),
+        cmocka_unit_test_teardown(test_apply_invalid, teardown),
+        cmocka_unit_test_teardown(test_apply_metadata_limit, teardown),
+        cmocka_unit_test(test_fields_and_reasons),
     };
 
     return cmocka_run_group_tests_name("pay_intent", tests, NULL, NULL);
