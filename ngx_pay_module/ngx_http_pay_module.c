@@ -389,7 +389,8 @@ ngx_http_pay_init_main_conf(ngx_conf_t *cf, void *conf)
  * its main request's connection, so what counts is the error_log of the
  * location holding the credentials.  Checked here, once the levels of
  * every error_log, the main one included, are known and the new cycle's
- * log is the configured one.
+ * log is the configured one.  debug_connection turns debug logging on for
+ * the clients it names in every location, whatever their error_log says.
  */
 
 static ngx_int_t
@@ -398,16 +399,30 @@ ngx_http_pay_init_module(ngx_cycle_t *cycle)
 #if (NGX_DEBUG)
     ngx_log_t                  *log;
     ngx_uint_t                  i;
+    ngx_event_conf_t           *ecf;
     ngx_http_core_loc_conf_t  **clcfp;
     ngx_http_pay_main_conf_t   *pmcf;
 
     pmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_pay_module);
 
-    if (pmcf == NULL || pmcf->credential_locations == NULL) {
+    if (pmcf == NULL || pmcf->credential_locations == NULL
+        || pmcf->credential_locations->nelts == 0)
+    {
         return NGX_OK;
     }
 
     clcfp = pmcf->credential_locations->elts;
+
+    ecf = ngx_event_get_conf(cycle->conf_ctx, ngx_event_core_module);
+
+    if (ecf != NULL && ecf->debug_connection.nelts) {
+        ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
+                      "pay: \"debug_connection\" logs at debug level in "
+                      "every location, \"%V\" too, which holds provider "
+                      "credentials: nginx logs the provider calls' request "
+                      "headers for those clients, \"Authorization\" "
+                      "included", &clcfp[0]->name);
+    }
 
     for (i = 0; i < pmcf->credential_locations->nelts; i++) {
 

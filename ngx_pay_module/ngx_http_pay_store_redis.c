@@ -1011,9 +1011,12 @@ ngx_http_pay_store_redis_decode(ngx_http_pay_store_redis_op_t *rop,
             break;
         }
 
+        /* a value larger than any the module writes is not copied */
+
         if (pay_record_parse((u_char *) r->str, r->len, &state, &payload,
                              &len)
-            != 0)
+            != 0
+            || len > NGX_HTTP_PAY_STORE_VALUE_MAX)
         {
             /* someone else's value under our prefix: never logged */
             ngx_log_error(NGX_LOG_ERR, rs->redis.log, 0,

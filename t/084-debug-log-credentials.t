@@ -16,6 +16,8 @@ use Test::Nginx::Socket;
 use lib 't/lib';
 use PayTest;
 use PayTest::Stub;
+use File::Path ();
+use File::Spec;
 
 $ENV{TEST_NGINX_STUB_PORT} = PayTest::Stub::start();
 
@@ -43,8 +45,53 @@ _EOC_
 
 repeat_each(1);
 
-# TEST 1: 2 + 3 + 4, TEST 2: 2 + 4, TEST 3: 2 + 1 + 4
-plan tests => 9 + 6 + 7;
+# TEST 1: 2 + 3 + 4, TEST 2: 2 + 4, TEST 3: 2 + 1 + 4; plus the
+# debug_connection check below, outside the blocks (no section of
+# Test::Nginx writes into events {}): 1
+plan tests => 9 + 6 + 7 + 1;
+
+# "debug_connection" in events {} logs its clients at debug level in every
+# location: "nginx -t" of a configuration with it warns too.
+sub debug_connection_warning {
+    my $dir = File::Spec->rel2abs('t/tmp/debug-connection');
+    File::Path::make_path("$dir/logs");
+    my $module = $ENV{TEST_NGINX_LOAD_MODULES} // '';
+    my $load = $module ne '' ? "load_module $module;\n" : '';
+    open my $fh, '>', "$dir/nginx.conf" or die "cannot write: $!";
+    print $fh <<"_EOC_";
+${load}error_log $dir/logs/error.log info;
+pid $dir/logs/nginx.pid;
+events {
+    debug_connection 192.0.2.1;
+}
+http {
+    pay_store main shm=1m;
+    server {
+        listen 127.0.0.1:1;
+        location = /intents {
+            pay_intent stripe;
+            pay_idempotency main;
+            pay_stripe_api /_pay/stripe/;
+            pay_stripe_key sk_test_stub;
+        }
+        location /_pay/stripe/ {
+            internal;
+            proxy_pass http://127.0.0.1:1/;
+        }
+    }
+}
+_EOC_
+    close $fh;
+    return scalar `$nginx -t -q -p $dir/ -c $dir/nginx.conf 2>&1`;
+}
+
+if ($DEBUG_BUILD) {
+    Test::More::like(debug_connection_warning(),
+        qr/pay: "debug_connection" logs at debug level in every location, "\/intents" too/,
+        'debug_connection: nginx -t warns about the location holding credentials');
+} else {
+    Test::More::pass('debug_connection: not a debug build, nothing to warn about');
+}
 
 no_shuffle();
 run_tests();

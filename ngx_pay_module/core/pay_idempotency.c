@@ -20,8 +20,12 @@
 #define PAY_IDEMPOTENCY_PROVIDER_TAG   "ngx_pay provider idempotency key v1"
 #define PAY_IDEMPOTENCY_FINGERPRINT_TAG  "ngx_pay request fingerprint v1"
 
-/* the fingerprint's tag, the body, a name and a value per server field */
-#define PAY_IDEMPOTENCY_PARTS_MAX      64
+/*
+ * The fingerprint's tag, the body, and a name and a value per server
+ * field: pay_intent_set may set 5 members and 50 metadata keys (110
+ * parts); room for more than that.
+ */
+#define PAY_IDEMPOTENCY_PARTS_MAX      128
 
 #define PAY_IDEMPOTENCY_MAGIC_0        'P'
 #define PAY_IDEMPOTENCY_MAGIC_1        'I'

@@ -367,6 +367,23 @@ test_fingerprint_parts(void **state)
                      0);
     assert_string_not_equal(a, b);
 
+    /* as many as pay_intent_set can set: 5 members, 50 metadata keys */
+    {
+        size_t                  i;
+        pay_idempotency_part_t  many[110];
+
+        for (i = 0; i < 110; i++) {
+            many[i].data = (i % 2) ? "value" : "metadata.k";
+            many[i].len = (i % 2) ? 5 : 10;
+        }
+
+        assert_int_equal(pay_idempotency_fingerprint_parts(
+                             (unsigned char *) body, strlen(body), many, 110,
+                             b),
+                         0);
+        assert_string_not_equal(a, b);
+    }
+
     /* an empty server value is not the same as none */
     parts[1].len = 0;
 
