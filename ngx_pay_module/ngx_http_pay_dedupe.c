@@ -6,12 +6,26 @@
  * the app behind nginx should see each event once.
  *
  * After the signature holds, the access handler claims
- * "webhook:<provider>:<event id>" in the location's store for the lock
- * time.  A fresh claim goes on to proxy_pass; when the request ends, the
+ * "webhook:<namespace>:<provider>:<event id>" in the location's store for
+ * the lock time.  The namespace keeps endpoints apart: Stripe sends the
+ * same event id to every endpoint subscribed to it, and a second endpoint
+ * must not find the first one's record.  By default it is the server's
+ * name and the location's (the same on every node given the same
+ * configuration, and across reloads); pay_dedupe ... namespace= shares
+ * one on purpose.
+ *
+ * A fresh claim goes on to proxy_pass; when the request ends, the
  * context's pool cleanup completes the claim (kept for the ttl) if the app
- * answered 2xx, and releases it otherwise, so the provider's retry gets
- * through.  Completion and release act only on our own claim (its token),
- * so a claim whose lock expired never overwrites a newer one.
+ * answered 2xx, and releases it when the app answered something else or
+ * never got the request, so the provider's retry gets through.  When the
+ * request went to the app and no answer came back (an upstream timeout or
+ * reset, a client that went away), nobody knows whether the app acted on
+ * it: the claim is abandoned to an "unknown" record for the ttl, and the
+ * next delivery's claim takes it over and is forwarded with $pay_dedupe
+ * "retry", so the app can check its own records in exactly that case
+ * (core/pay_dedupe.c decides).  Completion, abandon and release act only
+ * on our own claim (its token), so a claim whose lock expired never
+ * overwrites a newer one.
  *
  * A claim that finds the event done is answered 200 here and not
  * forwarded; one that finds it being processed gets 409; a store that
@@ -26,29 +40,121 @@
 #include <ngx_http.h>
 
 #include "ngx_http_pay_module.h"
+#include "pay_dedupe.h"
 
+
+/* upstream attempts looked at one by one when a request ends */
+#define NGX_HTTP_PAY_DEDUPE_ATTEMPTS    16
 
 /* what a store outage asks the provider to wait before retrying */
 #define NGX_HTTP_PAY_STORE_RETRY_AFTER  5
 
 
+static char *ngx_http_pay_dedupe_namespace_conf(ngx_conf_t *cf,
+    ngx_http_pay_loc_conf_t *plcf);
+static char *ngx_http_pay_dedupe_default_ns(ngx_conf_t *cf,
+    ngx_http_pay_loc_conf_t *prev, ngx_http_pay_loc_conf_t *conf);
+static ngx_str_t *ngx_http_pay_dedupe_server_text(ngx_conf_t *cf);
+static ngx_int_t ngx_http_pay_dedupe_namespace(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_str_t *ns);
 static void ngx_http_pay_dedupe_claimed(ngx_http_pay_store_op_t *op);
-static ngx_uint_t ngx_http_pay_dedupe_accepted(ngx_http_request_t *r);
+static pay_dedupe_outcome_e ngx_http_pay_dedupe_outcome(
+    ngx_http_request_t *r);
 
 
 static ngx_str_t  ngx_http_pay_duplicate_json =
     ngx_string("{\"received\":true,\"duplicate\":true}\n");
 
 
-/* pay_dedupe NAME|off [ttl=72h] [lock=60s] */
+/* pay_dedupe NAME|off [ttl=72h] [lock=60s] [namespace=STRING] */
 
 char *
 ngx_http_pay_dedupe_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_pay_loc_conf_t *plcf = conf;
 
+    char  *rv;
+
+    if (plcf->dedupe != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    rv = ngx_http_pay_dedupe_namespace_conf(cf, plcf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
     return ngx_http_pay_store_use(cf, &plcf->dedupe, &plcf->dedupe_name,
                                   &plcf->dedupe_ttl, &plcf->dedupe_lock);
+}
+
+
+/*
+ * Takes "namespace=" out of the directive's words, so that the parser the
+ * stores share sees only its own; "pay_dedupe off namespace=" is left to
+ * it to refuse.
+ */
+
+static char *
+ngx_http_pay_dedupe_namespace_conf(ngx_conf_t *cf,
+    ngx_http_pay_loc_conf_t *plcf)
+{
+    ngx_str_t                         *value, s;
+    ngx_uint_t                         i, j;
+    ngx_http_compile_complex_value_t   ccv;
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        return NGX_CONF_OK;
+    }
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "namespace=", 10) != 0) {
+            continue;
+        }
+
+        if (plcf->dedupe_namespace != NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "duplicate parameter \"%V\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        s.data = value[i].data + 10;
+        s.len = value[i].len - 10;
+
+        if (s.len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "empty namespace in \"%V\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        plcf->dedupe_namespace = ngx_palloc(cf->pool,
+                                            sizeof(ngx_http_complex_value_t));
+        if (plcf->dedupe_namespace == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+        ccv.cf = cf;
+        ccv.value = &s;
+        ccv.complex_value = plcf->dedupe_namespace;
+
+        if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+
+        for (j = i + 1; j < cf->args->nelts; j++) {
+            value[j - 1] = value[j];
+        }
+
+        cf->args->nelts--;
+        i--;
+    }
+
+    return NGX_CONF_OK;
 }
 
 
@@ -68,6 +174,7 @@ ngx_http_pay_dedupe_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
         conf->dedupe_name = prev->dedupe_name;
         conf->dedupe_ttl = prev->dedupe_ttl;
         conf->dedupe_lock = prev->dedupe_lock;
+        conf->dedupe_namespace = prev->dedupe_namespace;
     }
 
     if (conf->dedupe == NGX_CONF_UNSET) {
@@ -103,18 +210,159 @@ ngx_http_pay_dedupe_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
             return NGX_CONF_ERROR;
         }
 
+    } else if (conf->webhook != NGX_HTTP_PAY_PROVIDER_OFF) {
+
+        /* only a webhook location needs the default (it may be made now) */
+
+        conf->dedupe_store = ngx_http_pay_store_default(cf, pmcf);
+
+        if (conf->dedupe_store == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (conf->webhook == NGX_HTTP_PAY_PROVIDER_OFF
+        || conf->dedupe_namespace != NULL)
+    {
         return NGX_CONF_OK;
     }
 
-    if (conf->webhook == NGX_HTTP_PAY_PROVIDER_OFF) {
+    return ngx_http_pay_dedupe_default_ns(cf, prev, conf);
+}
+
+
+/*
+ * The default namespace, made once per location: the server's first
+ * server_name (its smallest listen address when that is ""), the
+ * location's modifier ("=", "^~", "~" for both regex kinds, nothing for
+ * a prefix) and its name, through pay_dedupe_namespace(); an "if" in the
+ * location keeps the location's.  Nothing in it
+ * depends on the order of locations or on the time: a reload, a restart
+ * or another node with the same configuration makes the same.
+ */
+
+static char *
+ngx_http_pay_dedupe_default_ns(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
+    ngx_http_pay_loc_conf_t *conf)
+{
+    u_char                    *p;
+    size_t                     len;
+    ngx_str_t                 *server;
+    const char                *modifier;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    /* "if" and limit_except blocks carry their location's name only */
+    if (clcf->noname && prev->dedupe_default_ns.len) {
+        conf->dedupe_default_ns = prev->dedupe_default_ns;
         return NGX_CONF_OK;
     }
 
-    /* only a webhook location needs the default (it may be created now) */
+    server = ngx_http_pay_dedupe_server_text(cf);
 
-    conf->dedupe_store = ngx_http_pay_store_default(cf, pmcf);
+    if (clcf->exact_match) {
+        modifier = "=";
 
-    return conf->dedupe_store ? NGX_CONF_OK : NGX_CONF_ERROR;
+    } else if (clcf->noregex) {
+        modifier = "^~";
+
+#if (NGX_PCRE)
+    } else if (clcf->regex) {
+        modifier = "~";
+#endif
+
+    } else {
+        modifier = "";
+    }
+
+    len = server->len + ngx_strlen(modifier) + clcf->name.len;
+
+    p = ngx_pnalloc(cf->pool, len);
+    if (p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    (void) ngx_sprintf(p, "%V%s%V", server, modifier, &clcf->name);
+
+    conf->dedupe_default_ns.data = ngx_pnalloc(cf->pool,
+                                               PAY_DEDUPE_NAMESPACE_MAX + 1);
+    if (conf->dedupe_default_ns.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    conf->dedupe_default_ns.len = pay_dedupe_namespace(p, len,
+                                      (char *) conf->dedupe_default_ns.data);
+
+    if (conf->dedupe_default_ns.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "pay_dedupe: could not hash the namespace");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_str_t *
+ngx_http_pay_dedupe_server_text(ngx_conf_t *cf)
+{
+    ngx_str_t                  *best;
+    ngx_uint_t                  i, j, k;
+    ngx_http_conf_port_t       *port;
+    ngx_http_conf_addr_t       *addr;
+    ngx_http_server_name_t     *sn;
+    ngx_http_core_srv_conf_t   *cscf, **servers;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    static ngx_str_t  none = ngx_null_string;
+
+    cscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_core_module);
+
+    if (cscf->server_names.nelts) {
+        sn = cscf->server_names.elts;
+
+        if (sn[0].name.len) {
+            return &sn[0].name;
+        }
+    }
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    best = &none;
+
+    if (cmcf->ports == NULL) {
+        return best;
+    }
+
+    port = cmcf->ports->elts;
+
+    for (i = 0; i < cmcf->ports->nelts; i++) {
+
+        addr = port[i].addrs.elts;
+
+        for (j = 0; j < port[i].addrs.nelts; j++) {
+
+            servers = addr[j].servers.elts;
+
+            for (k = 0; k < addr[j].servers.nelts; k++) {
+
+                if (servers[k] != cscf) {
+                    continue;
+                }
+
+                if (best->len == 0
+                    || ngx_memn2cmp(addr[j].opt.addr_text.data, best->data,
+                                    addr[j].opt.addr_text.len, best->len)
+                       < 0)
+                {
+                    best = &addr[j].opt.addr_text;
+                }
+            }
+        }
+    }
+
+    return best;
 }
 
 
@@ -130,6 +378,7 @@ ngx_http_pay_dedupe_claim(ngx_http_request_t *r,
     u_char                   *p;
     size_t                    len;
     ngx_int_t                 rc;
+    ngx_str_t                 ns;
     const char               *provider;
     ngx_http_pay_store_t     *store;
     ngx_http_pay_store_op_t  *op;
@@ -140,10 +389,16 @@ ngx_http_pay_dedupe_claim(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
+    if (ngx_http_pay_dedupe_namespace(r, plcf, &ns) != NGX_OK) {
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
+                                   "no dedupe namespace");
+    }
+
     op = &ctx->claim;
     provider = ngx_http_pay_provider_name(ctx->provider);
 
-    len = sizeof("webhook::") - 1 + ngx_strlen(provider) + ctx->event_id.len;
+    len = sizeof("webhook:::") - 1 + ns.len + ngx_strlen(provider)
+          + ctx->event_id.len;
 
     p = ngx_pnalloc(r->pool, len);
     if (p == NULL) {
@@ -151,7 +406,8 @@ ngx_http_pay_dedupe_claim(ngx_http_request_t *r,
     }
 
     op->key.data = p;
-    op->key.len = ngx_sprintf(p, "webhook:%s:%V", provider, &ctx->event_id)
+    op->key.len = ngx_sprintf(p, "webhook:%V:%s:%V", &ns, provider,
+                              &ctx->event_id)
                   - p;
 
     if (ngx_http_pay_store_token(r->pool, &op->token) != NGX_OK) {
@@ -159,6 +415,7 @@ ngx_http_pay_dedupe_claim(ngx_http_request_t *r,
     }
 
     op->ttl = plcf->dedupe_lock;
+    op->keep = plcf->dedupe_ttl;
     op->handler = ngx_http_pay_dedupe_claimed;
     op->data = ctx;
     op->pool = r->pool;
@@ -186,6 +443,34 @@ ngx_http_pay_dedupe_claim(ngx_http_request_t *r,
     ctx->state = NGX_HTTP_PAY_STATE_CLAIMED;
 
     return ngx_http_pay_dedupe_decide(r, plcf, ctx);
+}
+
+
+/* namespace= evaluated for this request, or the location's default */
+
+static ngx_int_t
+ngx_http_pay_dedupe_namespace(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_str_t *ns)
+{
+    ngx_str_t  v;
+
+    if (plcf->dedupe_namespace == NULL) {
+        *ns = plcf->dedupe_default_ns;
+        return NGX_OK;
+    }
+
+    if (ngx_http_complex_value(r, plcf->dedupe_namespace, &v) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ns->data = ngx_pnalloc(r->pool, PAY_DEDUPE_NAMESPACE_MAX + 1);
+    if (ns->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ns->len = pay_dedupe_namespace(v.data, v.len, (char *) ns->data);
+
+    return ns->len ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -234,6 +519,17 @@ ngx_http_pay_dedupe_decide(ngx_http_request_t *r,
         ctx->dedupe = NGX_HTTP_PAY_DEDUPE_NEW;
         return NGX_DECLINED;
 
+    case NGX_HTTP_PAY_STORE_RETRY:
+        ctx->claimed = 1;
+        ctx->dedupe = NGX_HTTP_PAY_DEDUPE_RETRY;
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "pay: %s event \"%V\" forwarded as a retry: what the "
+                      "app did with an earlier delivery is unknown",
+                      provider, &ctx->event_id);
+
+        return NGX_DECLINED;
+
     case NGX_HTTP_PAY_STORE_DONE:
         ctx->dedupe = NGX_HTTP_PAY_DEDUPE_DUPLICATE;
         ctx->error = PAY_ERR_DUPLICATE;
@@ -276,16 +572,20 @@ ngx_http_pay_dedupe_decide(ngx_http_request_t *r,
 
 
 /*
- * Called once as the request is freed (the context's pool cleanup): the
- * app's answer decides between complete and release.  Fire and forget:
- * the engine copies what it needs and logs its own failures.
+ * Called once as the request is freed (the context's pool cleanup): what
+ * came of the request decides between complete, release and abandon.
+ * Fire and forget: the engine copies what it needs and logs its own
+ * failures.
  */
 
 void
 ngx_http_pay_dedupe_finish(ngx_http_pay_ctx_t *ctx)
 {
     u_char                    status[NGX_INT_T_LEN];
+    const char               *provider;
     ngx_http_request_t       *r;
+    pay_dedupe_settle_e       settle;
+    pay_dedupe_outcome_e      outcome;
     ngx_http_pay_store_op_t   op;
 
     if (!ctx->claimed) {
@@ -301,7 +601,13 @@ ngx_http_pay_dedupe_finish(ngx_http_pay_ctx_t *ctx)
     op.token = ctx->claim.token;
     op.log = r->connection->log;
 
-    if (ngx_http_pay_dedupe_accepted(r)) {
+    outcome = ngx_http_pay_dedupe_outcome(r);
+    settle = pay_dedupe_settle(outcome,
+                               ctx->dedupe == NGX_HTTP_PAY_DEDUPE_RETRY);
+
+    switch (settle) {
+
+    case PAY_DEDUPE_COMPLETE:
         op.value.data = status;
         op.value.len = ngx_sprintf(status, "%ui", r->headers_out.status)
                        - status;
@@ -311,41 +617,83 @@ ngx_http_pay_dedupe_finish(ngx_http_pay_ctx_t *ctx)
                        "pay dedupe complete \"%V\"", &op.key);
 
         (void) ctx->store->engine->complete(ctx->store, &op);
+        break;
 
-    } else {
+    case PAY_DEDUPE_ABANDON:
+        op.ttl = ctx->dedupe_ttl;
+        provider = ngx_http_pay_provider_name(ctx->provider);
+
+        if (outcome == PAY_DEDUPE_UNKNOWN) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "pay: %s event \"%V\" went to the app and no "
+                          "answer came back, status %ui: the next delivery "
+                          "is forwarded as a retry", provider,
+                          &ctx->event_id, r->headers_out.status);
+
+        } else {
+            ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "pay dedupe retry failed \"%V\", status %ui",
+                           &op.key, r->headers_out.status);
+        }
+
+        (void) ctx->store->engine->abandon(ctx->store, &op);
+        break;
+
+    default: /* PAY_DEDUPE_RELEASE */
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "pay dedupe release \"%V\", status %ui", &op.key,
                        r->headers_out.status);
 
         (void) ctx->store->engine->release(ctx->store, &op);
+        break;
     }
 }
 
 
 /*
- * The app took the event: the response is 2xx, and so is the last
- * upstream's answer when there was one (an error_page that turns a 502
- * into a 200 must not mark the event done).
+ * The upstream attempts as core/pay_dedupe.c sees them.  An attempt was
+ * answered when its response header was read (header_time is set then).
+ * The last attempt was sent when its request_sent flag says so; for an
+ * earlier one (proxy_next_upstream non_idempotent) only the connection
+ * time is left, so a connection that was up counts as sent: a needless
+ * "retry" flag costs the app one lookup, a missing one a double delivery.
+ *
+ * The request pool is being destroyed (r->pool is NULL): the attempts go
+ * on the stack, and beyond NGX_HTTP_PAY_DEDUPE_ATTEMPTS the middle ones
+ * are folded into the first slot, which only has to say whether any of
+ * them went unanswered.
  */
 
-static ngx_uint_t
-ngx_http_pay_dedupe_accepted(ngx_http_request_t *r)
+static pay_dedupe_outcome_e
+ngx_http_pay_dedupe_outcome(ngx_http_request_t *r)
 {
-    ngx_uint_t                  status;
+    ngx_uint_t                  i, k, n;
+    pay_dedupe_attempt_t        a[NGX_HTTP_PAY_DEDUPE_ATTEMPTS], one;
     ngx_http_upstream_state_t  *state;
 
-    status = r->headers_out.status;
+    n = (r->upstream_states != NULL) ? r->upstream_states->nelts : 0;
+    state = (n != 0) ? r->upstream_states->elts : NULL;
 
-    if (status < NGX_HTTP_OK || status >= NGX_HTTP_SPECIAL_RESPONSE) {
-        return 0;
+    k = 0;
+
+    for (i = 0; i < n; i++) {
+        one.answered = (state[i].header_time != (ngx_msec_t) -1);
+        one.status = (int) state[i].status;
+        one.sent = (state[i].connect_time != (ngx_msec_t) -1);
+
+        if (i == n - 1 && r->upstream != NULL) {
+            one.sent = r->upstream->request_sent;
+        }
+
+        if (k < NGX_HTTP_PAY_DEDUPE_ATTEMPTS - 1 || i == n - 1) {
+            a[k++] = one;
+            continue;
+        }
+
+        if (one.sent && !one.answered) {
+            a[0] = one;
+        }
     }
 
-    if (r->upstream_states == NULL || r->upstream_states->nelts == 0) {
-        return 1;
-    }
-
-    state = r->upstream_states->elts;
-    status = state[r->upstream_states->nelts - 1].status;
-
-    return status >= NGX_HTTP_OK && status < NGX_HTTP_SPECIAL_RESPONSE;
+    return pay_dedupe_outcome((int) r->headers_out.status, a, k);
 }

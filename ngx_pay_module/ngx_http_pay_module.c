@@ -479,6 +479,8 @@ ngx_http_pay_create_loc_conf(ngx_conf_t *cf)
      *     conf->keys = NULL;
      *     conf->dedupe_store = NULL;
      *     conf->dedupe_name = { 0, NULL };
+     *     conf->dedupe_namespace = NULL;
+     *     conf->dedupe_default_ns = { 0, NULL };
      *     conf->webhook_file = NULL;
      *     conf->webhook_line = 0;
      *     conf->sha1_keys = NULL;

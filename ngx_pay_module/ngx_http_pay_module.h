@@ -47,6 +47,7 @@
 #define NGX_HTTP_PAY_DEDUPE_DUPLICATE  2
 #define NGX_HTTP_PAY_DEDUPE_IN_FLIGHT  3
 #define NGX_HTTP_PAY_DEDUPE_BYPASS     4    /* store down, fail open */
+#define NGX_HTTP_PAY_DEDUPE_RETRY      5    /* an earlier outcome unknown */
 
 
 typedef struct ngx_http_pay_paypal_s       ngx_http_pay_paypal_t;
@@ -113,6 +114,8 @@ typedef struct {
     ngx_flag_t            dedupe;       /* NGX_CONF_UNSET, 0 (off), 1 */
     ngx_msec_t            dedupe_ttl;
     ngx_msec_t            dedupe_lock;
+    ngx_http_complex_value_t  *dedupe_namespace;    /* namespace= */
+    ngx_str_t             dedupe_default_ns;    /* server and location */
 
     ngx_uint_t            store_fail_open;  /* pay_store_fail open */
 

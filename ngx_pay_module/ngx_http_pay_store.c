@@ -27,7 +27,8 @@ static const char  *ngx_http_pay_store_results[] = {
     "absent",
     "ok",
     "not_owner",
-    "down"
+    "down",
+    "retry"
 };
 
 

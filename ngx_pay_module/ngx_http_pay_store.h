@@ -9,16 +9,22 @@
  *
  *   absent;
  *   processing(token)  claimed, lock TTL running: one request owns the key;
- *   done(value)        completed, kept for its TTL.
+ *   done(value)        completed, kept for its TTL;
+ *   unknown            a claim given up without knowing what the app did
+ *                      (webhook dedupe only), kept for its TTL.
  *
  * Operations:
  *
  *   claim     absent -> processing(op->token) for op->ttl; result NEW,
  *             or PROCESSING / DONE (op->found = the value) as found;
+ *             unknown -> processing(op->token) for op->ttl, result RETRY;
  *   complete  processing(op->token) -> done(op->value) for op->ttl;
  *             result OK, or NOT_OWNER when the record is not our claim;
  *   release   processing(op->token) -> absent; OK or NOT_OWNER;
- *   get       result ABSENT, PROCESSING or DONE (op->found), no change.
+ *   abandon   processing(op->token) -> unknown for op->ttl; OK or
+ *             NOT_OWNER;
+ *   get       result ABSENT, PROCESSING, DONE (op->found) or RETRY
+ *             (unknown), no change.
  *
  * Any engine failure (unreachable, timeout, unexpected reply, no memory in
  * the zone) is result DOWN.
@@ -67,7 +73,8 @@ typedef enum {
     NGX_HTTP_PAY_STORE_ABSENT,
     NGX_HTTP_PAY_STORE_OK,
     NGX_HTTP_PAY_STORE_NOT_OWNER,
-    NGX_HTTP_PAY_STORE_DOWN
+    NGX_HTTP_PAY_STORE_DOWN,
+    NGX_HTTP_PAY_STORE_RETRY        /* unknown: claimed over it, or found */
 } ngx_http_pay_store_result_e;
 
 
@@ -82,7 +89,13 @@ struct ngx_http_pay_store_op_s {
     ngx_str_t                       key;
     ngx_str_t                       token;      /* claim, complete, release */
     ngx_str_t                       value;      /* complete */
-    ngx_msec_t                      ttl;        /* claim: lock; complete */
+    ngx_msec_t                      ttl;        /* claim: lock; complete,
+                                                   abandon: kept */
+    ngx_msec_t                      keep;       /* claim: how long an
+                                                   unknown record it took
+                                                   over is kept should the
+                                                   claim be lost; 0: no
+                                                   unknown records here */
 
     ngx_http_pay_store_handler_pt   handler;    /* NULL: fire and forget */
     void                           *data;       /* for the handler */
@@ -106,6 +119,7 @@ typedef struct {
     ngx_http_pay_store_op_pt        complete;
     ngx_http_pay_store_op_pt        release;
     ngx_http_pay_store_op_pt        get;
+    ngx_http_pay_store_op_pt        abandon;
 
     /* per worker: connect (Redis); both may be NULL */
     ngx_int_t                     (*init_process)(ngx_http_pay_store_t *store,

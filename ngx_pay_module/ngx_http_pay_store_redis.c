@@ -3,13 +3,16 @@
  * Copyright (C) ngx_pay authors
  *
  * The Redis store engine (SPEC section 4).  A record is the string key
- * prefix + key holding "P" + token (processing) or "D" + value (done),
- * see core/pay_record.h:
+ * prefix + key holding "P" + token (processing), "D" + value (done) or
+ * "U" (unknown), see core/pay_record.h:
  *
  *   claim     SET k P<token> NX PX <lock> GET, one round trip on Redis 7;
  *             older Redis rejects NX with GET as a syntax error, and the
  *             store then claims with an EVAL of GET-else-SET for good;
+ *             a "U" found is taken over by that EVAL (a second round
+ *             trip, only then), which SETs over "U" as over nothing;
  *   complete  EVAL: if k holds P<token>, SET k D<value> PX <ttl>;
+ *   abandon   the same script: if k holds P<token>, SET k U PX <ttl>;
  *   release   EVAL: if k holds P<token>, DEL k;
  *   get       GET k.
  *
@@ -26,10 +29,11 @@
  * the connection: after a lost reply its state is unknown, and the NULL
  * callbacks that follow free what the timer left.
  *
- * Fire-and-forget complete and release (op->handler NULL) that get no
- * answer wait in a small per-worker list and are sent again once Redis is
- * back: a lost complete would let the provider's next retry through.
- * Sending again is always safe, as both compare the owner token in Redis.
+ * Fire-and-forget complete, abandon and release (op->handler NULL) that
+ * get no answer wait in a small per-worker list and are sent again once
+ * Redis is back: a lost complete would let the provider's next retry
+ * through, a lost abandon would let it through unflagged.  Sending again
+ * is always safe, as all three compare the owner token in Redis.
  */
 
 
@@ -47,6 +51,7 @@
 #define NGX_HTTP_PAY_REDIS_COMPLETE       1
 #define NGX_HTTP_PAY_REDIS_RELEASE        2
 #define NGX_HTTP_PAY_REDIS_GET            3
+#define NGX_HTTP_PAY_REDIS_ABANDON        4
 
 /* fire-and-forget operations owed to Redis, per worker and store */
 #define NGX_HTTP_PAY_REDIS_RETRY_MAX      256
@@ -77,10 +82,11 @@ typedef struct {
 
     ngx_uint_t                      command;
     ngx_msec_t                      start;
+    ngx_msec_t                      keep;       /* claim: op->keep */
 
     ngx_str_t                       key;        /* prefix + key */
     ngx_str_t                       token;      /* "P" + token */
-    ngx_str_t                       value;      /* "D" + value */
+    ngx_str_t                       value;      /* "D" + value, or "U" */
     ngx_str_t                       ttl;        /* milliseconds, decimal */
 
     unsigned                        sent:1;     /* hiredis holds it */
@@ -90,6 +96,7 @@ typedef struct {
     unsigned                        warned:1;   /* its retry was logged */
     unsigned                        eval:1;     /* a claim sent as EVAL */
     unsigned                        unclaim:1;  /* releases a lost claim */
+    unsigned                        take_over:1; /* a claim found "U" */
 } ngx_http_pay_store_redis_op_t;
 
 
@@ -124,6 +131,8 @@ static ngx_int_t ngx_http_pay_store_redis_release(
     ngx_http_pay_store_t *store, ngx_http_pay_store_op_t *op);
 static ngx_int_t ngx_http_pay_store_redis_get(ngx_http_pay_store_t *store,
     ngx_http_pay_store_op_t *op);
+static ngx_int_t ngx_http_pay_store_redis_abandon(
+    ngx_http_pay_store_t *store, ngx_http_pay_store_op_t *op);
 static ngx_int_t ngx_http_pay_store_redis_init_process(
     ngx_http_pay_store_t *store, ngx_cycle_t *cycle);
 static void ngx_http_pay_store_redis_exit_process(
@@ -151,7 +160,7 @@ static void ngx_http_pay_store_redis_forgotten(
     ngx_http_pay_store_redis_op_t *rop, ngx_http_pay_store_result_e result,
     const char *retry);
 static void ngx_http_pay_store_redis_unclaim(
-    ngx_http_pay_store_redis_op_t *rop);
+    ngx_http_pay_store_redis_op_t *rop, ngx_uint_t abandon);
 static void ngx_http_pay_store_redis_answer(
     ngx_http_pay_store_redis_op_t *rop, ngx_http_pay_store_result_e result);
 static void ngx_http_pay_store_redis_resume(ngx_event_t *ev);
@@ -172,6 +181,7 @@ static ngx_http_pay_store_engine_t  ngx_http_pay_store_redis_engine = {
     ngx_http_pay_store_redis_complete,
     ngx_http_pay_store_redis_release,
     ngx_http_pay_store_redis_get,
+    ngx_http_pay_store_redis_abandon,
     ngx_http_pay_store_redis_init_process,
     ngx_http_pay_store_redis_exit_process
 };
@@ -181,19 +191,22 @@ static const char  *ngx_http_pay_store_redis_commands[] = {
     "claim",
     "complete",
     "release",
-    "get"
+    "get",
+    "abandon"
 };
 
 
 /*
  * The scripts compare with the whole stored value, "P" + token: a done
- * record, or another request's claim, never matches.
+ * record, or another request's claim, never matches.  The claim takes an
+ * unknown record ("U", PAY_RECORD_TAG_UNKNOWN) over and answers 1.
  */
 
 static const char  ngx_http_pay_store_redis_claim_script[] =
     "local v = redis.call('GET', KEYS[1]) "
-    "if v then return v end "
+    "if v and v ~= 'U' then return v end "
     "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) "
+    "if v then return 1 end "
     "return false";
 
 static const char  ngx_http_pay_store_redis_complete_script[] =
@@ -488,6 +501,15 @@ ngx_http_pay_store_redis_get(ngx_http_pay_store_t *store,
 
 
 static ngx_int_t
+ngx_http_pay_store_redis_abandon(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_op_t *op)
+{
+    return ngx_http_pay_store_redis_start(store, op,
+                                          NGX_HTTP_PAY_REDIS_ABANDON);
+}
+
+
+static ngx_int_t
 ngx_http_pay_store_redis_init_process(ngx_http_pay_store_t *store,
     ngx_cycle_t *cycle)
 {
@@ -630,6 +652,8 @@ ngx_http_pay_store_redis_start(ngx_http_pay_store_t *store,
         return NGX_OK;
     }
 
+    rop->keep = op->keep;
+
     if (ngx_http_pay_store_redis_send(rop) != NGX_OK) {
         ngx_http_pay_store_redis_free(rop);
         return NGX_OK;
@@ -701,6 +725,9 @@ ngx_http_pay_store_redis_create(ngx_http_pay_store_redis_t *rs,
 
     if (command == NGX_HTTP_PAY_REDIS_COMPLETE) {
         len += pay_record_size(value->len);
+
+    } else if (command == NGX_HTTP_PAY_REDIS_ABANDON) {
+        len += pay_record_size(0);
     }
 
     rop = ngx_alloc(len, log);
@@ -737,6 +764,11 @@ ngx_http_pay_store_redis_create(ngx_http_pay_store_redis_t *rs,
         rop->value.data = p;
         rop->value.len = pay_record_encode(PAY_RECORD_DONE, value->data,
                                            value->len, p);
+        p += rop->value.len;
+
+    } else if (command == NGX_HTTP_PAY_REDIS_ABANDON) {
+        rop->value.data = p;
+        rop->value.len = pay_record_encode(PAY_RECORD_UNKNOWN, NULL, 0, p);
         p += rop->value.len;
     }
 
@@ -776,7 +808,7 @@ ngx_http_pay_store_redis_send(ngx_http_pay_store_redis_op_t *rop)
     switch (rop->command) {
 
     case NGX_HTTP_PAY_REDIS_CLAIM:
-        rop->eval = rs->eval_claim;
+        rop->eval = rs->eval_claim || rop->take_over;
 
         if (rop->eval) {
             name = "EVAL claim";
@@ -805,7 +837,9 @@ ngx_http_pay_store_redis_send(ngx_http_pay_store_redis_op_t *rop)
         break;
 
     case NGX_HTTP_PAY_REDIS_COMPLETE:
-        name = "EVAL complete";
+    case NGX_HTTP_PAY_REDIS_ABANDON:
+        name = (rop->command == NGX_HTTP_PAY_REDIS_COMPLETE)
+               ? "EVAL complete" : "EVAL abandon";
         ngx_http_pay_store_redis_push(&a, "EVAL", 4);
         ngx_http_pay_store_redis_push(&a,
             ngx_http_pay_store_redis_complete_script,
@@ -922,6 +956,27 @@ ngx_http_pay_store_redis_reply(redisAsyncContext *ac, void *reply,
 
     result = ngx_http_pay_store_redis_decode(rop, r, &found);
 
+    /* SET NX GET found "U" and wrote nothing: the script takes it over */
+
+    if (rop->command == NGX_HTTP_PAY_REDIS_CLAIM
+        && !rop->eval
+        && result == NGX_HTTP_PAY_STORE_RETRY)
+    {
+        rop->take_over = 1;
+
+        if (rop->op != NULL
+            && !rop->answered
+            && ngx_http_pay_store_redis_send(rop) == NGX_OK)
+        {
+            return;
+        }
+
+        result = NGX_HTTP_PAY_STORE_DOWN;
+        ngx_str_null(&found);
+
+        goto deliver;
+    }
+
     if (rop->forget) {
         if (r == NULL) {
             retry = "no reply";
@@ -939,18 +994,25 @@ ngx_http_pay_store_redis_reply(redisAsyncContext *ac, void *reply,
 
     /*
      * A claim nobody will complete or release (its request is gone, or
-     * was answered DOWN) may still have been written: a late NEW, or a
-     * reply lost on a connection that was up (one that never connected
-     * sent nothing).  Releasing it by its token spares the provider's
-     * retries the lock time; it never touches another request's claim.
+     * was answered DOWN) may still have been written: a late NEW or
+     * RETRY, or a reply lost on a connection that was up (one that never
+     * connected sent nothing).  Releasing it by its token spares the
+     * provider's retries the lock time; it never touches another
+     * request's claim.  A claim that took over "U", or a script claim
+     * whose reply was lost (it may have), is given back as "U" instead,
+     * so the next delivery is still flagged.
      */
 
     if (rop->command == NGX_HTTP_PAY_REDIS_CLAIM
         && (r == NULL ? rs->redis.connected
-                      : result == NGX_HTTP_PAY_STORE_NEW)
+                      : (result == NGX_HTTP_PAY_STORE_NEW
+                         || result == NGX_HTTP_PAY_STORE_RETRY))
         && (rop->op == NULL || rop->answered || r == NULL))
     {
-        ngx_http_pay_store_redis_unclaim(rop);
+        ngx_http_pay_store_redis_unclaim(rop,
+                               rop->keep
+                               && (result == NGX_HTTP_PAY_STORE_RETRY
+                                   || (r == NULL && rop->eval)));
     }
 
 deliver:
@@ -1007,6 +1069,15 @@ ngx_http_pay_store_redis_decode(ngx_http_pay_store_redis_op_t *rop,
                    ? NGX_HTTP_PAY_STORE_NEW : NGX_HTTP_PAY_STORE_ABSENT;
         }
 
+        /* the claim script took an unknown record over */
+        if (r->type == REDIS_REPLY_INTEGER
+            && rop->command == NGX_HTTP_PAY_REDIS_CLAIM
+            && rop->eval
+            && r->integer == 1)
+        {
+            return NGX_HTTP_PAY_STORE_RETRY;
+        }
+
         if (r->type != REDIS_REPLY_STRING) {
             break;
         }
@@ -1030,12 +1101,17 @@ ngx_http_pay_store_redis_decode(ngx_http_pay_store_redis_op_t *rop,
             return NGX_HTTP_PAY_STORE_PROCESSING;
         }
 
+        /* a claim by SET NX GET wrote nothing then: see the reply */
+        if (state == PAY_RECORD_UNKNOWN) {
+            return NGX_HTTP_PAY_STORE_RETRY;
+        }
+
         found->data = (u_char *) payload;
         found->len = len;
 
         return NGX_HTTP_PAY_STORE_DONE;
 
-    default: /* NGX_HTTP_PAY_REDIS_COMPLETE, NGX_HTTP_PAY_REDIS_RELEASE */
+    default: /* COMPLETE, RELEASE, ABANDON */
 
         if (r->type == REDIS_REPLY_INTEGER) {
             return (r->integer == 1) ? NGX_HTTP_PAY_STORE_OK
@@ -1135,9 +1211,10 @@ ngx_http_pay_store_redis_forgotten(ngx_http_pay_store_redis_op_t *rop,
             break;
         }
 
-        /* a complete that finds no claim of ours leaves no done record */
-        level = (rop->command == NGX_HTTP_PAY_REDIS_COMPLETE) ? NGX_LOG_WARN
-                                                              : NGX_LOG_INFO;
+        /* one that finds no claim of ours leaves no done or unknown record */
+        level = (rop->command == NGX_HTTP_PAY_REDIS_COMPLETE
+                 || rop->command == NGX_HTTP_PAY_REDIS_ABANDON)
+                ? NGX_LOG_WARN : NGX_LOG_INFO;
 
         ngx_log_error(level, rs->redis.log, 0,
                       "pay_store \"%V\": redis %s \"%V\": the claim is no "
@@ -1159,10 +1236,14 @@ ngx_http_pay_store_redis_forgotten(ngx_http_pay_store_redis_op_t *rop,
 }
 
 
-/* a fire-and-forget release of the claim rop may have written */
+/*
+ * A fire-and-forget release of the claim rop may have written, or an
+ * abandon, back to "U" for rop->keep.
+ */
 
 static void
-ngx_http_pay_store_redis_unclaim(ngx_http_pay_store_redis_op_t *rop)
+ngx_http_pay_store_redis_unclaim(ngx_http_pay_store_redis_op_t *rop,
+    ngx_uint_t abandon)
 {
     ngx_str_t                       key, token, value;
     ngx_http_pay_store_redis_t     *rs;
@@ -1177,11 +1258,15 @@ ngx_http_pay_store_redis_unclaim(ngx_http_pay_store_redis_op_t *rop)
     ngx_str_null(&value);
 
     ngx_log_error(NGX_LOG_INFO, rs->redis.log, 0,
-                  "pay_store \"%V\": redis releasing the unanswered claim "
-                  "\"%V\"", &rs->redis.name, &rop->key);
+                  "pay_store \"%V\": redis %s the unanswered claim "
+                  "\"%V\"", &rs->redis.name,
+                  abandon ? "giving up" : "releasing", &rop->key);
 
-    rel = ngx_http_pay_store_redis_create(rs, NGX_HTTP_PAY_REDIS_RELEASE,
-                                          &key, &token, &value, 0,
+    rel = ngx_http_pay_store_redis_create(rs,
+                                          abandon ? NGX_HTTP_PAY_REDIS_ABANDON
+                                                  : NGX_HTTP_PAY_REDIS_RELEASE,
+                                          &key, &token, &value,
+                                          abandon ? rop->keep : 0,
                                           rs->redis.log);
     if (rel == NULL) {
         return;
@@ -1314,7 +1399,8 @@ ngx_http_pay_store_redis_retry(ngx_http_pay_store_redis_op_t *rop,
     rs = rop->store;
 
     if (rop->command != NGX_HTTP_PAY_REDIS_COMPLETE
-        && rop->command != NGX_HTTP_PAY_REDIS_RELEASE)
+        && rop->command != NGX_HTTP_PAY_REDIS_RELEASE
+        && rop->command != NGX_HTTP_PAY_REDIS_ABANDON)
     {
         ngx_log_error(NGX_LOG_ERR, rs->redis.log, 0,
                       "pay_store \"%V\": redis %s \"%V\" failed: %s",

@@ -12,9 +12,13 @@
  * lookup meets it, and each claim frees up to three expired records from
  * the tail of the queue.
  *
+ * An abandoned claim keeps its node, token bytes and all, as an unknown
+ * record: the next claim takes it over in place, with no allocation.
+ *
  * When the zone is full, room is made from the tail, oldest first: first
- * expired records, then completed ones (a cache of the past: losing one
- * only lets a very late duplicate through).  A live claim is never
+ * expired records, then completed and unknown ones (a cache of the past:
+ * losing one only lets a very late duplicate through, or a retry through
+ * unflagged).  A live claim is never
  * evicted, as that would let a concurrent duplicate through at once.  If
  * nothing can go, the operation answers DOWN ("is full"), so a webhook is
  * refused with 503 under pay_store_fail closed and the provider retries.
@@ -45,7 +49,8 @@
 
 typedef struct {
     u_char                          color;
-    u_char                          state;    /* PROCESSING or DONE */
+    u_char                          state;    /* PROCESSING, DONE, or
+                                                 RETRY: unknown */
     u_short                         len;      /* of the key */
     uint32_t                        vlen;     /* of the token or value */
     ngx_queue_t                     queue;
@@ -76,6 +81,11 @@ static ngx_int_t ngx_http_pay_store_shm_release(ngx_http_pay_store_t *store,
     ngx_http_pay_store_op_t *op);
 static ngx_int_t ngx_http_pay_store_shm_get(ngx_http_pay_store_t *store,
     ngx_http_pay_store_op_t *op);
+static ngx_int_t ngx_http_pay_store_shm_abandon(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_op_t *op);
+static ngx_int_t ngx_http_pay_store_shm_take_over(
+    ngx_http_pay_store_shm_ctx_t *ctx, ngx_http_pay_store_shm_node_t *sn,
+    ngx_http_pay_store_op_t *op);
 static ngx_int_t ngx_http_pay_store_shm_valid(ngx_http_pay_store_t *store,
     ngx_http_pay_store_op_t *op);
 static ngx_http_pay_store_shm_node_t *ngx_http_pay_store_shm_lookup(
@@ -103,6 +113,7 @@ static ngx_http_pay_store_engine_t  ngx_http_pay_store_shm_engine = {
     ngx_http_pay_store_shm_complete,
     ngx_http_pay_store_shm_release,
     ngx_http_pay_store_shm_get,
+    ngx_http_pay_store_shm_abandon,
     NULL,
     NULL
 };
@@ -133,6 +144,14 @@ ngx_http_pay_store_shm_claim(ngx_http_pay_store_t *store,
     ngx_http_pay_store_shm_expire(ctx);
 
     sn = ngx_http_pay_store_shm_lookup(ctx, &op->key, hash);
+
+    if (sn != NULL && sn->state == NGX_HTTP_PAY_STORE_RETRY) {
+        if (ngx_http_pay_store_shm_take_over(ctx, sn, op) != NGX_OK) {
+            err = "could not take over an unknown record";
+        }
+
+        goto done;
+    }
 
     if (sn != NULL) {
         if (ngx_http_pay_store_shm_found(sn, op) != NGX_OK) {
@@ -338,6 +357,80 @@ ngx_http_pay_store_shm_get(ngx_http_pay_store_t *store,
 }
 
 
+/* the claim's node becomes an unknown record: no allocation can fail */
+
+static ngx_int_t
+ngx_http_pay_store_shm_abandon(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_op_t *op)
+{
+    uint32_t                        hash;
+    ngx_http_pay_store_shm_ctx_t   *ctx;
+    ngx_http_pay_store_shm_node_t  *sn;
+
+    if (ngx_http_pay_store_shm_valid(store, op) != NGX_OK) {
+        return NGX_OK;
+    }
+
+    ctx = store->data;
+    hash = ngx_crc32_short(op->key.data, op->key.len);
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    sn = ngx_http_pay_store_shm_lookup(ctx, &op->key, hash);
+
+    if (ngx_http_pay_store_shm_owner(sn, op)) {
+        sn->state = NGX_HTTP_PAY_STORE_RETRY;
+        sn->expires = ngx_current_msec + op->ttl;
+
+        ngx_queue_remove(&sn->queue);
+        ngx_queue_insert_head(&ctx->sh->queue, &sn->queue);
+
+        op->result = NGX_HTTP_PAY_STORE_OK;
+
+    } else {
+        op->result = NGX_HTTP_PAY_STORE_NOT_OWNER;
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    if (op->result == NGX_HTTP_PAY_STORE_NOT_OWNER) {
+        ngx_log_error(NGX_LOG_WARN, op->log ? op->log : ngx_cycle->log, 0,
+                      "pay_store \"%V\": the claim on \"%V\" expired before "
+                      "it was given up", &store->name, &op->key);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * An unknown record, claimed in place: its node was made for a claim, so
+ * a token of the same length fits.  Called with the mutex held.
+ */
+
+static ngx_int_t
+ngx_http_pay_store_shm_take_over(ngx_http_pay_store_shm_ctx_t *ctx,
+    ngx_http_pay_store_shm_node_t *sn, ngx_http_pay_store_op_t *op)
+{
+    if (sn->vlen != op->token.len) {
+        op->result = NGX_HTTP_PAY_STORE_DOWN;
+        return NGX_ERROR;
+    }
+
+    sn->state = NGX_HTTP_PAY_STORE_PROCESSING;
+    sn->expires = ngx_current_msec + op->ttl;
+
+    ngx_memcpy(sn->data + sn->len, op->token.data, op->token.len);
+
+    ngx_queue_remove(&sn->queue);
+    ngx_queue_insert_head(&ctx->sh->queue, &sn->queue);
+
+    op->result = NGX_HTTP_PAY_STORE_RETRY;
+
+    return NGX_OK;
+}
+
+
 /* DOWN for a key that no record may hold */
 
 static ngx_int_t
@@ -429,8 +522,10 @@ ngx_http_pay_store_shm_found(ngx_http_pay_store_shm_node_t *sn,
 {
     u_char  *p;
 
-    if (sn->state == NGX_HTTP_PAY_STORE_PROCESSING) {
-        op->result = NGX_HTTP_PAY_STORE_PROCESSING;
+    if (sn->state == NGX_HTTP_PAY_STORE_PROCESSING
+        || sn->state == NGX_HTTP_PAY_STORE_RETRY)
+    {
+        op->result = (ngx_http_pay_store_result_e) sn->state;
         return NGX_OK;
     }
 

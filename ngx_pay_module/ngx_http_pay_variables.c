@@ -36,6 +36,8 @@ static ngx_int_t ngx_http_pay_variable_error(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_pay_variable_dedupe(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_pay_variable_dedupe_key(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 static void ngx_http_pay_variable_set(ngx_http_variable_value_t *v,
     u_char *data, size_t len);
 
@@ -64,6 +66,9 @@ static ngx_http_variable_t  ngx_http_pay_vars[] = {
       0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("pay_dedupe"), NULL, ngx_http_pay_variable_dedupe,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("pay_dedupe_key"), NULL, ngx_http_pay_variable_dedupe_key,
       0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("pay_request_amount"), NULL, ngx_http_pay_intent_variable,
@@ -105,7 +110,8 @@ static ngx_str_t  ngx_http_pay_dedupe_names[] = {
     ngx_string("new"),
     ngx_string("duplicate"),
     ngx_string("in_flight"),
-    ngx_string("bypass")
+    ngx_string("bypass"),
+    ngx_string("retry")
 };
 
 
@@ -365,6 +371,27 @@ ngx_http_pay_variable_dedupe(ngx_http_request_t *r,
 
     name = &ngx_http_pay_dedupe_names[ctx->dedupe];
     ngx_http_pay_variable_set(v, name->data, name->len);
+
+    return NGX_OK;
+}
+
+
+/* the store key the event was claimed under (before a Redis prefix) */
+
+static ngx_int_t
+ngx_http_pay_variable_dedupe_key(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_pay_ctx_t  *ctx;
+
+    ctx = ngx_http_pay_get_ctx(r->main);
+
+    if (ctx == NULL || ctx->intent != NULL) {
+        ngx_http_pay_variable_set(v, (u_char *) "", 0);
+        return NGX_OK;
+    }
+
+    ngx_http_pay_variable_set(v, ctx->claim.key.data, ctx->claim.key.len);
 
     return NGX_OK;
 }

@@ -458,3 +458,79 @@ qr/\[emerg\] .*invalid value "maybe" in /
 --- no_error_log
 [alert]
 [crit]
+
+
+
+=== TEST 31: pay_dedupe off takes no namespace
+--- http_config
+    pay_store x shm=1m;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe off namespace=billing;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"pay_dedupe off" takes no parameters in /
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 32: an empty pay_dedupe namespace
+--- http_config
+    pay_store x shm=1m;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe x namespace=;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*empty namespace in "namespace=" in /
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 33: a pay_dedupe namespace given twice
+--- http_config
+    pay_store x shm=1m;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe x namespace=a namespace=b;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*duplicate parameter "namespace=b" in /
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 34: a pay_dedupe namespace with an unknown variable
+--- http_config
+    pay_store x shm=1m;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe x namespace=$no_such_variable;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*unknown "no_such_variable" variable/
+--- no_error_log
+[alert]
+[crit]

@@ -1,6 +1,7 @@
 # Webhook deduplication with the shared-memory store (SPEC section 4):
-# claim, complete on the app's 2xx, release on anything else, duplicates
-# answered at the edge, deliveries in flight answered 409.
+# claim, complete on the app's 2xx, release on a known failure, a retry
+# flagged after an unknown outcome, duplicates answered at the edge,
+# deliveries in flight answered 409, a namespace per endpoint.
 #
 # Every block: one status and one body per request, the listed headers, and
 # after every request the expected log lines and no [alert] or [crit].
@@ -12,9 +13,12 @@ use PayTest;
 # an app that accepts connections and never answers
 $ENV{TEST_NGINX_STALL_PORT} = PayTest::stall_server();
 
+# a second server, without a server_name
+$ENV{TEST_NGINX_SRV2_PORT} = PayTest::free_port();
+
 repeat_each(1);
 
-plan tests => 136;
+plan tests => 207;
 
 no_shuffle();
 run_tests();
@@ -48,7 +52,7 @@ __DATA__
 ["Content-Type: text/plain", "Content-Type: application/json",
  "Content-Type: application/json"]
 --- error_log
-pay dedupe claim "webhook:stripe:evt_dd_1" in "local"
+pay dedupe claim "webhook:localhost=/hook:stripe:evt_dd_1" in "local"
 --- no_error_log
 [alert]
 [crit]
@@ -58,21 +62,22 @@ pay dedupe claim "webhook:stripe:evt_dd_1" in "local"
 
 === TEST 2: a delivery that finds the event in flight gets 409 and Retry-After
 The outer location claims the event and forwards it, signature and all, to
-a second webhook location on the same store: a concurrent delivery.  Its
-409 reaches the outer location as the app's answer, so the claim is
-released and a later delivery goes through.
+a second webhook location sharing its namespace on the same store: a
+concurrent delivery.  Its 409 reaches the outer location as the app's
+answer, so the claim is released and a later delivery goes through.
 --- http_config
     pay_store local shm=1m;
 --- config
     location = /hook {
         pay_webhook stripe;
         pay_webhook_secret whsec_test_secret;
+        pay_dedupe local namespace=hook;
         proxy_pass http://127.0.0.1:$server_port/inner;
     }
     location = /inner {
         pay_webhook stripe;
         pay_webhook_secret whsec_test_secret;
-        pay_dedupe local lock=30s;
+        pay_dedupe local lock=30s namespace=hook;
         proxy_set_header Pay-Dedupe $pay_dedupe;
         proxy_pass http://127.0.0.1:$server_port/app;
     }
@@ -93,7 +98,7 @@ released and a later delivery goes through.
 ["Content-Type: application/problem+json", "Content-Type: text/plain",
  "Content-Type: application/json"]
 --- error_log
-pay dedupe claim "webhook:stripe:evt_dd_2" in "local"
+pay dedupe claim "webhook:hook:stripe:evt_dd_2" in "local"
 --- no_error_log
 [alert]
 [crit]
@@ -108,12 +113,13 @@ pay dedupe claim "webhook:stripe:evt_dd_2" in "local"
     location = /hook {
         pay_webhook stripe;
         pay_webhook_secret whsec_test_secret;
+        pay_dedupe local namespace=hook;
         proxy_pass http://127.0.0.1:$server_port/inner;
     }
     location = /inner {
         pay_webhook stripe;
         pay_webhook_secret whsec_test_secret;
-        pay_dedupe local lock=1500ms;
+        pay_dedupe local lock=1500ms namespace=hook;
         proxy_pass http://127.0.0.1:$server_port/app;
     }
     location = /app {
@@ -136,18 +142,20 @@ pay: stripe rejected: in_flight
 
 
 
-=== TEST 4: an app that answers 500 releases the claim: the retry goes through
+=== TEST 4: an app that answers 500 releases the claim: the retry goes through as new
 --- http_config
     pay_store local shm=1m;
 --- config
     location = /hook-failing {
         pay_webhook stripe;
         pay_webhook_secret whsec_test_secret;
+        pay_dedupe local namespace=hook;
         proxy_pass http://127.0.0.1:$server_port/app-failing;
     }
     location = /hook {
         pay_webhook stripe;
         pay_webhook_secret whsec_test_secret;
+        pay_dedupe local namespace=hook;
         proxy_set_header Pay-Dedupe $pay_dedupe;
         proxy_pass http://127.0.0.1:$server_port/app;
     }
@@ -168,7 +176,7 @@ pay: stripe rejected: in_flight
 --- response_body eval
 ["app failed\n", "app: new\n", $PayTest::DUPLICATE]
 --- error_log
-pay dedupe claim "webhook:stripe:evt_dd_4" in "local"
+pay dedupe claim "webhook:hook:stripe:evt_dd_4" in "local"
 --- no_error_log
 [alert]
 [crit]
@@ -176,19 +184,23 @@ pay dedupe claim "webhook:stripe:evt_dd_4" in "local"
 
 
 
-=== TEST 5: an app that times out releases the claim
+=== TEST 5: an app that times out: the next delivery is forwarded as a retry
+The request went to the app and no answer came back: nginx cannot know
+whether the app took the event.  The next delivery goes through, flagged.
 --- http_config
     pay_store local shm=1m;
 --- config
     location = /hook-hanging {
         pay_webhook stripe;
         pay_webhook_secret whsec_test_secret;
+        pay_dedupe local namespace=hook;
         proxy_read_timeout 300ms;
         proxy_pass http://127.0.0.1:$TEST_NGINX_STALL_PORT/;
     }
     location = /hook {
         pay_webhook stripe;
         pay_webhook_secret whsec_test_secret;
+        pay_dedupe local namespace=hook;
         proxy_set_header Pay-Dedupe $pay_dedupe;
         proxy_pass http://127.0.0.1:$server_port/app;
     }
@@ -196,15 +208,17 @@ pay dedupe claim "webhook:stripe:evt_dd_4" in "local"
         return 200 "app: $http_pay_dedupe\n";
     }
 --- request eval
-[PayTest::stripe_delivery("/hook-hanging", "evt_dd_5"), PayTest::stripe_delivery("/hook", "evt_dd_5")]
+[PayTest::stripe_delivery("/hook-hanging", "evt_dd_5"), PayTest::stripe_delivery("/hook", "evt_dd_5"),
+ PayTest::stripe_delivery("/hook", "evt_dd_5")]
 --- more_headers eval
-[PayTest::stripe_signature("evt_dd_5"), PayTest::stripe_signature("evt_dd_5")]
+[PayTest::stripe_signature("evt_dd_5"), PayTest::stripe_signature("evt_dd_5"),
+ PayTest::stripe_signature("evt_dd_5")]
 --- error_code eval
-[504, 200]
+[504, 200, 200]
 --- response_body_like eval
-["504 Gateway Time-out", "^app: new\$"]
+["504 Gateway Time-out", "^app: retry\$", '"duplicate":true']
 --- error_log
-pay dedupe claim "webhook:stripe:evt_dd_5" in "local"
+pay dedupe claim "webhook:hook:stripe:evt_dd_5" in "local"
 --- no_error_log
 [alert]
 [crit]
@@ -300,7 +314,7 @@ pay dedupe claim
 --- response_body eval
 ["app: new\n", $PayTest::DUPLICATE]
 --- error_log
-pay dedupe claim "webhook:stripe:evt_dd_8" in "pay_default"
+pay dedupe claim "webhook:localhost=/hook:stripe:evt_dd_8" in "pay_default"
 --- no_error_log
 [alert]
 [crit]
@@ -309,6 +323,7 @@ pay dedupe claim "webhook:stripe:evt_dd_8" in "pay_default"
 
 
 === TEST 9: stores are separate: pay_dedupe names one, pay_store_default is the other
+/hook-first takes /hook's default namespace, so only the stores differ.
 --- http_config
     pay_store first shm=1m;
     pay_store second shm=1m;
@@ -317,7 +332,7 @@ pay dedupe claim "webhook:stripe:evt_dd_8" in "pay_default"
     location = /hook-first {
         pay_webhook stripe;
         pay_webhook_secret whsec_test_secret;
-        pay_dedupe first;
+        pay_dedupe first namespace=localhost=/hook;
         proxy_set_header Pay-Dedupe $pay_dedupe;
         proxy_pass http://127.0.0.1:$server_port/app;
     }
@@ -341,7 +356,7 @@ pay dedupe claim "webhook:stripe:evt_dd_8" in "pay_default"
 --- response_body eval
 ["app: new\n", "app: new\n", $PayTest::DUPLICATE, $PayTest::DUPLICATE]
 --- error_log
-pay dedupe claim "webhook:stripe:evt_dd_9"
+pay dedupe claim "webhook:localhost=/hook:stripe:evt_dd_9"
 --- no_error_log
 [alert]
 [crit]
@@ -371,6 +386,209 @@ pay dedupe claim "webhook:stripe:evt_dd_9"
 [400, 200]
 --- response_body_like eval
 ['"code":"signature_mismatch"', '^app: new$']
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 11: two endpoints, one event: each app gets it once, each endpoint absorbs its own duplicate
+Stripe sends the same event id to every endpoint subscribed to it.
+--- http_config
+    pay_store local shm=1m;
+--- config
+    location = /billing {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        add_header X-Key $pay_dedupe_key always;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app-billing;
+    }
+    location = /fulfilment {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        add_header X-Key $pay_dedupe_key always;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app-fulfilment;
+    }
+    location = /app-billing {
+        return 200 "billing: $http_pay_dedupe\n";
+    }
+    location = /app-fulfilment {
+        return 200 "fulfilment: $http_pay_dedupe\n";
+    }
+--- request eval
+[PayTest::stripe_delivery("/billing", "evt_dd_11"), PayTest::stripe_delivery("/fulfilment", "evt_dd_11"),
+ PayTest::stripe_delivery("/billing", "evt_dd_11"), PayTest::stripe_delivery("/fulfilment", "evt_dd_11")]
+--- more_headers eval
+[map { PayTest::stripe_signature("evt_dd_11") } 1 .. 4]
+--- error_code eval
+[200, 200, 200, 200]
+--- response_body eval
+["billing: new\n", "fulfilment: new\n", $PayTest::DUPLICATE, $PayTest::DUPLICATE]
+--- response_headers eval
+["X-Key: webhook:localhost=/billing:stripe:evt_dd_11",
+ "X-Key: webhook:localhost=/fulfilment:stripe:evt_dd_11",
+ "X-Key: webhook:localhost=/billing:stripe:evt_dd_11",
+ "X-Key: webhook:localhost=/fulfilment:stripe:evt_dd_11"]
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 12: namespace= shares records on purpose: one endpoint under two paths
+--- http_config
+    pay_store local shm=1m;
+--- config
+    location = /hooks/stripe {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe local namespace=billing;
+        add_header X-Key $pay_dedupe_key always;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /legacy/stripe {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe local namespace=billing;
+        add_header X-Key $pay_dedupe_key always;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app: $http_pay_dedupe\n";
+    }
+--- request eval
+[PayTest::stripe_delivery("/hooks/stripe", "evt_dd_12"), PayTest::stripe_delivery("/legacy/stripe", "evt_dd_12")]
+--- more_headers eval
+[PayTest::stripe_signature("evt_dd_12"), PayTest::stripe_signature("evt_dd_12")]
+--- error_code eval
+[200, 200]
+--- response_body eval
+["app: new\n", $PayTest::DUPLICATE]
+--- response_headers eval
+["X-Key: webhook:billing:stripe:evt_dd_12", "X-Key: webhook:billing:stripe:evt_dd_12"]
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 13: namespace= takes variables; one that is not plain is hashed
+"a:b" holds the key's separator: '#' and 32 hex digits of SHA-256 of
+"ngx_pay dedupe namespace v1", a NUL and the value.
+--- http_config
+    pay_store local shm=1m;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe local namespace=$arg_tenant;
+        add_header X-Key $pay_dedupe_key always;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app: $http_pay_dedupe\n";
+    }
+--- request eval
+[PayTest::stripe_delivery("/hook?tenant=acme", "evt_dd_13"), PayTest::stripe_delivery("/hook?tenant=acme", "evt_dd_13"),
+ PayTest::stripe_delivery("/hook?tenant=a:b", "evt_dd_13")]
+--- more_headers eval
+[map { PayTest::stripe_signature("evt_dd_13") } 1 .. 3]
+--- error_code eval
+[200, 200, 200]
+--- response_body eval
+["app: new\n", $PayTest::DUPLICATE, "app: new\n"]
+--- response_headers eval
+["X-Key: webhook:acme:stripe:evt_dd_13", "X-Key: webhook:acme:stripe:evt_dd_13",
+ "X-Key: webhook:#" . substr(Digest::SHA::sha256_hex("ngx_pay dedupe namespace v1\x{00}a:b"), 0, 32) . ":stripe:evt_dd_13"]
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 14: a retry that fails keeps the flag until an answer says the app took the event
+After a timeout, a 500 from the app on the flagged delivery says nothing
+about the first one: the next delivery is flagged again.  Its 200 makes
+the event done.
+--- http_config
+    pay_store local shm=1m;
+--- config
+    location = /hook-hanging {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe local namespace=hook;
+        proxy_read_timeout 300ms;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STALL_PORT/;
+    }
+    location = /hook-failing {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe local namespace=hook;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app-failing;
+    }
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe local namespace=hook;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app-failing {
+        return 500 "app failed: $http_pay_dedupe\n";
+    }
+    location = /app {
+        return 200 "app: $http_pay_dedupe\n";
+    }
+--- request eval
+[PayTest::stripe_delivery("/hook-hanging", "evt_dd_14"), PayTest::stripe_delivery("/hook-failing", "evt_dd_14"),
+ PayTest::stripe_delivery("/hook", "evt_dd_14"), PayTest::stripe_delivery("/hook", "evt_dd_14")]
+--- more_headers eval
+[map { PayTest::stripe_signature("evt_dd_14") } 1 .. 4]
+--- error_code eval
+[504, 500, 200, 200]
+--- response_body_like eval
+["504 Gateway Time-out", "^app failed: retry\$", "^app: retry\$", '"duplicate":true']
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 15: a server without a server_name: its listen address names it
+"127.0.0.1:PORT=/hook" holds a ':', so the namespace is hashed.
+--- http_config
+    pay_store local shm=1m;
+    server {
+        listen 127.0.0.1:$TEST_NGINX_SRV2_PORT;
+        server_name "";
+        location = /hook {
+            pay_webhook stripe;
+            pay_webhook_secret whsec_test_secret;
+            add_header X-Key $pay_dedupe_key always;
+            proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/app;
+        }
+    }
+--- config
+    location = /hook {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SRV2_PORT;
+    }
+    location = /app {
+        return 200 "second server\n";
+    }
+--- request eval
+PayTest::stripe_delivery("/hook", "evt_dd_15")
+--- more_headers eval
+PayTest::stripe_signature("evt_dd_15")
+--- response_body
+second server
+--- response_headers eval
+"X-Key: webhook:#" . substr(Digest::SHA::sha256_hex("ngx_pay dedupe namespace v1\x{00}127.0.0.1:$ENV{TEST_NGINX_SRV2_PORT}=/hook"), 0, 32) . ":stripe:evt_dd_15"
 --- no_error_log
 [alert]
 [crit]

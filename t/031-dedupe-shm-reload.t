@@ -41,7 +41,7 @@ PayTest::stripe_signature("evt_reload_1")
 --- response_body
 app: new
 --- error_log
-pay dedupe claim "webhook:stripe:evt_reload_1" in "local"
+pay dedupe claim "webhook:localhost=/hook:stripe:evt_reload_1" in "local"
 --- no_error_log
 [alert]
 [crit]

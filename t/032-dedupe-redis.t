@@ -117,46 +117,46 @@ my $prefix = $ENV{TEST_NGINX_PAY_PREFIX};
 
 Test::More::is(
     PayTest::redis_command({ port => $redis, db => 5 },
-                           'GET', "${prefix}webhook:stripe:evt_rd_db_2"),
+                           'GET', "${prefix}webhook:hook:stripe:evt_rd_db_2"),
     'D200', 'TEST 8: a done record in db 5 under the prefix');
 
 Test::More::is(
-    PayTest::redis_command($redis, 'GET', "${prefix}webhook:stripe:evt_rd_db_2"),
+    PayTest::redis_command($redis, 'GET', "${prefix}webhook:hook:stripe:evt_rd_db_2"),
     undef, 'TEST 8: nothing of it in db 0');
 
 Test::More::is(
-    PayTest::redis_command($redis, 'GET', "pay:webhook:stripe:evt_rd_pfx_$run"),
+    PayTest::redis_command($redis, 'GET', "pay:webhook:localhost=/hook-plain:stripe:evt_rd_pfx_$run"),
     'D200', 'TEST 9: without prefix=, keys start with "pay:"');
 
 my $pttl = PayTest::redis_command($redis, 'PTTL',
-                                  "pay:webhook:stripe:evt_rd_pfx_$run");
+                                  "pay:webhook:localhost=/hook-plain:stripe:evt_rd_pfx_$run");
 Test::More::ok($pttl > 71 * 3600 * 1000 && $pttl <= 72 * 3600 * 1000,
                "TEST 9: kept for the default ttl, 72h (PTTL $pttl ms)");
 
 Test::More::is(
-    PayTest::redis_command($redis, 'GET', "webhook:stripe:evt_rd_bare_$run"),
+    PayTest::redis_command($redis, 'GET', "webhook:localhost=/hook-bare:stripe:evt_rd_bare_$run"),
     'D200', 'TEST 9: with an empty prefix=, keys are the bare record keys');
 
 $pttl = PayTest::redis_command($redis, 'PTTL',
-                               "${prefix}webhook:stripe:evt_rd_ttl_2");
+                               "${prefix}webhook:localhost=/hook-long:stripe:evt_rd_ttl_2");
 Test::More::ok($pttl > 71 * 3600 * 1000 && $pttl <= 72 * 3600 * 1000,
                "TEST 7: kept for pay_dedupe ttl=72h (PTTL $pttl ms)");
 
 Test::More::is(
     PayTest::redis_command({ port => $ENV{TEST_NGINX_AUTH_REDIS_PORT},
                              password => $password },
-                           'GET', "${prefix}webhook:stripe:evt_rd_auth_1"),
+                           'GET', "${prefix}webhook:localhost=/hook:stripe:evt_rd_auth_1"),
     'D200', 'TEST 16: the record is in the Redis that wants a password');
 
 Test::More::is(
     PayTest::redis_command($ENV{TEST_NGINX_SOCKET_REDIS_PORT},
-                           'GET', "${prefix}webhook:stripe:evt_rd_unix_1"),
+                           'GET', "${prefix}webhook:localhost=/hook:stripe:evt_rd_unix_1"),
     'D200', 'TEST 12: the record is in the Redis of the unix socket');
 
 Test::More::is(
     PayTest::redis_command({ port => $ENV{TEST_NGINX_FLAKY_REDIS_PORT},
                              password => $password, db => 3 },
-                           'GET', "${prefix}webhook:stripe:evt_rd_flaky_2"),
+                           'GET', "${prefix}webhook:hook:stripe:evt_rd_flaky_2"),
     'D200', 'TEST 22: after the restart, the record is in db 3 again');
 
 __DATA__
@@ -193,7 +193,7 @@ response header.
  "Content-Type: application/json\nPay-Dedupe: duplicate",
  "Content-Type: application/json\nPay-Dedupe: duplicate"]
 --- error_log
-pay dedupe claim "webhook:stripe:evt_rd_1" in "main"
+pay dedupe claim "webhook:localhost=/hook:stripe:evt_rd_1" in "main"
 --- no_error_log
 [alert]
 [crit]
@@ -250,8 +250,8 @@ PayTest::stripe_signature("evt_rd_2")
 --- response_body
 app
 --- error_log eval
-[qr/pay_store "main": redis SET NX GET "t032:\w+:webhook:stripe:evt_rd_2"/,
- qr/pay_store "main": redis EVAL complete "t032:\w+:webhook:stripe:evt_rd_2"/]
+[qr/pay_store "main": redis SET NX GET "t032:\w+:webhook:localhost=\/hook:stripe:evt_rd_2"/,
+ qr/pay_store "main": redis EVAL complete "t032:\w+:webhook:localhost=\/hook:stripe:evt_rd_2"/]
 --- no_error_log
 [error]
 [alert]
@@ -271,13 +271,13 @@ released and a later delivery goes through.
     location = /hook {
         pay_webhook stripe;
         pay_webhook_secret whsec_test_secret;
-        pay_dedupe main lock=30s;
+        pay_dedupe main lock=30s namespace=hook;
         proxy_pass http://127.0.0.1:$server_port/inner;
     }
     location = /inner {
         pay_webhook stripe;
         pay_webhook_secret whsec_test_secret;
-        pay_dedupe main lock=30s;
+        pay_dedupe main lock=30s namespace=hook;
         proxy_set_header Pay-Dedupe $pay_dedupe;
         add_header Pay-Dedupe $pay_dedupe always;
         proxy_pass http://127.0.0.1:$server_port/app;
@@ -300,7 +300,7 @@ released and a later delivery goes through.
  "Content-Type: text/plain\nRetry-After:\nPay-Dedupe: new",
  "Content-Type: application/json\nRetry-After:\nPay-Dedupe: duplicate"]
 --- error_log
-pay dedupe claim "webhook:stripe:evt_rd_3" in "main"
+pay dedupe claim "webhook:hook:stripe:evt_rd_3" in "main"
 --- no_error_log
 [alert]
 [crit]
@@ -315,11 +315,13 @@ pay dedupe claim "webhook:stripe:evt_rd_3" in "main"
     location = /hook-failing {
         pay_webhook stripe;
         pay_webhook_secret whsec_test_secret;
+        pay_dedupe main namespace=hook;
         proxy_pass http://127.0.0.1:$server_port/app-failing;
     }
     location = /hook {
         pay_webhook stripe;
         pay_webhook_secret whsec_test_secret;
+        pay_dedupe main namespace=hook;
         proxy_set_header Pay-Dedupe $pay_dedupe;
         proxy_pass http://127.0.0.1:$server_port/app;
     }
@@ -340,7 +342,7 @@ pay dedupe claim "webhook:stripe:evt_rd_3" in "main"
 --- response_body eval
 ["app failed\n", "app: new\n", $PayTest::DUPLICATE]
 --- error_log
-pay dedupe claim "webhook:stripe:evt_rd_4" in "main"
+pay dedupe claim "webhook:hook:stripe:evt_rd_4" in "main"
 --- no_error_log
 [alert]
 [crit]
@@ -348,19 +350,21 @@ pay dedupe claim "webhook:stripe:evt_rd_4" in "main"
 
 
 
-=== TEST 6: an app that times out releases the claim
+=== TEST 6: an app that times out: the next delivery is forwarded as a retry
 --- http_config
     pay_store main redis=127.0.0.1:$TEST_NGINX_REDIS_PORT prefix=$TEST_NGINX_PAY_PREFIX;
 --- config
     location = /hook-hanging {
         pay_webhook stripe;
         pay_webhook_secret whsec_test_secret;
+        pay_dedupe main namespace=hook;
         proxy_read_timeout 300ms;
         proxy_pass http://127.0.0.1:$TEST_NGINX_STALL_PORT/;
     }
     location = /hook {
         pay_webhook stripe;
         pay_webhook_secret whsec_test_secret;
+        pay_dedupe main namespace=hook;
         proxy_set_header Pay-Dedupe $pay_dedupe;
         proxy_pass http://127.0.0.1:$server_port/app;
     }
@@ -376,9 +380,9 @@ pay dedupe claim "webhook:stripe:evt_rd_4" in "main"
 --- error_code eval
 [504, 200, 200]
 --- response_body_like eval
-["504 Gateway Time-out", "^app: new\$", '"duplicate":true']
+["504 Gateway Time-out", "^app: retry\$", '"duplicate":true']
 --- error_log
-pay dedupe claim "webhook:stripe:evt_rd_5" in "main"
+pay dedupe claim "webhook:hook:stripe:evt_rd_5" in "main"
 --- no_error_log
 [alert]
 [crit]
@@ -446,7 +450,7 @@ the same prefix finds it.  What this block's forwarded event leaves in
 Redis is checked after the blocks.
 --- init
 PayTest::redis_command({ port => $ENV{TEST_NGINX_REDIS_PORT}, db => 5 },
-    'SET', "$ENV{TEST_NGINX_PAY_PREFIX}webhook:stripe:evt_rd_db_1",
+    'SET', "$ENV{TEST_NGINX_PAY_PREFIX}webhook:hook:stripe:evt_rd_db_1",
     'D200', 'PX', 600000);
 --- http_config
     pay_store seeded redis=127.0.0.1:$TEST_NGINX_REDIS_PORT db=5 prefix=$TEST_NGINX_PAY_PREFIX;
@@ -456,21 +460,21 @@ PayTest::redis_command({ port => $ENV{TEST_NGINX_REDIS_PORT}, db => 5 },
     location = /hook-seeded {
         pay_webhook stripe;
         pay_webhook_secret whsec_test_secret;
-        pay_dedupe seeded;
+        pay_dedupe seeded namespace=hook;
         proxy_set_header Pay-Dedupe $pay_dedupe;
         proxy_pass http://127.0.0.1:$server_port/app;
     }
     location = /hook-db0 {
         pay_webhook stripe;
         pay_webhook_secret whsec_test_secret;
-        pay_dedupe db0;
+        pay_dedupe db0 namespace=hook;
         proxy_set_header Pay-Dedupe $pay_dedupe;
         proxy_pass http://127.0.0.1:$server_port/app;
     }
     location = /hook-other {
         pay_webhook stripe;
         pay_webhook_secret whsec_test_secret;
-        pay_dedupe other;
+        pay_dedupe other namespace=hook;
         proxy_set_header Pay-Dedupe $pay_dedupe;
         proxy_pass http://127.0.0.1:$server_port/app;
     }
@@ -536,7 +540,7 @@ Checked in Redis after the blocks.
 init writes a value of someone else's under the record's key.
 --- init
 PayTest::redis_command($ENV{TEST_NGINX_REDIS_PORT}, 'SET',
-    "$ENV{TEST_NGINX_PAY_PREFIX}webhook:stripe:evt_rd_junk_1",
+    "$ENV{TEST_NGINX_PAY_PREFIX}webhook:localhost=/hook:stripe:evt_rd_junk_1",
     "junk-of-$main::run", 'PX', 600000);
 --- http_config
     pay_store main redis=127.0.0.1:$TEST_NGINX_REDIS_PORT prefix=$TEST_NGINX_PAY_PREFIX;
@@ -556,7 +560,7 @@ PayTest::stripe_signature("evt_rd_junk_1")
 --- error_code: 503
 --- response_body_like: "code":"store_unavailable"
 --- error_log eval
-[qr/pay_store "main": redis key "t032:\w+:webhook:stripe:evt_rd_junk_1" holds a value that is not a record/]
+[qr/pay_store "main": redis key "t032:\w+:webhook:localhost=\/hook:stripe:evt_rd_junk_1" holds a value that is not a record/]
 --- no_error_log eval
 ["[alert]", "[crit]", "junk-of-$main::run"]
 
@@ -612,7 +616,7 @@ Retry-After: 5
 --- response_body eval
 ["app: new\n", $PayTest::DUPLICATE]
 --- error_log
-pay dedupe claim "webhook:stripe:evt_rd_unix_1" in "local"
+pay dedupe claim "webhook:localhost=/hook:stripe:evt_rd_unix_1" in "local"
 --- no_error_log
 [error]
 [alert]
@@ -627,7 +631,7 @@ plays a second delivery that claims the event as soon as the lock has
 expired.  The app's 200 then must not mark the event done: the other claim
 stays, and the next delivery finds the event in flight.
 --- init
-main::claim_after_expiry("$ENV{TEST_NGINX_PAY_PREFIX}webhook:stripe:evt_rd_lock_1");
+main::claim_after_expiry("$ENV{TEST_NGINX_PAY_PREFIX}webhook:hook:stripe:evt_rd_lock_1");
 --- http_config
     pay_store main redis=127.0.0.1:$TEST_NGINX_REDIS_PORT prefix=$TEST_NGINX_PAY_PREFIX;
     limit_req_zone $server_port zone=hold:1m rate=1r/s;
@@ -635,13 +639,13 @@ main::claim_after_expiry("$ENV{TEST_NGINX_PAY_PREFIX}webhook:stripe:evt_rd_lock_
     location = /hook {
         pay_webhook stripe;
         pay_webhook_secret whsec_test_secret;
-        pay_dedupe main lock=200ms;
+        pay_dedupe main lock=200ms namespace=hook;
         proxy_pass http://127.0.0.1:$server_port/hold;
     }
     location = /hook-failing {
         pay_webhook stripe;
         pay_webhook_secret whsec_test_secret;
-        pay_dedupe main lock=200ms;
+        pay_dedupe main lock=200ms namespace=hook;
         proxy_pass http://127.0.0.1:$server_port/hold-failing;
     }
     location = /hold {
@@ -679,7 +683,7 @@ main::claim_after_expiry("$ENV{TEST_NGINX_PAY_PREFIX}webhook:stripe:evt_rd_lock_
 The same with an app that fails: its release must not delete the other
 claim.
 --- init
-main::claim_after_expiry("$ENV{TEST_NGINX_PAY_PREFIX}webhook:stripe:evt_rd_lock_2");
+main::claim_after_expiry("$ENV{TEST_NGINX_PAY_PREFIX}webhook:hook:stripe:evt_rd_lock_2");
 --- request eval
 ["GET /hold", PayTest::stripe_delivery("/hook-failing", "evt_rd_lock_2"),
  PayTest::stripe_delivery("/hook", "evt_rd_lock_2")]
@@ -705,8 +709,8 @@ PayTest::stripe_signature("evt_rd_lock_1")
 --- error_code: 409
 --- response_body_like: "code":"in_flight"
 --- error_log eval
-[qr/\[warn\] .*pay_store "main": redis complete "t032:\w+:webhook:stripe:evt_rd_lock_1": the claim is no longer ours \(lock expired\?\)/,
- qr/\[info\] .*pay_store "main": redis release "t032:\w+:webhook:stripe:evt_rd_lock_2": the claim is no longer ours \(lock expired\?\)/]
+[qr/\[warn\] .*pay_store "main": redis complete "t032:\w+:webhook:hook:stripe:evt_rd_lock_1": the claim is no longer ours \(lock expired\?\)/,
+ qr/\[info\] .*pay_store "main": redis release "t032:\w+:webhook:hook:stripe:evt_rd_lock_2": the claim is no longer ours \(lock expired\?\)/]
 --- no_error_log
 [alert]
 [crit]
@@ -735,7 +739,7 @@ PayTest::stripe_signature("evt_rd_lock_1")
 --- response_body eval
 ["app: new\n", $PayTest::DUPLICATE]
 --- error_log
-pay dedupe claim "webhook:stripe:evt_rd_auth_1" in "locked"
+pay dedupe claim "webhook:localhost=/hook:stripe:evt_rd_auth_1" in "locked"
 --- no_error_log eval
 ["[error]", "[alert]", "[crit]", $main::password]
 --- log_level: debug
@@ -802,19 +806,21 @@ Content-Type: application/problem+json
 
 
 
-=== TEST 19: with Redis up, both locations of the flaky store deduplicate
+=== TEST 19: with Redis up, both locations of the flaky store deduplicate (one namespace)
 --- http_config
     pay_store flaky redis=127.0.0.1:$TEST_NGINX_FLAKY_REDIS_PORT password=env:PAY_TEST_REDIS_PASSWORD db=3 prefix=$TEST_NGINX_PAY_PREFIX;
 --- config
     location = /hook {
         pay_webhook stripe;
         pay_webhook_secret whsec_test_secret;
+        pay_dedupe flaky namespace=hook;
         proxy_set_header Pay-Dedupe $pay_dedupe;
         proxy_pass http://127.0.0.1:$server_port/app;
     }
     location = /hook-open {
         pay_webhook stripe;
         pay_webhook_secret whsec_test_secret;
+        pay_dedupe flaky namespace=hook;
         pay_store_fail open;
         proxy_set_header Pay-Dedupe $pay_dedupe;
         proxy_pass http://127.0.0.1:$server_port/app;

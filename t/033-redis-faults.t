@@ -48,7 +48,7 @@ run_tests();
 # on every claim of the worker is an EVAL.
 
 my @seen = $fake{old}->commands;
-my $key = 'pay:webhook:stripe:evt_rf_old_1';
+my $key = 'pay:webhook:localhost=/hook:stripe:evt_rf_old_1';
 
 Test::More::is(scalar(grep { /^SET / } @seen), 1,
                'one SET with NX and GET, refused by the Redis 6')
@@ -87,7 +87,7 @@ Retry-After: 5
 Content-Type: application/problem+json
 --- response_body_like: "code":"store_unavailable"
 --- error_log eval
-[qr/pay_store "slow": redis 127\.0\.0\.1:\d+ claim "pay:webhook:stripe:evt_rf_slow_1" timed out/,
+[qr/pay_store "slow": redis 127\.0\.0\.1:\d+ claim "pay:webhook:localhost=\/hook:stripe:evt_rf_slow_1" timed out/,
  "pay: stripe rejected: store_unavailable"]
 --- no_error_log
 [alert]
@@ -118,7 +118,7 @@ PayTest::stripe_signature("evt_rf_slow_3")
 --- response_body
 app: bypass
 --- error_log eval
-[qr/pay_store "slow": redis 127\.0\.0\.1:\d+ claim "pay:webhook:stripe:evt_rf_slow_3" timed out/,
+[qr/pay_store "slow": redis 127\.0\.0\.1:\d+ claim "pay:webhook:localhost=\/hook-open:stripe:evt_rf_slow_3" timed out/,
  'pay: stripe event "evt_rf_slow_3" forwarded without dedupe']
 --- no_error_log
 [alert]
@@ -197,7 +197,7 @@ PayTest::stripe_signature("evt_rf_gone_1")
 --- response_body
 app: new
 --- error_log
-pay dedupe release "webhook:stripe:evt_rf_gone_1", status 499
+pay dedupe release "webhook:localhost=/hook:stripe:evt_rf_gone_1", status 499
 --- no_error_log
 [alert]
 [crit]
@@ -383,7 +383,7 @@ reads 16 KiB at a time: each delivery must still get its answer.
 --- response_body_like eval
 ['"code":"store_unavailable"', '^app: bypass$', '^app: bypass$']
 --- error_log eval
-[qr/pay dedupe claim "webhook:stripe:evt_rf_refuse_1" in "gone"/]
+[qr/pay dedupe claim "webhook:localhost=\/hook(?:-open)?:stripe:evt_rf_refuse_1" in "gone"/]
 --- no_error_log
 [alert]
 [crit]
@@ -422,13 +422,13 @@ app: bypass
     location = /nested {
         pay_webhook stripe;
         pay_webhook_secret whsec_test_secret;
-        pay_dedupe old lock=30s;
+        pay_dedupe old lock=30s namespace=nested;
         proxy_pass http://127.0.0.1:$server_port/inner;
     }
     location = /inner {
         pay_webhook stripe;
         pay_webhook_secret whsec_test_secret;
-        pay_dedupe old lock=30s;
+        pay_dedupe old lock=30s namespace=nested;
         proxy_set_header Pay-Dedupe $pay_dedupe;
         proxy_pass http://127.0.0.1:$server_port/app;
     }

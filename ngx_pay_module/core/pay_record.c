@@ -25,8 +25,20 @@ size_t
 pay_record_encode(pay_record_state_e state, const unsigned char *payload,
     size_t payload_len, unsigned char *out)
 {
-    out[0] = (state == PAY_RECORD_DONE) ? PAY_RECORD_TAG_DONE
-                                        : PAY_RECORD_TAG_PROCESSING;
+    switch (state) {
+
+    case PAY_RECORD_DONE:
+        out[0] = PAY_RECORD_TAG_DONE;
+        break;
+
+    case PAY_RECORD_UNKNOWN:
+        out[0] = PAY_RECORD_TAG_UNKNOWN;
+        break;
+
+    default: /* PAY_RECORD_PROCESSING */
+        out[0] = PAY_RECORD_TAG_PROCESSING;
+        break;
+    }
 
     if (payload_len) {
         memcpy(out + 1, payload, payload_len);
@@ -71,6 +83,16 @@ pay_record_parse(const unsigned char *v, size_t len,
 
     case PAY_RECORD_TAG_DONE:
         s = PAY_RECORD_DONE;
+        break;
+
+    case PAY_RECORD_TAG_UNKNOWN:
+
+        /* written without a payload: "U" and nothing else */
+        if (len != 1) {
+            return -1;
+        }
+
+        s = PAY_RECORD_UNKNOWN;
         break;
 
     default:

@@ -327,6 +327,93 @@ sub free_port {
 }
 
 
+# Starts a second nginx (one process, no daemon) with this module and the
+# given http{} body, for suites that need two instances on one store (a
+# fleet).  Uses TEST_NGINX_BINARY and TEST_NGINX_LOAD_MODULES as the suite
+# does; its prefix is t/tmp/nginx-NAME/.  Returns once it accepts on the
+# port it was given in the body as $port (replaced by a free port, which is
+# returned).  Stopped when the test script exits.
+#
+#   my $port = PayTest::nginx_instance('second', 'server { listen $port; ... }');
+my %nginx_instances;    # name => pid
+
+sub nginx_instance {
+    my ($name, $http) = @_;
+
+    my $port = free_port();
+    my $dir = File::Spec->rel2abs(File::Spec->catdir('t', 'tmp',
+                                                     "nginx-$name"));
+    for my $d ($dir, "$dir/logs", "$dir/conf", "$dir/tmp") {
+        mkdir $d unless -d $d;
+    }
+
+    my $binary = $ENV{TEST_NGINX_BINARY} || '/usr/sbin/nginx';
+    my $modules = join '', map { "load_module $_;\n" }
+                           grep { length } split /\s+/,
+                           $ENV{TEST_NGINX_LOAD_MODULES} // '';
+    my $user = $> == 0 ? "user root;\n" : '';
+
+    $http =~ s/\$port\b/$port/g;
+
+    open my $fh, '>', "$dir/conf/nginx.conf" or die "nginx_instance: $!";
+    print $fh <<"EOC";
+${modules}${user}daemon off;
+master_process off;
+worker_processes 1;
+error_log $dir/logs/error.log info;
+pid $dir/logs/nginx.pid;
+events {
+    worker_connections 64;
+}
+http {
+    access_log off;
+    client_body_temp_path $dir/tmp/client_body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+$http
+}
+EOC
+    close $fh;
+
+    my $pid = fork;
+    die "cannot fork: $!" unless defined $pid;
+
+    if ($pid == 0) {
+        open STDOUT, '>>', "$dir/logs/stderr.log";
+        open STDERR, '>&', \*STDOUT;
+        exec $binary, '-p', "$dir/", '-c', "$dir/conf/nginx.conf"
+            or POSIX::_exit(127);
+    }
+
+    $nginx_instances{$name} = $pid;
+
+    for (1 .. 100) {
+        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                      PeerPort => $port, Proto => 'tcp');
+        if ($s) {
+            close $s;
+            return $port;
+        }
+        die "nginx_instance: nginx exited, see $dir/logs/\n"
+            if waitpid($pid, POSIX::WNOHANG()) == $pid;
+        select undef, undef, undef, 0.1;
+    }
+
+    die "nginx_instance: no answer on port $port, see $dir/logs/\n";
+}
+
+END {
+    return unless $$ == $owner;
+    local $?;
+    for my $pid (values %nginx_instances) {
+        kill 'TERM', $pid;
+        waitpid $pid, 0;
+    }
+}
+
+
 # How many requests the blocks send (an array in "--- request eval" is one
 # request each), for exact plans: checks run once per request.
 sub requests {

@@ -74,6 +74,33 @@ test_encode_empty_done(void **state)
 
 
 static void
+test_unknown(void **state)
+{
+    size_t                n, len;
+    pay_record_state_e    s;
+    const unsigned char  *p;
+    unsigned char         out[1];
+
+    (void) state;
+
+    n = pay_record_encode(PAY_RECORD_UNKNOWN, NULL, 0, out);
+
+    assert_int_equal(n, 1);
+    assert_int_equal(out[0], 'U');
+
+    assert_int_equal(pay_record_parse(out, n, &s, &p, &len), 0);
+    assert_int_equal(s, PAY_RECORD_UNKNOWN);
+    assert_int_equal(len, 0);
+
+    /* we never write a payload after "U" */
+    assert_int_equal(pay_record_parse((const unsigned char *) "Ux", 2,
+                                      &s, &p, &len), -1);
+    assert_int_equal(pay_record_parse((const unsigned char *) "u", 1,
+                                      &s, &p, &len), -1);
+}
+
+
+static void
 test_size_overflow(void **state)
 {
     (void) state;
@@ -290,6 +317,7 @@ main(void)
         cmocka_unit_test(test_encode_processing),
         cmocka_unit_test(test_encode_done),
         cmocka_unit_test(test_encode_empty_done),
+        cmocka_unit_test(test_unknown),
         cmocka_unit_test(test_size_overflow),
         cmocka_unit_test(test_parse_processing),
         cmocka_unit_test(test_parse_done),

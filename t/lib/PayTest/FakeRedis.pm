@@ -466,11 +466,12 @@ sub _command {
 
     if ($script =~ /return v/) {
         return _reply($c, _bulk($big)) if $mode eq 'big';
-        if (defined $cur) {
+        if (defined $cur && $cur ne 'U') {
             return _reply($c, _bulk(_tampered($opt, $key, $cur)), $delay);
         }
         _set($store, $db, $key, $args[0], $args[1]);
-        return _reply($c, _bulk(undef), $delay);
+        # an unknown record ("U") is taken over: 1
+        return _reply($c, defined $cur ? ":1$CRLF" : _bulk(undef), $delay);
     }
 
     return _reply($c, "-NOSCRIPT unknown script$CRLF");
