@@ -314,9 +314,11 @@ Retry-After: 5
 
 
 
-=== TEST 10: a 1 MB record is read whole: duplicates, no stall
+=== TEST 10: a 1 MB value is read whole and refused: no stall, 503
 The fake answers every claim with a done record of 1 MB, which hiredis
-reads 16 KiB at a time: each delivery must still get its answer.
+reads 16 KiB at a time: each delivery must still get its answer.  No
+record the module writes is over 64 KiB, so the value is not one of its
+records: refused before it is copied, as a store failure.
 --- http_config
     pay_store big redis=127.0.0.1:$TEST_NGINX_FAKE_BIG_PORT;
 --- config
@@ -336,13 +338,14 @@ reads 16 KiB at a time: each delivery must still get its answer.
 [PayTest::stripe_signature("evt_rf_big_1"), PayTest::stripe_signature("evt_rf_big_2"),
  PayTest::stripe_signature("evt_rf_big_3")]
 --- error_code eval
-[200, 200, 200]
+[503, 503, 503]
 --- response_headers eval
-["Pay-Dedupe: duplicate", "Pay-Dedupe: duplicate", "Pay-Dedupe: duplicate"]
---- response_body eval
-[$PayTest::DUPLICATE, $PayTest::DUPLICATE, $PayTest::DUPLICATE]
+["Retry-After: 5", "Retry-After: 5", "Retry-After: 5"]
+--- response_body_like eval
+['"code":"store_unavailable"', '"code":"store_unavailable"', '"code":"store_unavailable"']
+--- error_log
+holds a value that is not a record
 --- no_error_log
-[error]
 [alert]
 [crit]
 [emerg]
