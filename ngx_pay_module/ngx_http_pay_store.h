@@ -14,11 +14,13 @@
  * Operations:
  *
  *   claim     absent -> processing(op->token) for op->ttl; result NEW,
- *             or PROCESSING / DONE (op->found = the value) as found;
+ *             or PROCESSING (op->found = the claim's token) / DONE
+ *             (op->found = the value) as found;
  *   complete  processing(op->token) -> done(op->value) for op->ttl;
  *             result OK, or NOT_OWNER when the record is not our claim;
  *   release   processing(op->token) -> absent; OK or NOT_OWNER;
- *   get       result ABSENT, PROCESSING or DONE (op->found), no change.
+ *   get       result ABSENT, PROCESSING or DONE (op->found as for
+ *             claim), no change.
  *
  * Any engine failure (unreachable, timeout, unexpected reply, no memory in
  * the zone) is result DOWN.
@@ -91,7 +93,8 @@ struct ngx_http_pay_store_op_s {
 
     /* out */
     ngx_http_pay_store_result_e     result;
-    ngx_str_t                       found;      /* DONE: the value */
+    ngx_str_t                       found;      /* DONE: the value;
+                                                   PROCESSING: the token */
 };
 
 

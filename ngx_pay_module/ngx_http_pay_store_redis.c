@@ -962,7 +962,9 @@ deliver:
         return;
     }
 
-    if (result == NGX_HTTP_PAY_STORE_DONE) {
+    if (result == NGX_HTTP_PAY_STORE_DONE
+        || result == NGX_HTTP_PAY_STORE_PROCESSING)
+    {
         p = ngx_pnalloc(op->pool, found.len ? found.len : 1);
 
         if (p == NULL) {
@@ -1023,14 +1025,13 @@ ngx_http_pay_store_redis_decode(ngx_http_pay_store_redis_op_t *rop,
             return NGX_HTTP_PAY_STORE_DOWN;
         }
 
-        if (state == PAY_RECORD_PROCESSING) {
-            return NGX_HTTP_PAY_STORE_PROCESSING;
-        }
+        /* processing: the claim's token, checked hex by the parse */
 
         found->data = (u_char *) payload;
         found->len = len;
 
-        return NGX_HTTP_PAY_STORE_DONE;
+        return (state == PAY_RECORD_PROCESSING)
+               ? NGX_HTTP_PAY_STORE_PROCESSING : NGX_HTTP_PAY_STORE_DONE;
 
     default: /* NGX_HTTP_PAY_REDIS_COMPLETE, NGX_HTTP_PAY_REDIS_RELEASE */
 

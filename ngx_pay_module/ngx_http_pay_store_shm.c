@@ -419,8 +419,9 @@ ngx_http_pay_store_shm_owner(ngx_http_pay_store_shm_node_t *sn,
 
 
 /*
- * The record's state as the result; a value is copied to op->pool, as the
- * zone may change once the mutex is released.  NGX_ERROR: no memory.
+ * The record's state as the result; its value (or claim token) is copied
+ * to op->pool, as the zone may change once the mutex is released.
+ * NGX_ERROR: no memory.
  */
 
 static ngx_int_t
@@ -429,12 +430,10 @@ ngx_http_pay_store_shm_found(ngx_http_pay_store_shm_node_t *sn,
 {
     u_char  *p;
 
-    if (sn->state == NGX_HTTP_PAY_STORE_PROCESSING) {
-        op->result = NGX_HTTP_PAY_STORE_PROCESSING;
-        return NGX_OK;
-    }
+    /* processing: the claim's token; done: the value */
 
-    op->result = NGX_HTTP_PAY_STORE_DONE;
+    op->result = (sn->state == NGX_HTTP_PAY_STORE_PROCESSING)
+                 ? NGX_HTTP_PAY_STORE_PROCESSING : NGX_HTTP_PAY_STORE_DONE;
 
     if (op->pool == NULL || sn->vlen == 0) {
         return NGX_OK;
