@@ -129,6 +129,15 @@ struct ngx_http_pay_store_s {
 };
 
 
+/* a PayPal webhook id and the store that binds its transmissions */
+typedef struct {
+    ngx_str_t                       webhook_id;
+    ngx_http_pay_store_t           *store;
+    u_char                         *file;
+    ngx_uint_t                      line;
+} ngx_http_pay_paypal_binding_t;
+
+
 typedef struct {
     ngx_array_t                     stores;     /* of ngx_http_pay_store_t * */
     ngx_str_t                       default_name;  /* pay_store_default */
@@ -136,6 +145,9 @@ typedef struct {
 
     /* of ngx_http_core_loc_conf_t *: locations calling with credentials */
     ngx_array_t                    *credential_locations;
+
+    /* of ngx_http_pay_paypal_binding_t: one store per webhook id */
+    ngx_array_t                    *paypal_bindings;
 } ngx_http_pay_main_conf_t;
 
 
