@@ -49,7 +49,6 @@
 
 
 /* cache lifetimes, seconds */
-#define NGX_HTTP_PAY_PAYPAL_CERT_TTL      86400
 #define NGX_HTTP_PAY_PAYPAL_NEGATIVE_TTL  60
 #define NGX_HTTP_PAY_PAYPAL_FAILED_TTL    10
 
@@ -76,6 +75,7 @@ struct ngx_http_pay_paypal_s {
     size_t                    sig_len;
     ngx_str_t                 cert_url;     /* canonical: the cache key */
     ngx_str_t                 cert_path;
+    ngx_str_t                 stale;        /* a validated key refetched */
 
     ngx_shm_zone_t               *zone;
     ngx_http_pay_loc_conf_t      *plcf;     /* the delivery's location */
@@ -435,8 +435,22 @@ ngx_http_pay_paypal_cert(ngx_http_request_t *r,
                                                "too many PayPal "
                                                "certificate fetches");
 
+    case NGX_HTTP_PAY_CACHE_FULL:
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "pay: paypal certificate \"%V\" not fetched: every "
+                      "cache slot holds a validated certificate",
+                      &pp->cert_url);
+        return ngx_http_pay_paypal_unavailable(r, ctx,
+                                               "no room for another PayPal "
+                                               "certificate");
+
     case NGX_HTTP_PAY_CACHE_WAIT:
         return ngx_http_pay_paypal_wait(r, pp, NGX_HTTP_PAY_PAYPAL_CERT);
+
+    case NGX_HTTP_PAY_CACHE_REFRESH:
+        /* a day old: fetched again, the key serves if that fails */
+        pp->stale = value;
+        break;
 
     case NGX_HTTP_PAY_CACHE_FETCH:
         break;
@@ -499,6 +513,14 @@ ngx_http_pay_paypal_cert_fetched(ngx_http_request_t *r,
                                      ngx_time()
                                      + NGX_HTTP_PAY_PAYPAL_FAILED_TTL);
 
+        if (pp->stale.len) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "pay: paypal certificate \"%V\" validated before "
+                          "is used until its notAfter", &pp->cert_url);
+            *der = pp->stale;
+            return NGX_DECLINED;
+        }
+
         return ngx_http_pay_paypal_unavailable(r, ctx,
                                                "the PayPal certificate "
                                                "could not be fetched");
@@ -540,11 +562,10 @@ ngx_http_pay_paypal_cert_fetched(ngx_http_request_t *r,
     der->len = der_len;
     pay_paypal_free(key);
 
-    expires = now + NGX_HTTP_PAY_PAYPAL_CERT_TTL;
+    /* the key serves until notAfter, fetched again after a day */
 
-    if ((long long) expires > not_after) {
-        expires = (time_t) not_after;
-    }
+    expires = (not_after > (long long) NGX_MAX_TIME_T_VALUE)
+              ? NGX_MAX_TIME_T_VALUE : (time_t) not_after;
 
     ngx_http_pay_paypal_cert_put(pp->zone, plcf->paypal_policy,
                                  &pp->cert_url, der, NGX_HTTP_PAY_CERT_KEY,
