@@ -49,7 +49,6 @@
 
 
 /* cache lifetimes, seconds */
-#define NGX_HTTP_PAY_PAYPAL_CERT_TTL      86400
 #define NGX_HTTP_PAY_PAYPAL_NEGATIVE_TTL  60
 #define NGX_HTTP_PAY_PAYPAL_FAILED_TTL    10
 
@@ -60,15 +59,10 @@
 #define NGX_HTTP_PAY_PAYPAL_STORE_RETRY_AFTER  5
 
 
-/* where the binding of a transmission id to its event is */
+/* where the binding of a transmission id to its body is */
 #define NGX_HTTP_PAY_PAYPAL_BIND_START     0
 #define NGX_HTTP_PAY_PAYPAL_BIND_CLAIM     1    /* claim answered */
-#define NGX_HTTP_PAY_PAYPAL_BIND_COMPLETE  2    /* complete answered */
-#define NGX_HTTP_PAY_PAYPAL_BIND_GET       3    /* get answered */
-#define NGX_HTTP_PAY_PAYPAL_BIND_DONE      4    /* bound to this event */
-
-/* a record that expires between two steps restarts them, this often */
-#define NGX_HTTP_PAY_PAYPAL_BIND_ROUNDS    3
+#define NGX_HTTP_PAY_PAYPAL_BIND_DONE      2    /* bound to this body */
 
 
 struct ngx_http_pay_paypal_s {
@@ -81,6 +75,7 @@ struct ngx_http_pay_paypal_s {
     size_t                    sig_len;
     ngx_str_t                 cert_url;     /* canonical: the cache key */
     ngx_str_t                 cert_path;
+    ngx_str_t                 stale;        /* a validated key refetched */
 
     ngx_shm_zone_t               *zone;
     ngx_http_pay_loc_conf_t      *plcf;     /* the delivery's location */
@@ -90,7 +85,6 @@ struct ngx_http_pay_paypal_s {
 
     /* the transmission id's record in the dedupe store */
     ngx_uint_t                    bind;     /* NGX_HTTP_PAY_PAYPAL_BIND_* */
-    ngx_uint_t                    bind_rounds;
     ngx_http_pay_store_op_t       bind_op;
 
     unsigned                      fetching:1;   /* holds a cert fetch mark */
@@ -182,7 +176,7 @@ static const char  *ngx_http_pay_paypal_details[PAY_ERR_LAST] = {
     [PAY_ERR_CERT_UNTRUSTED] =
         "the PayPal certificate failed validation",
     [PAY_ERR_TRANSMISSION_REUSED] =
-        "the transmission id was signed for another event",
+        "the transmission id was signed for another body",
     [PAY_ERR_BODY_MALFORMED] =
         "the signed body is not a PayPal event object",
     [PAY_ERR_INTERNAL] =
@@ -441,8 +435,22 @@ ngx_http_pay_paypal_cert(ngx_http_request_t *r,
                                                "too many PayPal "
                                                "certificate fetches");
 
+    case NGX_HTTP_PAY_CACHE_FULL:
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "pay: paypal certificate \"%V\" not fetched: every "
+                      "cache slot holds a validated certificate",
+                      &pp->cert_url);
+        return ngx_http_pay_paypal_unavailable(r, ctx,
+                                               "no room for another PayPal "
+                                               "certificate");
+
     case NGX_HTTP_PAY_CACHE_WAIT:
         return ngx_http_pay_paypal_wait(r, pp, NGX_HTTP_PAY_PAYPAL_CERT);
+
+    case NGX_HTTP_PAY_CACHE_REFRESH:
+        /* a day old: fetched again, the key serves if that fails */
+        pp->stale = value;
+        break;
 
     case NGX_HTTP_PAY_CACHE_FETCH:
         break;
@@ -505,6 +513,14 @@ ngx_http_pay_paypal_cert_fetched(ngx_http_request_t *r,
                                      ngx_time()
                                      + NGX_HTTP_PAY_PAYPAL_FAILED_TTL);
 
+        if (pp->stale.len) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "pay: paypal certificate \"%V\" validated before "
+                          "is used until its notAfter", &pp->cert_url);
+            *der = pp->stale;
+            return NGX_DECLINED;
+        }
+
         return ngx_http_pay_paypal_unavailable(r, ctx,
                                                "the PayPal certificate "
                                                "could not be fetched");
@@ -546,11 +562,10 @@ ngx_http_pay_paypal_cert_fetched(ngx_http_request_t *r,
     der->len = der_len;
     pay_paypal_free(key);
 
-    expires = now + NGX_HTTP_PAY_PAYPAL_CERT_TTL;
+    /* the key serves until notAfter, fetched again after a day */
 
-    if ((long long) expires > not_after) {
-        expires = (time_t) not_after;
-    }
+    expires = (not_after > (long long) NGX_MAX_TIME_T_VALUE)
+              ? NGX_MAX_TIME_T_VALUE : (time_t) not_after;
 
     ngx_http_pay_paypal_cert_put(pp->zone, plcf->paypal_policy,
                                  &pp->cert_url, der, NGX_HTTP_PAY_CERT_KEY,
@@ -692,21 +707,21 @@ ngx_http_pay_paypal_verified(ngx_http_request_t *r,
 
 
 /*
- * One transmission, one event.  PayPal signs the transmission id, its
+ * One transmission, one body.  PayPal signs the transmission id, its
  * time, the webhook id and the CRC-32 of the body; a CRC is no MAC, so a
  * body made to the same CRC verifies under the headers of any delivery
  * seen once.  After the signature holds, the transmission id is bound to
- * the event id in the location's dedupe store, until the transmission
- * time leaves pay_webhook_tolerance (then the headers are refused
- * anyway): the same id with another event is a forgery, with the same
- * event an ordinary delivery that dedupe then decides on.  Nothing here
- * is released when a delivery fails, and nothing needs to be: a resend
- * of the same event always passes.
+ * the SHA-256 of the raw body, as a claim in the location's dedupe store
+ * (a claim is never evicted from a shm zone), until the transmission time
+ * has left pay_webhook_tolerance plus a margin (then the headers are
+ * refused anyway): the same id with another body is a forgery, with the
+ * same body an ordinary delivery that dedupe then decides on.  Nothing
+ * here is released when a delivery fails, and nothing needs to be: a
+ * resend of the same body always passes.
  *
- * The record is a claim whose token is the event id.  A claim that finds
- * it processing completes it with that token: accepted only when it is
- * the same event; a refused completion (another event's claim, or one
- * completed meanwhile) looks at what is there.
+ * The claim's token is the body's hash, so one claim tells: NEW (bound
+ * now), or the record found, whose token (or, for a record completed by
+ * an older version, value) is compared with this body's.
  *
  * NGX_OK: bound, go on; NGX_AGAIN: the store answers later and runs the
  * phases again; NGX_DONE: answered.
@@ -717,113 +732,66 @@ ngx_http_pay_paypal_bind(ngx_http_request_t *r, ngx_http_pay_loc_conf_t *plcf,
     ngx_http_pay_ctx_t *ctx)
 {
     ngx_int_t                 rc;
-    ngx_http_pay_store_t     *store;
     ngx_http_pay_paypal_t    *pp;
     ngx_http_pay_store_op_t  *op;
 
     pp = ctx->paypal;
     op = &pp->bind_op;
-    store = plcf->dedupe_store;
 
-    for ( ;; ) {
+    if (pp->bind_waiting) {
+        return NGX_AGAIN;
+    }
 
-        if (pp->bind_waiting) {
-            return NGX_AGAIN;
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "pay paypal bind step %ui: %s", pp->bind,
+                   ngx_http_pay_store_result_name(op->result));
+
+    switch (pp->bind) {
+
+    case NGX_HTTP_PAY_PAYPAL_BIND_START:
+        rc = ngx_http_pay_paypal_bind_key(r, plcf, ctx, pp);
+        if (rc != NGX_OK) {
+            return rc;
         }
 
-        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "pay paypal bind step %ui: %s", pp->bind,
-                       ngx_http_pay_store_result_name(op->result));
-
-        switch (pp->bind) {
-
-        case NGX_HTTP_PAY_PAYPAL_BIND_START:
-            if (pp->bind_rounds++ == NGX_HTTP_PAY_PAYPAL_BIND_ROUNDS) {
-                return ngx_http_pay_paypal_bind_down(r, plcf, ctx, pp);
-            }
-
-            rc = ngx_http_pay_paypal_bind_key(r, plcf, ctx, pp);
-            if (rc != NGX_OK) {
-                return rc;
-            }
-
-            rc = ngx_http_pay_paypal_bind_op(r, ctx, pp, store->engine->claim,
-                                             NGX_HTTP_PAY_PAYPAL_BIND_CLAIM);
-            break;
-
-        case NGX_HTTP_PAY_PAYPAL_BIND_CLAIM:
-            switch (op->result) {
-
-            case NGX_HTTP_PAY_STORE_NEW:
-                pp->bind = NGX_HTTP_PAY_PAYPAL_BIND_DONE;
-                return NGX_OK;
-
-            case NGX_HTTP_PAY_STORE_DONE:
-                return ngx_http_pay_paypal_bind_found(r, ctx, pp, &op->found);
-
-            case NGX_HTTP_PAY_STORE_PROCESSING:
-                op->value = ctx->event_id;
-                rc = ngx_http_pay_paypal_bind_op(r, ctx, pp,
-                         store->engine->complete,
-                         NGX_HTTP_PAY_PAYPAL_BIND_COMPLETE);
-                break;
-
-            default:
-                return ngx_http_pay_paypal_bind_down(r, plcf, ctx, pp);
-            }
-
-            break;
-
-        case NGX_HTTP_PAY_PAYPAL_BIND_COMPLETE:
-            switch (op->result) {
-
-            case NGX_HTTP_PAY_STORE_OK:
-                pp->bind = NGX_HTTP_PAY_PAYPAL_BIND_DONE;
-                return NGX_OK;
-
-            case NGX_HTTP_PAY_STORE_NOT_OWNER:
-                rc = ngx_http_pay_paypal_bind_op(r, ctx, pp, store->engine->get,
-                                                 NGX_HTTP_PAY_PAYPAL_BIND_GET);
-                break;
-
-            default:
-                return ngx_http_pay_paypal_bind_down(r, plcf, ctx, pp);
-            }
-
-            break;
-
-        case NGX_HTTP_PAY_PAYPAL_BIND_GET:
-            switch (op->result) {
-
-            case NGX_HTTP_PAY_STORE_DONE:
-                return ngx_http_pay_paypal_bind_found(r, ctx, pp, &op->found);
-
-            case NGX_HTTP_PAY_STORE_PROCESSING:
-                /* a claim whose token is not this event's */
-                return ngx_http_pay_paypal_bind_found(r, ctx, pp, NULL);
-
-            case NGX_HTTP_PAY_STORE_ABSENT:
-                /* expired since the claim: bind afresh */
-                pp->bind = NGX_HTTP_PAY_PAYPAL_BIND_START;
-                continue;
-
-            default:
-                return ngx_http_pay_paypal_bind_down(r, plcf, ctx, pp);
-            }
-
-        default: /* NGX_HTTP_PAY_PAYPAL_BIND_DONE */
-            return NGX_OK;
-        }
-
+        rc = ngx_http_pay_paypal_bind_op(r, ctx, pp,
+                                         plcf->dedupe_store->engine->claim,
+                                         NGX_HTTP_PAY_PAYPAL_BIND_CLAIM);
         if (rc != NGX_OK) {
             /* NGX_AGAIN: the store's answer runs the phases again */
             return rc;
         }
+
+        /* fall through */
+
+    case NGX_HTTP_PAY_PAYPAL_BIND_CLAIM:
+        switch (op->result) {
+
+        case NGX_HTTP_PAY_STORE_NEW:
+            pp->bind = NGX_HTTP_PAY_PAYPAL_BIND_DONE;
+            return NGX_OK;
+
+        case NGX_HTTP_PAY_STORE_PROCESSING:
+        case NGX_HTTP_PAY_STORE_DONE:
+            return ngx_http_pay_paypal_bind_found(r, ctx, pp, &op->found);
+
+        default:
+            return ngx_http_pay_paypal_bind_down(r, plcf, ctx, pp);
+        }
+
+    default: /* NGX_HTTP_PAY_PAYPAL_BIND_DONE */
+        return NGX_OK;
     }
 }
 
 
-/* "paypal:transmission:<webhook id>:<transmission id>", the token, the TTL */
+/*
+ * The key (see pay_paypal_binding_key()), the token (the body's hash)
+ * and the lifetime, with the transmission time checked again now: the
+ * certificate fetch, PayPal's API or the store may have taken a while
+ * since the headers were checked, and a binding must outlive the window
+ * in which its headers are accepted.
+ */
 
 static ngx_int_t
 ngx_http_pay_paypal_bind_key(ngx_http_request_t *r,
@@ -832,51 +800,50 @@ ngx_http_pay_paypal_bind_key(ngx_http_request_t *r,
 {
     u_char                   *p;
     size_t                    len;
-    time_t                    ttl;
-    long long                 t;
+    long long                 t, ttl;
     ngx_http_pay_store_op_t  *op;
 
     op = &pp->bind_op;
 
-    if (op->key.data == NULL) {
-        len = sizeof("paypal:transmission::") - 1
-              + plcf->paypal_webhook_id.len + pp->headers.id_len;
-
-        p = ngx_pnalloc(r->pool, len);
-        if (p == NULL) {
-            return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
-                                       "out of memory");
-        }
-
-        op->key.data = p;
-
-        p = ngx_cpymem(p, "paypal:transmission:",
-                       sizeof("paypal:transmission:") - 1);
-        p = ngx_cpymem(p, plcf->paypal_webhook_id.data,
-                       plcf->paypal_webhook_id.len);
-        *p++ = ':';
-        p = ngx_cpymem(p, pp->headers.id, pp->headers.id_len);
-
-        op->key.len = p - op->key.data;
+    if (pay_paypal_parse_time(pp->headers.time, pp->headers.time_len, &t)
+        != 0
+        || pay_paypal_binding_ttl(t, (long long) plcf->tolerance,
+                                  (long long) ngx_time(), &ttl)
+           != PAY_OK)
+    {
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_TIMESTAMP_OUT_OF_TOLERANCE,
+                                   ngx_http_pay_paypal_details
+                                       [PAY_ERR_TIMESTAMP_OUT_OF_TOLERANCE]);
     }
 
-    op->token = ctx->event_id;
+    op->ttl = (ngx_msec_t) ttl * 1000;
 
-    /*
-     * Until the transmission time is out of the window, the headers are
-     * good for a replay; with no window (tolerance 0), as long as dedupe
-     * remembers the event.
-     */
+    len = sizeof("paypal:transmission:") - 1 + NGX_SIZE_T_LEN + 2
+          + plcf->paypal_webhook_id.len + pp->headers.id_len;
 
-    if (plcf->tolerance == 0
-        || pay_paypal_parse_time(pp->headers.time, pp->headers.time_len, &t)
+    p = ngx_pnalloc(r->pool, len + PAY_PAYPAL_BINDING_TOKEN_LEN + 1);
+    if (p == NULL) {
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL, "out of memory");
+    }
+
+    op->key.data = p;
+    op->key.len = pay_paypal_binding_key((const char *)
+                                             plcf->paypal_webhook_id.data,
+                                         plcf->paypal_webhook_id.len,
+                                         pp->headers.id, pp->headers.id_len,
+                                         (char *) p, len);
+
+    op->token.data = p + len;
+    op->token.len = PAY_PAYPAL_BINDING_TOKEN_LEN;
+
+    if (op->key.len == 0
+        || pay_paypal_binding_token(ctx->body.data, ctx->body.len,
+                                    (char *) op->token.data)
            != 0)
     {
-        op->ttl = plcf->dedupe_ttl;
-
-    } else {
-        ttl = (time_t) (t + plcf->tolerance + 1 - ngx_time());
-        op->ttl = (ngx_msec_t) ngx_max(ttl, 1) * 1000;
+        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
+                                   "the transmission binding cannot be "
+                                   "made");
     }
 
     return NGX_OK;
@@ -943,7 +910,12 @@ ngx_http_pay_paypal_bind_answered(ngx_http_pay_store_op_t *op)
 }
 
 
-/* the event the transmission id is bound to (NULL: another's claim) */
+/*
+ * The transmission id is bound already: to this body (found holds its
+ * hash), or to another.  What was found is compared, never logged: the
+ * line names only what this request carried, checked when it was parsed
+ * (the transmission id and the event id, visible ASCII).
+ */
 
 static ngx_int_t
 ngx_http_pay_paypal_bind_found(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
@@ -951,8 +923,8 @@ ngx_http_pay_paypal_bind_found(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
 {
     ngx_str_t  tid;
 
-    if (found != NULL && found->len == ctx->event_id.len
-        && ngx_memcmp(found->data, ctx->event_id.data, found->len) == 0)
+    if (found->len == pp->bind_op.token.len
+        && ngx_memcmp(found->data, pp->bind_op.token.data, found->len) == 0)
     {
         pp->bind = NGX_HTTP_PAY_PAYPAL_BIND_DONE;
         return NGX_OK;
@@ -961,17 +933,10 @@ ngx_http_pay_paypal_bind_found(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
     tid.data = (u_char *) pp->headers.id;
     tid.len = pp->headers.id_len;
 
-    if (found != NULL) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "pay: paypal transmission \"%V\" carried event "
-                      "\"%V\" first, not \"%V\"", &tid, found,
-                      &ctx->event_id);
-
-    } else {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "pay: paypal transmission \"%V\" carries another "
-                      "event than \"%V\"", &tid, &ctx->event_id);
-    }
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "pay: paypal transmission \"%V\" was signed for another "
+                  "body than this one of event \"%V\"", &tid,
+                  &ctx->event_id);
 
     return ngx_http_pay_reject(r, ctx, PAY_ERR_TRANSMISSION_REUSED,
                                ngx_http_pay_paypal_details

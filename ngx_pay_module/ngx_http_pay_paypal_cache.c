@@ -10,15 +10,21 @@
  * (their trust anchors, cert hosts and fetching location: a verdict made
  * under one policy never serves another) and the canonical cert URL
  * (host in lower case, so the case variants a stranger can write are one
- * entry; PayPal changes the URL when it rotates the certificate).  A key
- * lives until the certificate's notAfter, or a day, whichever is first;
- * a negative entry (a certificate that failed validation, or a fetch
- * that got no 200) lives a short time, so a burst of forged deliveries
- * naming a bad URL fetches it once.  A full table reuses the slot that
- * expires first (a negative entry lasts a minute at most, a key up to a
- * day), so negative entries go before keys.  Fetches are also
- * bounded per interval, zone-wide: a stranger naming ever new
- * certificates gets no more of them.
+ * entry; PayPal changes the URL when it rotates the certificate).
+ *
+ * A slot holds two things.  The key of a certificate once validated,
+ * used until the certificate's notAfter; after a day it is fetched
+ * again, but it stays in use until notAfter whatever that fetch gives,
+ * except a new verdict of validation (untrusted), and such refetches are
+ * not counted in the fetch budget.  And the last failure (a certificate
+ * that failed validation, or a fetch that got no 200), for a short time,
+ * so a burst of forged deliveries naming a bad URL fetches it once.  A
+ * new URL takes a free slot, or one without a live key (the failure that
+ * expires first); never one whose key is live, so strangers naming
+ * certificates never push a validated one out.  Fetches of URLs without
+ * a validated key are bounded per interval, zone-wide: a stranger naming
+ * ever new certificates gets no more of them, and cannot spend what
+ * validated certificates need.
  *
  * A token slot belongs to one client, identified by a hash of its API
  * location and id: after a reload that reorders clients, a slot's token
@@ -38,19 +44,28 @@
 #include "ngx_http_pay_paypal_cache.h"
 
 
-#define NGX_HTTP_PAY_PAYPAL_URL_MAX   512
+#define NGX_HTTP_PAY_PAYPAL_URL_MAX     512
+#define NGX_HTTP_PAY_PAYPAL_REASON_MAX  64
 
 
 typedef struct {
     uint32_t                  hash;         /* of policy and URL; 0: unused */
-    ngx_uint_t                kind;         /* NGX_HTTP_PAY_CERT_* */
-    time_t                    expires;      /* 0: no value yet */
     ngx_msec_t                fetching_until;   /* 0: no fetch */
     size_t                    url_len;
-    size_t                    len;
     u_char                    policy[PAY_PAYPAL_POLICY_ID_LEN];
     u_char                    url[NGX_HTTP_PAY_PAYPAL_URL_MAX];
-    u_char                    value[NGX_HTTP_PAY_PAYPAL_DER_MAX];
+
+    /* the certificate validated once: its key, until its notAfter */
+    time_t                    key_until;    /* 0: none */
+    time_t                    key_fresh;    /* fetched again after this */
+    size_t                    key_len;
+    u_char                    key[NGX_HTTP_PAY_PAYPAL_DER_MAX];
+
+    /* the last failure, NGX_HTTP_PAY_CERT_UNTRUSTED or _FAILED */
+    ngx_uint_t                kind;
+    time_t                    expires;      /* 0: none */
+    size_t                    len;
+    u_char                    value[NGX_HTTP_PAY_PAYPAL_REASON_MAX];
 } ngx_http_pay_paypal_cert_slot_t;
 
 
@@ -221,12 +236,6 @@ ngx_http_pay_paypal_cert_get(ngx_shm_zone_t *zone, u_char *policy,
     ngx_http_pay_paypal_cache_t      *cache;
     ngx_http_pay_paypal_cert_slot_t  *slot, *s;
 
-    static ngx_int_t  found[] = {
-        NGX_HTTP_PAY_CACHE_HIT,         /* NGX_HTTP_PAY_CERT_KEY */
-        NGX_HTTP_PAY_CACHE_NEGATIVE,    /* NGX_HTTP_PAY_CERT_UNTRUSTED */
-        NGX_HTTP_PAY_CACHE_FAILED       /* NGX_HTTP_PAY_CERT_FAILED */
-    };
-
     cache = zone->data;
     now = ngx_time();
 
@@ -241,8 +250,43 @@ ngx_http_pay_paypal_cert_get(ngx_shm_zone_t *zone, u_char *policy,
 
     slot = ngx_http_pay_paypal_cert_find(cache, policy, url, hash);
 
+    if (slot != NULL && slot->key_until > now) {
+
+        /*
+         * validated once: the key serves until notAfter; a day after its
+         * validation one delivery fetches it again, outside the budget,
+         * unless another does now or that failed a moment ago
+         */
+
+        if (slot->key_fresh > now
+            || ngx_http_pay_paypal_cache_fetching(slot->fetching_until)
+            || slot->expires > now)
+        {
+            rc = NGX_HTTP_PAY_CACHE_HIT;
+
+        } else {
+            rc = NGX_HTTP_PAY_CACHE_REFRESH;
+            slot->fetching_until = ngx_current_msec + lock;
+        }
+
+        if (ngx_http_pay_paypal_cache_copy(pool, slot->key, slot->key_len,
+                                           value)
+            != NGX_OK)
+        {
+            if (rc == NGX_HTTP_PAY_CACHE_REFRESH) {
+                slot->fetching_until = 0;
+            }
+
+            rc = NGX_ERROR;
+        }
+
+        ngx_shmtx_unlock(&cache->shpool->mutex);
+        return rc;
+    }
+
     if (slot != NULL && slot->expires > now) {
-        rc = found[slot->kind];
+        rc = (slot->kind == NGX_HTTP_PAY_CERT_UNTRUSTED)
+             ? NGX_HTTP_PAY_CACHE_NEGATIVE : NGX_HTTP_PAY_CACHE_FAILED;
 
         if (ngx_http_pay_paypal_cache_copy(pool, slot->value, slot->len,
                                            value)
@@ -268,18 +312,29 @@ ngx_http_pay_paypal_cert_get(ngx_shm_zone_t *zone, u_char *policy,
     }
 
     if (slot == NULL) {
-        /* a free or expired slot, else the one that expires first */
+
+        /*
+         * a free slot, else one without a live key: an expired one, or
+         * the failure that expires first; never a live key
+         */
 
         first = 0;
 
         for (i = 0; i < NGX_HTTP_PAY_PAYPAL_CERTS; i++) {
             s = &cache->sh->certs[i];
 
-            if (ngx_http_pay_paypal_cache_fetching(s->fetching_until)) {
+            if (s->hash == 0) {
+                slot = s;
+                break;
+            }
+
+            if (s->key_until > now
+                || ngx_http_pay_paypal_cache_fetching(s->fetching_until))
+            {
                 continue;
             }
 
-            if (s->hash == 0 || s->expires <= now) {
+            if (s->expires <= now) {
                 slot = s;
                 break;
             }
@@ -291,15 +346,16 @@ ngx_http_pay_paypal_cert_get(ngx_shm_zone_t *zone, u_char *policy,
         }
 
         if (slot == NULL) {
-            /* every slot is being fetched: let this one wait its turn */
             ngx_shmtx_unlock(&cache->shpool->mutex);
-            return NGX_HTTP_PAY_CACHE_WAIT;
+            return NGX_HTTP_PAY_CACHE_FULL;
         }
 
         slot->hash = hash;
         slot->url_len = url->len;
         ngx_memcpy(slot->policy, policy, PAY_PAYPAL_POLICY_ID_LEN);
         ngx_memcpy(slot->url, url->data, url->len);
+        slot->key_until = 0;
+        slot->key_len = 0;
         slot->expires = 0;
         slot->len = 0;
     }
@@ -317,6 +373,7 @@ void
 ngx_http_pay_paypal_cert_put(ngx_shm_zone_t *zone, u_char *policy,
     ngx_str_t *url, ngx_str_t *value, ngx_uint_t kind, time_t expires)
 {
+    time_t                            fresh;
     uint32_t                          hash;
     ngx_http_pay_paypal_cache_t      *cache;
     ngx_http_pay_paypal_cert_slot_t  *slot;
@@ -324,7 +381,9 @@ ngx_http_pay_paypal_cert_put(ngx_shm_zone_t *zone, u_char *policy,
     cache = zone->data;
 
     if (url->len > NGX_HTTP_PAY_PAYPAL_URL_MAX
-        || value->len > NGX_HTTP_PAY_PAYPAL_DER_MAX)
+        || value->len > ((kind == NGX_HTTP_PAY_CERT_KEY)
+                         ? NGX_HTTP_PAY_PAYPAL_DER_MAX
+                         : NGX_HTTP_PAY_PAYPAL_REASON_MAX))
     {
         ngx_http_pay_paypal_cert_abandon(zone, policy, url);
         return;
@@ -338,11 +397,33 @@ ngx_http_pay_paypal_cert_put(ngx_shm_zone_t *zone, u_char *policy,
     slot = ngx_http_pay_paypal_cert_find(cache, policy, url, hash);
 
     if (slot != NULL) {
-        slot->kind = kind;
-        slot->len = value->len;
-        ngx_memcpy(slot->value, value->data, value->len);
-        slot->expires = expires;
         slot->fetching_until = 0;
+
+        switch (kind) {
+
+        case NGX_HTTP_PAY_CERT_KEY:
+            fresh = ngx_time() + NGX_HTTP_PAY_PAYPAL_CERT_FRESH;
+
+            slot->key_len = value->len;
+            ngx_memcpy(slot->key, value->data, value->len);
+            slot->key_until = expires;
+            slot->key_fresh = ngx_min(fresh, expires);
+            slot->expires = 0;
+            break;
+
+        case NGX_HTTP_PAY_CERT_UNTRUSTED:
+            /* a new verdict on the certificate: its key goes */
+            slot->key_until = 0;
+            slot->key_len = 0;
+
+            /* fall through */
+
+        default: /* NGX_HTTP_PAY_CERT_FAILED: a key stays */
+            slot->kind = kind;
+            slot->len = value->len;
+            ngx_memcpy(slot->value, value->data, value->len);
+            slot->expires = expires;
+        }
     }
 
     ngx_shmtx_unlock(&cache->shpool->mutex);

@@ -29,6 +29,11 @@
                                                reason is set */
 #define NGX_HTTP_PAY_CACHE_BUSY       5     /* absent, and the fetches of
                                                the interval are spent */
+#define NGX_HTTP_PAY_CACHE_REFRESH    6     /* a validated key, due for a
+                                               fetch: the value is set, and
+                                               the caller fetches */
+#define NGX_HTTP_PAY_CACHE_FULL       7     /* absent, and every slot holds
+                                               a live validated key */
 
 
 /* what a certificate entry holds */
@@ -51,6 +56,9 @@
 #define NGX_HTTP_PAY_PAYPAL_FETCHES          10
 #define NGX_HTTP_PAY_PAYPAL_FETCH_INTERVAL   60     /* seconds */
 
+/* a validated key is fetched again after, and kept until notAfter */
+#define NGX_HTTP_PAY_PAYPAL_CERT_FRESH       86400  /* seconds */
+
 #define NGX_HTTP_PAY_PAYPAL_DER_MAX   1024  /* an RSA-4096 key is ~550 */
 #define NGX_HTTP_PAY_PAYPAL_TOKEN_MAX 2048
 
@@ -65,16 +73,24 @@ ngx_int_t ngx_http_pay_paypal_cache_client(ngx_conf_t *cf, ngx_str_t *api,
 /*
  * Looks a certificate up by the policy id of the location
  * (PAY_PAYPAL_POLICY_ID_LEN bytes) and the canonical cert URL.  HIT:
- * *value holds the key DER (copied into pool).  NEGATIVE (untrusted) and
- * FAILED (not fetched): *value holds the reason.  FETCH: the caller now
- * holds the fetch mark for lock milliseconds and must call put or
- * abandon.  WAIT: someone holds it.  BUSY: no fetch is allowed now.
- * NGX_ERROR: out of memory.
+ * *value holds the key DER (copied into pool) of a certificate validated
+ * before notAfter.  REFRESH: the same, and the caller now holds the fetch
+ * mark for lock milliseconds (not counted in the budget) and must call
+ * put or abandon; the key serves if that fetch fails.  NEGATIVE
+ * (untrusted) and FAILED (not fetched): *value holds the reason.  FETCH:
+ * the caller holds the fetch mark, as for REFRESH, and one fetch of the
+ * budget is spent.  WAIT: someone holds it.  BUSY: no fetch is allowed
+ * now.  FULL: no slot may be taken.  NGX_ERROR: out of memory.
  */
 ngx_int_t ngx_http_pay_paypal_cert_get(ngx_shm_zone_t *zone, u_char *policy,
     ngx_str_t *url, ngx_pool_t *pool, ngx_str_t *value, ngx_msec_t lock);
 
-/* stores a key or a reason (kind NGX_HTTP_PAY_CERT_*), clearing the mark */
+/*
+ * Clears the mark and stores: a key (NGX_HTTP_PAY_CERT_KEY, expires the
+ * certificate's notAfter; fetched again a day later at most), a failed
+ * validation (_UNTRUSTED, which drops the key) or a failed fetch
+ * (_FAILED, which keeps it), each with its reason, until expires.
+ */
 void ngx_http_pay_paypal_cert_put(ngx_shm_zone_t *zone, u_char *policy,
     ngx_str_t *url, ngx_str_t *value, ngx_uint_t kind, time_t expires);
 

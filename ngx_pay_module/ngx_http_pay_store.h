@@ -16,15 +16,16 @@
  * Operations:
  *
  *   claim     absent -> processing(op->token) for op->ttl; result NEW,
- *             or PROCESSING / DONE (op->found = the value) as found;
+ *             or PROCESSING (op->found = the claim's token) / DONE
+ *             (op->found = the value) as found;
  *             unknown -> processing(op->token) for op->ttl, result RETRY;
  *   complete  processing(op->token) -> done(op->value) for op->ttl;
  *             result OK, or NOT_OWNER when the record is not our claim;
  *   release   processing(op->token) -> absent; OK or NOT_OWNER;
  *   abandon   processing(op->token) -> unknown for op->ttl; OK or
  *             NOT_OWNER;
- *   get       result ABSENT, PROCESSING, DONE (op->found) or RETRY
- *             (unknown), no change.
+ *   get       result ABSENT, PROCESSING or DONE (op->found as for
+ *             claim) or RETRY (unknown), no change.
  *
  * Any engine failure (unreachable, timeout, unexpected reply, no memory in
  * the zone) is result DOWN.
@@ -104,7 +105,8 @@ struct ngx_http_pay_store_op_s {
 
     /* out */
     ngx_http_pay_store_result_e     result;
-    ngx_str_t                       found;      /* DONE: the value */
+    ngx_str_t                       found;      /* DONE: the value;
+                                                   PROCESSING: the token */
 };
 
 
@@ -140,6 +142,15 @@ struct ngx_http_pay_store_s {
 };
 
 
+/* a PayPal webhook id and the store that binds its transmissions */
+typedef struct {
+    ngx_str_t                       webhook_id;
+    ngx_http_pay_store_t           *store;
+    u_char                         *file;
+    ngx_uint_t                      line;
+} ngx_http_pay_paypal_binding_t;
+
+
 typedef struct {
     ngx_array_t                     stores;     /* of ngx_http_pay_store_t * */
     ngx_str_t                       default_name;  /* pay_store_default */
@@ -147,6 +158,9 @@ typedef struct {
 
     /* of ngx_http_core_loc_conf_t *: locations calling with credentials */
     ngx_array_t                    *credential_locations;
+
+    /* of ngx_http_pay_paypal_binding_t: one store per webhook id */
+    ngx_array_t                    *paypal_bindings;
 } ngx_http_pay_main_conf_t;
 
 

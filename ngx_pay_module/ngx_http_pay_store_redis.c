@@ -1024,7 +1024,9 @@ deliver:
         return;
     }
 
-    if (result == NGX_HTTP_PAY_STORE_DONE) {
+    if (result == NGX_HTTP_PAY_STORE_DONE
+        || result == NGX_HTTP_PAY_STORE_PROCESSING)
+    {
         p = ngx_pnalloc(op->pool, found.len ? found.len : 1);
 
         if (p == NULL) {
@@ -1097,9 +1099,7 @@ ngx_http_pay_store_redis_decode(ngx_http_pay_store_redis_op_t *rop,
             return NGX_HTTP_PAY_STORE_DOWN;
         }
 
-        if (state == PAY_RECORD_PROCESSING) {
-            return NGX_HTTP_PAY_STORE_PROCESSING;
-        }
+        /* processing: the claim's token, checked hex by the parse */
 
         /* a claim by SET NX GET wrote nothing then: see the reply */
         if (state == PAY_RECORD_UNKNOWN) {
@@ -1109,7 +1109,8 @@ ngx_http_pay_store_redis_decode(ngx_http_pay_store_redis_op_t *rop,
         found->data = (u_char *) payload;
         found->len = len;
 
-        return NGX_HTTP_PAY_STORE_DONE;
+        return (state == PAY_RECORD_PROCESSING)
+               ? NGX_HTTP_PAY_STORE_PROCESSING : NGX_HTTP_PAY_STORE_DONE;
 
     default: /* COMPLETE, RELEASE, ABANDON */
 

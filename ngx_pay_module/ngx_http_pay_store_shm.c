@@ -512,8 +512,9 @@ ngx_http_pay_store_shm_owner(ngx_http_pay_store_shm_node_t *sn,
 
 
 /*
- * The record's state as the result; a value is copied to op->pool, as the
- * zone may change once the mutex is released.  NGX_ERROR: no memory.
+ * The record's state as the result; its value (or claim token) is copied
+ * to op->pool, as the zone may change once the mutex is released.
+ * NGX_ERROR: no memory.
  */
 
 static ngx_int_t
@@ -522,14 +523,16 @@ ngx_http_pay_store_shm_found(ngx_http_pay_store_shm_node_t *sn,
 {
     u_char  *p;
 
-    if (sn->state == NGX_HTTP_PAY_STORE_PROCESSING
-        || sn->state == NGX_HTTP_PAY_STORE_RETRY)
-    {
-        op->result = (ngx_http_pay_store_result_e) sn->state;
+    if (sn->state == NGX_HTTP_PAY_STORE_RETRY) {
+        /* unknown: no value */
+        op->result = NGX_HTTP_PAY_STORE_RETRY;
         return NGX_OK;
     }
 
-    op->result = NGX_HTTP_PAY_STORE_DONE;
+    /* processing: the claim's token; done: the value */
+
+    op->result = (sn->state == NGX_HTTP_PAY_STORE_PROCESSING)
+                 ? NGX_HTTP_PAY_STORE_PROCESSING : NGX_HTTP_PAY_STORE_DONE;
 
     if (op->pool == NULL || sn->vlen == 0) {
         return NGX_OK;

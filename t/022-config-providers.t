@@ -175,7 +175,7 @@ pay_paypal_client
     }
 --- must_die
 --- error_log
-requires "pay_dedupe": each transmission id is bound to its event in the dedupe store
+requires "pay_dedupe": each transmission id is bound to its body in the dedupe store
 --- no_error_log
 [alert]
 [crit]
@@ -288,6 +288,55 @@ a provider API location needs its credentials
 --- must_die
 --- error_log
 an intent is never created without its key's claim
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 18: pay_webhook_tolerance 0 where PayPal deliveries are taken
+--- config
+    location = /hook {
+        pay_webhook paypal;
+        pay_webhook_tolerance 0;
+        pay_paypal_verify api;
+        pay_paypal_webhook_id WH_ID_1;
+        pay_paypal_api /_pay/paypal/;
+        pay_paypal_client client_id client_secret;
+    }
+--- must_die
+--- error_log
+does not work with "pay_webhook_tolerance 0"
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 19: one PayPal webhook id bound in two stores
+--- http_config
+    pay_store one shm=1m;
+    pay_store two shm=1m;
+--- config
+    location = /hook {
+        pay_webhook paypal;
+        pay_dedupe one;
+        pay_paypal_verify api;
+        pay_paypal_webhook_id WH_ID_1;
+        pay_paypal_api /_pay/paypal/;
+        pay_paypal_client client_id client_secret;
+    }
+    location = /hook2 {
+        pay_webhook paypal;
+        pay_dedupe two;
+        pay_paypal_verify api;
+        pay_paypal_webhook_id WH_ID_1;
+        pay_paypal_api /_pay/paypal/;
+        pay_paypal_client client_id client_secret;
+    }
+--- must_die
+--- error_log
+use one "pay_dedupe" store for every location of a webhook id
 --- no_error_log
 [alert]
 [crit]

@@ -11,6 +11,7 @@
 
 use Test::Nginx::Socket;
 use lib 't/lib';
+use Digest::SHA ();
 use File::Copy qw(copy);
 use File::Path qw(make_path);
 use File::Spec;
@@ -42,14 +43,17 @@ our $DOWN = PayTest::FakeRedis->start(mode => 'refuse');
 $ENV{TEST_NGINX_FAKE_REDIS_PORT} = $FAKE->port;
 $ENV{TEST_NGINX_DOWN_REDIS_PORT} = $DOWN->port;
 
-# transmissions seen before, as the module records them: one bound to
-# WH-29 ("D" + event: confirmed by a resend), one claimed for WH-30 ("P")
+# transmissions seen before, as the module records them: a claim ("P")
+# whose token is the SHA-256 of the body, under a key with the webhook
+# id's length; one for the body of WH-29, one for the body of WH-30
 our $TID_29 = '29292929-0000-11ef-8000-000000000029';
 our $TID_30 = '30303030-0000-11ef-8000-000000000030';
 PayTest::redis_command($FAKE->port, 'SET',
-    "pay:paypal:transmission:WH_ID_1:$TID_29", 'DWH-29');
+    "pay:paypal:transmission:7:WH_ID_1:$TID_29",
+    'P' . Digest::SHA::sha256_hex(event("WH-29")));
 PayTest::redis_command($FAKE->port, 'SET',
-    "pay:paypal:transmission:WH_ID_1:$TID_30", 'PWH-30');
+    "pay:paypal:transmission:7:WH_ID_1:$TID_30",
+    'P' . Digest::SHA::sha256_hex(event("WH-30")));
 
 our $CERTS = 'https://api.paypal.com/v1/notifications/certs';
 
@@ -83,11 +87,11 @@ sub delivery {
     return "POST /hook\n" . event($id);
 }
 
-# the event $id in a body with the CRC-32 of $genuine: 48 bytes of spaces
-# and tabs after the "{" (t/lib/PayTest/Crc.pm)
+# the event $id (of type $type) in a body with the CRC-32 of $genuine: 48
+# bytes of spaces and tabs after the "{" (t/lib/PayTest/Crc.pm)
 sub forged {
-    my ($id, $genuine) = @_;
-    return PayTest::Crc::forge('{', substr(event($id), 1),
+    my ($id, $genuine, $type) = @_;
+    return PayTest::Crc::forge('{', substr(event($id, $type), 1),
                                PayTest::Crc::crc32($genuine));
 }
 
@@ -329,9 +333,6 @@ pay: paypal rejected: signature_missing
 
 
 === TEST 13: concurrent deliveries share one slow fetch
---- http_config
-    pay_store main shm=1m;
-    pay_store mirrors shm=1m;
 --- config
     location = /hook {
         pay_webhook paypal;
@@ -343,14 +344,15 @@ pay: paypal rejected: signature_missing
         proxy_set_header Pay-Event-Kind $pay_event_kind;
         proxy_pass http://127.0.0.1:$server_port/app;
     }
-    # the four deliveries are one event: the mirrors claim it in a store
-    # of their own, so /fanout's answer is always the app's
+    # the four deliveries need the same certificate; the mirrors' webhook
+    # id is another (nginx -t refuses one webhook id in two dedupe
+    # stores), so they fail at the signature, after the fetch, and never
+    # claim the event: /fanout's answer is always the app's
     location = /hook_mirror {
         pay_webhook paypal;
-        pay_paypal_webhook_id WH_ID_1;
+        pay_paypal_webhook_id WH_ID_MIRROR;
         pay_paypal_cert_location /_pay/paypal_cert/;
         pay_paypal_trusted_certificate $TEST_NGINX_PKI_ROOT;
-        pay_dedupe mirrors;
         proxy_pass http://127.0.0.1:$server_port/app;
     }
     location /_pay/paypal_cert/ {
@@ -792,7 +794,7 @@ could not be bound to its event: pay_store "down" is unavailable
 
 
 
-=== TEST 29: a transmission bound to another event: refused, both events logged
+=== TEST 29: a transmission bound to another body: refused
 --- http_config
     pay_store fake redis=127.0.0.1:$TEST_NGINX_FAKE_REDIS_PORT timeout=250ms;
 --- config
@@ -820,14 +822,14 @@ main::headers(main::event("WH-29-FORGED"), transmission_id => $::TID_29)
 --- error_code: 400
 --- response_body_like: "code":"transmission_reused"
 --- error_log
-pay: paypal transmission "29292929-0000-11ef-8000-000000000029" carried event "WH-29" first, not "WH-29-FORGED"
+pay: paypal transmission "29292929-0000-11ef-8000-000000000029" was signed for another body than this one of event "WH-29-FORGED"
 --- no_error_log
 [alert]
 [crit]
 
 
 
-=== TEST 30: a transmission claimed for another event: refused
+=== TEST 30: a transmission bound to another body of the same event id: refused
 --- http_config
     pay_store fake redis=127.0.0.1:$TEST_NGINX_FAKE_REDIS_PORT timeout=250ms;
 --- config
@@ -849,20 +851,21 @@ pay: paypal transmission "29292929-0000-11ef-8000-000000000029" carried event "W
         return 200 "id=$http_pay_event_id\n";
     }
 --- request eval
-main::delivery("WH-30-FORGED")
+"POST /hook\n" . main::event("WH-30", "PAYMENT.CAPTURE.REFUNDED")
 --- more_headers eval
-main::headers(main::event("WH-30-FORGED"), transmission_id => $::TID_30)
+main::headers(main::event("WH-30", "PAYMENT.CAPTURE.REFUNDED"),
+              transmission_id => $::TID_30)
 --- error_code: 400
 --- response_body_like: "code":"transmission_reused"
 --- error_log
-pay: paypal transmission "30303030-0000-11ef-8000-000000000030" carries another event than "WH-30-FORGED"
+pay: paypal transmission "30303030-0000-11ef-8000-000000000030" was signed for another body than this one of event "WH-30"
 --- no_error_log
 [alert]
 [crit]
 
 
 
-=== TEST 31: the same transmission and event found done: an ordinary delivery
+=== TEST 31: the same transmission and body found bound: an ordinary delivery
 --- http_config
     pay_store fake redis=127.0.0.1:$TEST_NGINX_FAKE_REDIS_PORT timeout=250ms;
 --- config
@@ -889,6 +892,68 @@ main::delivery("WH-29")
 main::headers(main::event("WH-29"), transmission_id => $::TID_29)
 --- response_body
 id=WH-29
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 32: the same event id with another body, after the genuine delivery failed at the app: refused; the genuine resend reaches the app
+--- config
+    location = /hook {
+        pay_webhook paypal;
+        pay_paypal_webhook_id WH_ID_1;
+        pay_paypal_cert_location /_pay/paypal_cert/;
+        pay_paypal_trusted_certificate $TEST_NGINX_PKI_ROOT;
+        proxy_set_header Pay-Event-Id $pay_event_id;
+        proxy_set_header Pay-Event-Type $pay_event_type;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location /_pay/paypal_cert/ {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STUB_PORT/;
+        subrequest_output_buffer_size 16k;
+    }
+    location = /app {
+        if ($http_x_app_fail) {
+            return 500 "app failed\n";
+        }
+        return 200 "id=$http_pay_event_id type=$http_pay_event_type\n";
+    }
+--- request eval
+[main::delivery("WH-32"),
+ "POST /hook\n" . main::forged("WH-32", main::event("WH-32"),
+                               "PAYMENT.CAPTURE.REFUNDED"),
+ main::delivery("WH-32"), main::delivery("WH-32")]
+--- more_headers eval
+my $h = main::headers(main::event("WH-32"));
+["$h\nX-App-Fail: 1", $h, $h, main::headers(main::event("WH-32"))]
+--- error_code eval
+[500, 400, 200, 200]
+--- response_body_like eval
+["^app failed\$", '"code":"transmission_reused"',
+ "^id=WH-32 type=PAYMENT.CAPTURE.COMPLETED\$", '"duplicate":true']
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 33: once its certificate is validated, a delivery verifies while strangers have spent the fetches
+--- request eval
+["GET /stub/reset", main::delivery("WH-33a"),
+ (map { main::delivery("WH-33-$_") } 1 .. 11),
+ main::delivery("WH-33b"), "GET /stub/count"]
+--- more_headers eval
+["", main::headers(main::event("WH-33a")),
+ (map { main::headers(main::event("WH-33-$_"),
+                      cert_url => "$::CERTS/CERT-none-$_") } 1 .. 11),
+ main::headers(main::event("WH-33b")), ""]
+--- error_code eval
+[200, 200, (503) x 11, 200, 200]
+--- response_body_like eval
+["ok", "^id=WH-33a ", ('"detail":"the PayPal certificate could not be fetched"') x 9,
+ ('"detail":"too many PayPal certificate fetches"') x 2, "^id=WH-33b ", '^10$']
 --- no_error_log
 [alert]
 [crit]

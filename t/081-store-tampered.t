@@ -405,7 +405,7 @@ PayTest::stripe_signature("evt_tamper_$::R")
 --- error_code: 503
 --- response_body_like: "code":"store_unavailable"
 --- error_log eval
-[qr/pay_store "token": redis key "token:webhook:stripe:evt_tamper_\w+" holds a value that is not a record/]
+[qr/pay_store "token": redis key "token:webhook:[^:"]+:stripe:evt_tamper_\w+" holds a value that is not a record/]
 --- no_error_log
 [alert]
 [crit]

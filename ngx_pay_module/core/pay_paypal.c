@@ -13,6 +13,7 @@
 
 
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 #include <time.h>
@@ -848,6 +849,108 @@ pay_paypal_check_headers(const pay_paypal_headers_t *h,
 
     return pay_paypal_cert_url_check(h->cert_url, h->cert_url_len, hosts,
                                      host_lens, nhosts, path, path_len);
+}
+
+
+size_t
+pay_paypal_binding_key(const char *webhook_id, size_t webhook_id_len,
+    const char *id, size_t id_len, char *out, size_t size)
+{
+    int     n;
+    char    num[24];
+    size_t  len;
+
+    if (webhook_id == NULL || id == NULL || out == NULL
+        || webhook_id_len == 0 || id_len == 0
+        || webhook_id_len > PAY_PAYPAL_WEBHOOK_ID_MAX
+        || id_len > PAY_PAYPAL_ID_MAX)
+    {
+        return 0;
+    }
+
+    n = snprintf(num, sizeof(num), "%zu", webhook_id_len);
+    if (n <= 0 || (size_t) n >= sizeof(num)) {
+        return 0;
+    }
+
+    len = sizeof("paypal:transmission:") - 1 + (size_t) n + 1
+          + webhook_id_len + 1 + id_len;
+
+    if (len > size) {
+        return 0;
+    }
+
+    memcpy(out, "paypal:transmission:", sizeof("paypal:transmission:") - 1);
+    len = sizeof("paypal:transmission:") - 1;
+    memcpy(out + len, num, (size_t) n);
+    len += (size_t) n;
+    out[len++] = ':';
+    memcpy(out + len, webhook_id, webhook_id_len);
+    len += webhook_id_len;
+    out[len++] = ':';
+    memcpy(out + len, id, id_len);
+
+    return len + id_len;
+}
+
+
+int
+pay_paypal_binding_token(const unsigned char *body, size_t len,
+    char out[PAY_PAYPAL_BINDING_TOKEN_LEN + 1])
+{
+    size_t          i;
+    unsigned char   digest[EVP_MAX_MD_SIZE];
+    unsigned int    n;
+
+    static const char  hex[] = "0123456789abcdef";
+
+    if (out == NULL || (body == NULL && len != 0)) {
+        return -1;
+    }
+
+    if (!EVP_Digest(len ? body : (const unsigned char *) "", len, digest,
+                    &n, EVP_sha256(), NULL)
+        || n * 2 != PAY_PAYPAL_BINDING_TOKEN_LEN)
+    {
+        return -1;
+    }
+
+    for (i = 0; i < n; i++) {
+        out[2 * i] = hex[digest[i] >> 4];
+        out[2 * i + 1] = hex[digest[i] & 0x0f];
+    }
+
+    out[PAY_PAYPAL_BINDING_TOKEN_LEN] = '\0';
+
+    return 0;
+}
+
+
+pay_rc_e
+pay_paypal_binding_ttl(long long t, long long tolerance, long long now,
+    long long *ttl)
+{
+    if (ttl == NULL) {
+        return PAY_ERR_INTERNAL;
+    }
+
+    /* the window caps t near now, so t + tolerance cannot overflow */
+
+    if (tolerance <= 0
+        || pay_timestamp_check(t, now, tolerance) != PAY_OK
+        || tolerance > LLONG_MAX / 4
+        || now > LLONG_MAX / 4 || now < LLONG_MIN / 4)
+    {
+        return PAY_ERR_TIMESTAMP_OUT_OF_TOLERANCE;
+    }
+
+    *ttl = t + tolerance + PAY_PAYPAL_BINDING_MARGIN - now;
+
+    if (*ttl < PAY_PAYPAL_BINDING_MARGIN) {
+        *ttl = PAY_PAYPAL_BINDING_MARGIN;
+    }
+
+    return PAY_OK;
 }
 
 

@@ -139,6 +139,36 @@ int pay_paypal_policy_id(pay_paypal_trust_t *trust,
 int pay_paypal_parse_time(const char *s, size_t len, long long *t);
 
 /*
+ * The binding of a transmission id to the body it was signed for (the
+ * signature covers only a CRC-32 of the body, which anyone can match).
+ *
+ * pay_paypal_binding_key() writes
+ *   "paypal:transmission:" decimal(webhook_id_len) ":" webhook_id ":" id
+ * to out[0..size), no NUL, and returns its length, 0 when it does not fit
+ * or a length is 0: the webhook id's length makes the key unambiguous
+ * whatever either id holds.
+ *
+ * pay_paypal_binding_token() writes the SHA-256 of the raw body as 64
+ * lowercase hex digits and a NUL to out; 0, or -1 (OpenSSL failed).
+ *
+ * pay_paypal_binding_ttl() checks the transmission time t again, just
+ * before binding (time may have passed since the headers were checked):
+ * PAY_ERR_TIMESTAMP_OUT_OF_TOLERANCE when |now - t| > tolerance, or when
+ * tolerance is not positive (a PayPal binding needs a window); else
+ * PAY_OK with *ttl the seconds the binding must last: until t + tolerance
+ * plus PAY_PAYPAL_BINDING_MARGIN seconds, at least that margin.
+ */
+#define PAY_PAYPAL_BINDING_TOKEN_LEN  64
+#define PAY_PAYPAL_BINDING_MARGIN     60
+
+size_t pay_paypal_binding_key(const char *webhook_id, size_t webhook_id_len,
+    const char *id, size_t id_len, char *out, size_t size);
+int pay_paypal_binding_token(const unsigned char *body, size_t len,
+    char out[PAY_PAYPAL_BINDING_TOKEN_LEN + 1]);
+pay_rc_e pay_paypal_binding_ttl(long long t, long long tolerance,
+    long long now, long long *ttl);
+
+/*
  * Writes id "|" time "|" webhook_id "|" decimal(crc) into out[0..size),
  * no NUL, and returns its length; 0 when it does not fit.  The glue sums
  * the raw body with pay_crc32_update() over its buffers.

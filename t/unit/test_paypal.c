@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,6 +121,7 @@ static void test_cert_url(void **state);
 static void test_cert_url_canonical(void **state);
 static void test_policy_id(void **state);
 static void test_parse_time(void **state);
+static void test_binding(void **state);
 static void test_headers(void **state);
 static void test_verify_request_p2(void **state);
 static void test_verify_request_escaping(void **state);
@@ -1482,6 +1484,73 @@ test_policy_id(void **state)
 }
 
 
+/* the transmission binding's key, token and lifetime */
+
+static void
+test_binding(void **state)
+{
+    char       key[128], a[PAY_PAYPAL_BINDING_TOKEN_LEN + 1];
+    char       b[PAY_PAYPAL_BINDING_TOKEN_LEN + 1];
+    size_t     len, len2;
+    long long  ttl;
+
+    (void) state;
+
+    len = pay_paypal_binding_key("WH_ID_1", 7, "tid-1", 5, key, sizeof(key));
+    assert_int_equal(len, sizeof("paypal:transmission:7:WH_ID_1:tid-1") - 1);
+    assert_memory_equal(key, "paypal:transmission:7:WH_ID_1:tid-1", len);
+
+    /* "a:b" + "c" and "a" + "b:c" were one key without the length */
+    len = pay_paypal_binding_key("a:b", 3, "c", 1, key, sizeof(key));
+    assert_memory_equal(key, "paypal:transmission:3:a:b:c", len);
+    len2 = pay_paypal_binding_key("a", 1, "b:c", 3, b, sizeof(b));
+    assert_memory_equal(b, "paypal:transmission:1:a:b:c", len2);
+    assert_true(len != len2 || memcmp(key, b, len) != 0);
+
+    /* does not fit, empty, too long */
+    assert_int_equal(pay_paypal_binding_key("WH", 2, "t", 1, key, 25), 0);
+    assert_int_equal(pay_paypal_binding_key("WH", 2, "t", 1, key, 26), 26);
+    assert_int_equal(pay_paypal_binding_key("", 0, "t", 1, key, 128), 0);
+    assert_int_equal(pay_paypal_binding_key("WH", 2, "", 0, key, 128), 0);
+    assert_int_equal(pay_paypal_binding_key("WH", 2, "t",
+                                            PAY_PAYPAL_ID_MAX + 1, key, 128),
+                     0);
+
+    /* SHA-256, lowercase hex */
+    assert_int_equal(pay_paypal_binding_token((const unsigned char *) "abc",
+                                              3, a), 0);
+    assert_string_equal(a, "ba7816bf8f01cfea414140de5dae2223"
+                           "b00361a396177a9cb410ff61f20015ad");
+    assert_int_equal(pay_paypal_binding_token(NULL, 0, b), 0);
+    assert_string_equal(b, "e3b0c44298fc1c149afbf4c8996fb924"
+                           "27ae41e4649b934ca495991b7852b855");
+    assert_int_equal(pay_paypal_binding_token(NULL, 1, b), -1);
+
+    /* inside the window: until t + tolerance + the margin */
+    assert_int_equal(pay_paypal_binding_ttl(1000, 300, 1000, &ttl), PAY_OK);
+    assert_int_equal(ttl, 360);
+    assert_int_equal(pay_paypal_binding_ttl(1000, 300, 1300, &ttl), PAY_OK);
+    assert_int_equal(ttl, PAY_PAYPAL_BINDING_MARGIN);
+    assert_int_equal(pay_paypal_binding_ttl(1300, 300, 1000, &ttl), PAY_OK);
+    assert_int_equal(ttl, 660);
+
+    /* out of it by now, or no window at all */
+    assert_int_equal(pay_paypal_binding_ttl(1000, 300, 1301, &ttl),
+                     PAY_ERR_TIMESTAMP_OUT_OF_TOLERANCE);
+    assert_int_equal(pay_paypal_binding_ttl(1301, 300, 1000, &ttl),
+                     PAY_ERR_TIMESTAMP_OUT_OF_TOLERANCE);
+    assert_int_equal(pay_paypal_binding_ttl(1000, 0, 1000, &ttl),
+                     PAY_ERR_TIMESTAMP_OUT_OF_TOLERANCE);
+    assert_int_equal(pay_paypal_binding_ttl(1000, -1, 1000, &ttl),
+                     PAY_ERR_TIMESTAMP_OUT_OF_TOLERANCE);
+    assert_int_equal(pay_paypal_binding_ttl(LLONG_MAX, LLONG_MAX, LLONG_MAX,
+                                            &ttl),
+                     PAY_ERR_TIMESTAMP_OUT_OF_TOLERANCE);
+    assert_int_equal(pay_paypal_binding_ttl(1000, 300, 1000, NULL),
+                     PAY_ERR_INTERNAL);
+}
+
+
 static void
 test_parse_time(void **state)
 {
@@ -2157,6 +2226,7 @@ main(void)
         cmocka_unit_test(test_cert_url_canonical),
         cmocka_unit_test(test_policy_id),
         cmocka_unit_test(test_parse_time),
+        cmocka_unit_test(test_binding),
         cmocka_unit_test(test_headers),
         cmocka_unit_test(test_verify_request_p2),
         cmocka_unit_test(test_verify_request_escaping),
