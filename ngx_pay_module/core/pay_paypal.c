@@ -61,7 +61,6 @@ typedef struct {
 
 
 static int pay_paypal_is_digit(char c);
-static int pay_paypal_digits(const char *p, size_t n);
 static int pay_paypal_lower(int c);
 static int pay_paypal_caseeq(const char *a, const char *b, size_t len);
 static long long pay_paypal_days_from_civil(long long year, int month,
@@ -102,28 +101,6 @@ static int
 pay_paypal_is_digit(char c)
 {
     return c >= '0' && c <= '9';
-}
-
-
-/* the value of n decimal digits at p, or -1 when one is not a digit */
-
-static int
-pay_paypal_digits(const char *p, size_t n)
-{
-    int     value;
-    size_t  i;
-
-    value = 0;
-
-    for (i = 0; i < n; i++) {
-        if (!pay_paypal_is_digit(p[i])) {
-            return -1;
-        }
-
-        value = value * 10 + (p[i] - '0');
-    }
-
-    return value;
 }
 
 
@@ -465,95 +442,12 @@ pay_paypal_put_member(pay_paypal_writer_t *w, const char *name,
 /* offline mode */
 
 
+/* PayPal-Transmission-Time is RFC 3339, like Square's created_at */
+
 int
 pay_paypal_parse_time(const char *s, size_t len, long long *t)
 {
-    int        month, day, hour, minute, second, off_h, off_m, sign;
-    size_t     i;
-    long long  year, value;
-
-    /* "YYYY-MM-DDTHH:MM:SS" then at least "Z" */
-    if (s == NULL || len < 20) {
-        return -1;
-    }
-
-    if (s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't')
-        || s[13] != ':' || s[16] != ':')
-    {
-        return -1;
-    }
-
-    year = pay_paypal_digits(s, 4);
-    month = pay_paypal_digits(s + 5, 2);
-    day = pay_paypal_digits(s + 8, 2);
-    hour = pay_paypal_digits(s + 11, 2);
-    minute = pay_paypal_digits(s + 14, 2);
-    second = pay_paypal_digits(s + 17, 2);
-
-    if (year < 0 || month < 1 || month > 12 || day < 1
-        || day > pay_paypal_days_in_month(year, month)
-        || hour < 0 || hour > 23 || minute < 0 || minute > 59
-        || second < 0 || second > 60)
-    {
-        return -1;
-    }
-
-    i = 19;
-
-    if (s[i] == '.') {
-        i++;
-
-        if (i == len || !pay_paypal_is_digit(s[i])) {
-            return -1;
-        }
-
-        while (i < len && pay_paypal_is_digit(s[i])) {
-            i++;
-        }
-    }
-
-    if (i == len) {
-        return -1;
-    }
-
-    sign = 0;
-    off_h = 0;
-    off_m = 0;
-
-    if (s[i] == 'Z' || s[i] == 'z') {
-        i++;
-
-    } else if (s[i] == '+' || s[i] == '-') {
-        sign = (s[i] == '+') ? 1 : -1;
-
-        if (len - i != 6 || s[i + 3] != ':') {
-            return -1;
-        }
-
-        off_h = pay_paypal_digits(s + i + 1, 2);
-        off_m = pay_paypal_digits(s + i + 4, 2);
-
-        if (off_h < 0 || off_h > 23 || off_m < 0 || off_m > 59) {
-            return -1;
-        }
-
-        i += 6;
-
-    } else {
-        return -1;
-    }
-
-    if (i != len) {
-        return -1;
-    }
-
-    value = pay_paypal_days_from_civil(year, month, day) * 86400
-            + hour * 3600 + minute * 60 + second;
-
-    /* local time = UTC + offset */
-    *t = value - sign * (off_h * 3600 + off_m * 60);
-
-    return 0;
+    return pay_timestamp_rfc3339(s, len, t);
 }
 
 
