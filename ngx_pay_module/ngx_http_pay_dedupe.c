@@ -121,6 +121,18 @@ ngx_http_pay_dedupe_namespace_conf(ngx_conf_t *cf,
             return NGX_CONF_ERROR;
         }
 
+        /*
+         * inherited, one namespace would join every endpoint below: the
+         * same event id sent to two of them would reach only one app
+         */
+        if (!(cf->cmd_type & NGX_HTTP_LOC_CONF)) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"%V\" is only allowed in a location: "
+                               "every webhook location below would share "
+                               "it", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
         s.data = value[i].data + 10;
         s.len = value[i].len - 10;
 

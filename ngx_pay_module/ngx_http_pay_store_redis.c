@@ -209,8 +209,13 @@ static const char  ngx_http_pay_store_redis_claim_script[] =
     "if v then return 1 end "
     "return false";
 
+/*
+ * complete and abandon: our claim, or no record at all (the claim
+ * expired and nobody claimed since: what happened is still worth keeping)
+ */
 static const char  ngx_http_pay_store_redis_complete_script[] =
-    "if redis.call('GET', KEYS[1]) == ARGV[1] then "
+    "local v = redis.call('GET', KEYS[1]) "
+    "if v == ARGV[1] or not v then "
     "redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) "
     "return 1 end "
     "return 0";

@@ -86,6 +86,9 @@ static ngx_int_t ngx_http_pay_store_shm_abandon(ngx_http_pay_store_t *store,
 static ngx_int_t ngx_http_pay_store_shm_take_over(
     ngx_http_pay_store_shm_ctx_t *ctx, ngx_http_pay_store_shm_node_t *sn,
     ngx_http_pay_store_op_t *op);
+static ngx_http_pay_store_shm_node_t *ngx_http_pay_store_shm_insert(
+    ngx_http_pay_store_shm_ctx_t *ctx, ngx_str_t *key, uint32_t hash,
+    ngx_uint_t state, ngx_str_t *value, ngx_msec_t ttl);
 static ngx_int_t ngx_http_pay_store_shm_valid(ngx_http_pay_store_t *store,
     ngx_http_pay_store_op_t *op);
 static ngx_http_pay_store_shm_node_t *ngx_http_pay_store_shm_lookup(
@@ -123,10 +126,8 @@ static ngx_int_t
 ngx_http_pay_store_shm_claim(ngx_http_pay_store_t *store,
     ngx_http_pay_store_op_t *op)
 {
-    size_t                          size;
     uint32_t                        hash;
     const char                     *err;
-    ngx_rbtree_node_t              *node;
     ngx_http_pay_store_shm_ctx_t   *ctx;
     ngx_http_pay_store_shm_node_t  *sn;
 
@@ -136,7 +137,6 @@ ngx_http_pay_store_shm_claim(ngx_http_pay_store_t *store,
 
     ctx = store->data;
     hash = ngx_crc32_short(op->key.data, op->key.len);
-    size = ngx_http_pay_store_shm_size(op->key.len, op->token.len);
     err = NULL;
 
     ngx_shmtx_lock(&ctx->shpool->mutex);
@@ -161,26 +161,14 @@ ngx_http_pay_store_shm_claim(ngx_http_pay_store_t *store,
         goto done;
     }
 
-    node = ngx_http_pay_store_shm_alloc(ctx, size);
-    if (node == NULL) {
+    if (ngx_http_pay_store_shm_insert(ctx, &op->key, hash,
+                                      NGX_HTTP_PAY_STORE_PROCESSING,
+                                      &op->token, op->ttl)
+        == NULL)
+    {
         err = "is full";
         goto done;
     }
-
-    node->key = hash;
-
-    sn = (ngx_http_pay_store_shm_node_t *) &node->color;
-
-    sn->state = NGX_HTTP_PAY_STORE_PROCESSING;
-    sn->len = (u_short) op->key.len;
-    sn->vlen = (uint32_t) op->token.len;
-    sn->expires = ngx_current_msec + op->ttl;
-
-    ngx_memcpy(sn->data, op->key.data, op->key.len);
-    ngx_memcpy(sn->data + op->key.len, op->token.data, op->token.len);
-
-    ngx_rbtree_insert(&ctx->sh->rbtree, node);
-    ngx_queue_insert_head(&ctx->sh->queue, &sn->queue);
 
     op->result = NGX_HTTP_PAY_STORE_NEW;
 
@@ -222,6 +210,31 @@ ngx_http_pay_store_shm_complete(ngx_http_pay_store_t *store,
     ngx_shmtx_lock(&ctx->shpool->mutex);
 
     sn = ngx_http_pay_store_shm_lookup(ctx, &op->key, hash);
+
+    if (sn == NULL) {
+        /*
+         * The claim expired and nobody claimed since: what happened is
+         * still worth keeping (the app took the event, or may have).
+         */
+        sn = ngx_http_pay_store_shm_insert(ctx, &op->key, hash,
+                                           NGX_HTTP_PAY_STORE_DONE,
+                                           &op->value, op->ttl);
+        ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+        if (sn == NULL) {
+            ngx_http_pay_store_shm_log(store, op, "is full");
+            return NGX_OK;
+        }
+
+        ngx_log_error(NGX_LOG_WARN, op->log ? op->log : ngx_cycle->log, 0,
+                      "pay_store \"%V\": the claim on \"%V\" expired "
+                      "before completion (is lock= shorter than the "
+                      "upstream's timeouts?); completed all the same",
+                      &store->name, &op->key);
+
+        op->result = NGX_HTTP_PAY_STORE_OK;
+        return NGX_OK;
+    }
 
     if (!ngx_http_pay_store_shm_owner(sn, op)) {
         ngx_shmtx_unlock(&ctx->shpool->mutex);
@@ -364,8 +377,11 @@ ngx_http_pay_store_shm_abandon(ngx_http_pay_store_t *store,
     ngx_http_pay_store_op_t *op)
 {
     uint32_t                        hash;
+    ngx_uint_t                      expired;
     ngx_http_pay_store_shm_ctx_t   *ctx;
     ngx_http_pay_store_shm_node_t  *sn;
+
+    expired = 0;
 
     if (ngx_http_pay_store_shm_valid(store, op) != NGX_OK) {
         return NGX_OK;
@@ -387,16 +403,33 @@ ngx_http_pay_store_shm_abandon(ngx_http_pay_store_t *store,
 
         op->result = NGX_HTTP_PAY_STORE_OK;
 
+    } else if (sn == NULL) {
+        /*
+         * The claim expired and nobody claimed since: still unknown.  The
+         * record keeps the room of a claim token, which the next claim
+         * takes it over with, in place.
+         */
+        op->result = ngx_http_pay_store_shm_insert(ctx, &op->key, hash,
+                                                   NGX_HTTP_PAY_STORE_RETRY,
+                                                   &op->token, op->ttl)
+                     ? NGX_HTTP_PAY_STORE_OK : NGX_HTTP_PAY_STORE_DOWN;
+        expired = 1;
+
     } else {
         op->result = NGX_HTTP_PAY_STORE_NOT_OWNER;
     }
 
     ngx_shmtx_unlock(&ctx->shpool->mutex);
 
-    if (op->result == NGX_HTTP_PAY_STORE_NOT_OWNER) {
+    if (op->result == NGX_HTTP_PAY_STORE_DOWN) {
+        ngx_http_pay_store_shm_log(store, op, "is full");
+
+    } else if (expired || op->result == NGX_HTTP_PAY_STORE_NOT_OWNER) {
         ngx_log_error(NGX_LOG_WARN, op->log ? op->log : ngx_cycle->log, 0,
                       "pay_store \"%V\": the claim on \"%V\" expired before "
-                      "it was given up", &store->name, &op->key);
+                      "it was given up (is lock= shorter than the "
+                      "upstream's timeouts?)%s", &store->name, &op->key,
+                      expired ? "; marked unknown all the same" : "");
     }
 
     return NGX_OK;
@@ -842,4 +875,42 @@ ngx_http_pay_store_shm_conf(ngx_conf_t *cf, ngx_http_pay_store_t *store,
     store->data = ctx;
 
     return NGX_CONF_OK;
+}
+
+
+/* a new record under the mutex; NULL when the zone is full */
+
+static ngx_http_pay_store_shm_node_t *
+ngx_http_pay_store_shm_insert(ngx_http_pay_store_shm_ctx_t *ctx,
+    ngx_str_t *key, uint32_t hash, ngx_uint_t state, ngx_str_t *value,
+    ngx_msec_t ttl)
+{
+    ngx_rbtree_node_t              *node;
+    ngx_http_pay_store_shm_node_t  *sn;
+
+    node = ngx_http_pay_store_shm_alloc(ctx,
+               ngx_http_pay_store_shm_size(key->len, value->len));
+    if (node == NULL) {
+        return NULL;
+    }
+
+    node->key = hash;
+
+    sn = (ngx_http_pay_store_shm_node_t *) &node->color;
+
+    sn->state = (u_char) state;
+    sn->len = (u_short) key->len;
+    sn->vlen = (uint32_t) value->len;
+    sn->expires = ngx_current_msec + ttl;
+
+    ngx_memcpy(sn->data, key->data, key->len);
+
+    if (value->len) {
+        ngx_memcpy(sn->data + key->len, value->data, value->len);
+    }
+
+    ngx_rbtree_insert(&ctx->sh->rbtree, node);
+    ngx_queue_insert_head(&ctx->sh->queue, &sn->queue);
+
+    return sn;
 }

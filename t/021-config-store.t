@@ -534,3 +534,22 @@ qr/\[emerg\] .*unknown "no_such_variable" variable/
 --- no_error_log
 [alert]
 [crit]
+
+
+
+=== TEST 35: namespace= outside a location: every endpoint below would share it
+--- http_config
+    pay_store x shm=1m;
+    pay_dedupe x namespace=shared;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"namespace=shared" is only allowed in a location/
+--- no_error_log
+[alert]
+[crit]

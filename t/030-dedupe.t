@@ -18,7 +18,7 @@ $ENV{TEST_NGINX_SRV2_PORT} = PayTest::free_port();
 
 repeat_each(1);
 
-plan tests => 207;
+plan tests => 207 + 15;
 
 no_shuffle();
 run_tests();
@@ -592,3 +592,47 @@ second server
 --- no_error_log
 [alert]
 [crit]
+
+
+
+=== TEST 16: lock= shorter than the upstream's timeout: the claim expired, the next delivery is still flagged
+The claim's lock (200 ms) runs out while the app hangs (600 ms): the
+unknown outcome is recorded all the same (with a warning naming the
+cause, written when the request closes: not checked here, as it may come
+after the answer).
+--- http_config
+    pay_store local shm=1m;
+--- config
+    location = /hook-hanging {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe local lock=200ms namespace=hook16;
+        proxy_read_timeout 600ms;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STALL_PORT/;
+    }
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe local namespace=hook16;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app: $http_pay_dedupe\n";
+    }
+--- request eval
+[PayTest::stripe_delivery("/hook-hanging", "evt_dd_16"), PayTest::stripe_delivery("/hook", "evt_dd_16"),
+ PayTest::stripe_delivery("/hook", "evt_dd_16")]
+--- more_headers eval
+[PayTest::stripe_signature("evt_dd_16"), PayTest::stripe_signature("evt_dd_16"),
+ PayTest::stripe_signature("evt_dd_16")]
+--- error_code eval
+[504, 200, 200]
+--- response_body_like eval
+["504 Gateway Time-out", "^app: retry\$", '"duplicate":true']
+--- error_log
+pay dedupe claim "webhook:hook16:stripe:evt_dd_16" in "local"
+--- no_error_log
+[alert]
+[crit]
+--- log_level: debug
