@@ -50,6 +50,17 @@
 #define NGX_HTTP_PAY_STORE_RETRY_AFTER  5
 
 
+/* a default namespace in use, for nginx -t to find two alike */
+typedef struct {
+    ngx_str_t                  ns;
+    ngx_uint_t                 provider;
+    ngx_http_pay_store_t      *store;
+    ngx_str_t                  location;
+} ngx_http_pay_dedupe_ns_t;
+
+
+static char *ngx_http_pay_dedupe_unique_ns(ngx_conf_t *cf,
+    ngx_http_pay_loc_conf_t *conf);
 static char *ngx_http_pay_dedupe_namespace_conf(ngx_conf_t *cf,
     ngx_http_pay_loc_conf_t *plcf);
 static char *ngx_http_pay_dedupe_default_ns(ngx_conf_t *cf,
@@ -311,6 +322,66 @@ ngx_http_pay_dedupe_default_ns(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
                            "pay_dedupe: could not hash the namespace");
         return NGX_CONF_ERROR;
     }
+
+    return ngx_http_pay_dedupe_unique_ns(cf, conf);
+}
+
+
+/*
+ * Two webhook locations of one provider and store whose defaults are
+ * alike (servers with the same first name on two ports, a regex nested
+ * under two prefixes) would share records by accident: nginx -t fails and
+ * says how to share on purpose, or not at all.
+ */
+
+static char *
+ngx_http_pay_dedupe_unique_ns(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *conf)
+{
+    ngx_uint_t                  i;
+    ngx_http_pay_dedupe_ns_t   *ns;
+    ngx_http_core_loc_conf_t   *clcf;
+    ngx_http_pay_main_conf_t   *pmcf;
+
+    pmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_pay_module);
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (pmcf->dedupe_namespaces == NULL) {
+        pmcf->dedupe_namespaces = ngx_array_create(cf->pool, 8,
+                                      sizeof(ngx_http_pay_dedupe_ns_t));
+        if (pmcf->dedupe_namespaces == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    ns = pmcf->dedupe_namespaces->elts;
+
+    for (i = 0; i < pmcf->dedupe_namespaces->nelts; i++) {
+        if (ns[i].provider == conf->webhook
+            && ns[i].store == conf->dedupe_store
+            && ns[i].ns.len == conf->dedupe_default_ns.len
+            && ngx_memcmp(ns[i].ns.data, conf->dedupe_default_ns.data,
+                          ns[i].ns.len)
+               == 0)
+        {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "\"pay_dedupe\": the locations \"%V\" and \"%V\" "
+                          "have the same default namespace \"%V\" and "
+                          "would share records: set \"namespace=\" in "
+                          "each (the same value to share on purpose)",
+                          &ns[i].location, &clcf->name, &ns[i].ns);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    ns = ngx_array_push(pmcf->dedupe_namespaces);
+    if (ns == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ns->ns = conf->dedupe_default_ns;
+    ns->provider = conf->webhook;
+    ns->store = conf->dedupe_store;
+    ns->location = clcf->name;
 
     return NGX_CONF_OK;
 }

@@ -349,6 +349,8 @@ ngx_http_pay_create_main_conf(ngx_conf_t *cf)
      *     pmcf->default_name = { 0, NULL };
      *     pmcf->default_store = NULL;
      *     pmcf->credential_locations = NULL;
+     *     pmcf->paypal_bindings = NULL;
+     *     pmcf->dedupe_namespaces = NULL;
      */
 
     if (ngx_array_init(&pmcf->stores, cf->pool, 4,

@@ -161,6 +161,9 @@ typedef struct {
 
     /* of ngx_http_pay_paypal_binding_t: one store per webhook id */
     ngx_array_t                    *paypal_bindings;
+
+    /* of ngx_http_pay_dedupe_ns_t: default namespaces, one location each */
+    ngx_array_t                    *dedupe_namespaces;
 } ngx_http_pay_main_conf_t;
 
 

@@ -553,3 +553,33 @@ qr/\[emerg\] .*"namespace=shared" is only allowed in a location/
 --- no_error_log
 [alert]
 [crit]
+
+
+
+=== TEST 36: two servers with the same first name on two ports: the same default namespace, refused
+--- http_config
+    server {
+        listen 127.0.0.1:1;
+        server_name twin.example;
+        location = /hook {
+            pay_webhook stripe;
+            pay_webhook_secret whsec_test_secret;
+            return 204;
+        }
+    }
+    server {
+        listen 127.0.0.1:2;
+        server_name twin.example;
+        location = /hook {
+            pay_webhook stripe;
+            pay_webhook_secret whsec_test_secret;
+            return 204;
+        }
+    }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"pay_dedupe": the locations "\/hook" and "\/hook" have the same default namespace "twin\.example=\/hook" and would share records/
+--- no_error_log
+[alert]
+[crit]
