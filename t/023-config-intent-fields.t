@@ -32,6 +32,8 @@ add_block_preprocessor(sub {
     my $lines = $block->http_config;
     $http =~ s/^\@LINES\@\n/$lines/m;
     $block->set_value('http_config', $http);
+    # the real Test::Nginx wants a server config, even an empty one
+    $block->set_value('config', '') unless defined $block->config;
 });
 
 repeat_each(1);
