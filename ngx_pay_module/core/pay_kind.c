@@ -252,3 +252,22 @@ pay_event_kind(pay_provider_e provider, const char *type, size_t type_len,
 
     return PAY_KIND_OTHER;
 }
+
+
+const char *
+pay_provider_name(pay_provider_e provider)
+{
+    static const char  *names[] = {
+        "",             /* PAY_PROVIDER_NONE */
+        "stripe",       /* PAY_PROVIDER_STRIPE */
+        "square",       /* PAY_PROVIDER_SQUARE */
+        "paypal",       /* PAY_PROVIDER_PAYPAL */
+        "standard"      /* PAY_PROVIDER_STANDARD */
+    };
+
+    if ((size_t) provider >= sizeof(names) / sizeof(names[0])) {
+        return "";
+    }
+
+    return names[provider];
+}

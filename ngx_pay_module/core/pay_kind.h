@@ -52,5 +52,11 @@ typedef enum {
 const char *pay_event_kind(pay_provider_e provider, const char *type,
     size_t type_len, const char *status, size_t status_len);
 
+/*
+ * The provider's name as pay_webhook spells it ("stripe", ...), "" for
+ * PAY_PROVIDER_NONE or a number out of range; never NULL.
+ */
+const char *pay_provider_name(pay_provider_e provider);
+
 
 #endif /* PAY_KIND_H_INCLUDED_ */

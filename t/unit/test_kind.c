@@ -324,6 +324,23 @@ test_standard(void **state)
 
 
 static void
+test_provider_names(void **state)
+{
+    (void) state;
+
+    /* as pay_webhook spells them, and $pay_provider shows them */
+    assert_string_equal(pay_provider_name(PAY_PROVIDER_NONE), "");
+    assert_string_equal(pay_provider_name(PAY_PROVIDER_STRIPE), "stripe");
+    assert_string_equal(pay_provider_name(PAY_PROVIDER_SQUARE), "square");
+    assert_string_equal(pay_provider_name(PAY_PROVIDER_PAYPAL), "paypal");
+    assert_string_equal(pay_provider_name(PAY_PROVIDER_STANDARD),
+                        "standard");
+    assert_string_equal(pay_provider_name((pay_provider_e) 5), "");
+    assert_string_equal(pay_provider_name((pay_provider_e) -1), "");
+}
+
+
+static void
 test_lengths_count(void **state)
 {
     (void) state;
@@ -444,6 +461,7 @@ main(void)
         cmocka_unit_test(test_square),
         cmocka_unit_test(test_paypal),
         cmocka_unit_test(test_standard),
+        cmocka_unit_test(test_provider_names),
         cmocka_unit_test(test_lengths_count),
         cmocka_unit_test(test_no_type),
         cmocka_unit_test(test_unknown_provider),
