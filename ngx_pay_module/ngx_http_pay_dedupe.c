@@ -40,6 +40,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_pay_module.h"
+#include "ngx_http_pay_dedupe.h"
 #include "pay_dedupe.h"
 
 
@@ -478,7 +479,7 @@ ngx_http_pay_dedupe_claim(ngx_http_request_t *r,
     }
 
     op = &ctx->claim;
-    provider = ngx_http_pay_provider_name(ctx->provider);
+    provider = pay_provider_name(ctx->provider);
 
     len = sizeof("webhook:::") - 1 + ns.len + ngx_strlen(provider)
           + ctx->event_id.len;
@@ -593,7 +594,7 @@ ngx_http_pay_dedupe_decide(ngx_http_request_t *r,
 {
     const char  *provider;
 
-    provider = ngx_http_pay_provider_name(ctx->provider);
+    provider = pay_provider_name(ctx->provider);
 
     switch (ctx->claim.result) {
 
@@ -704,7 +705,7 @@ ngx_http_pay_dedupe_finish(ngx_http_pay_ctx_t *ctx)
 
     case PAY_DEDUPE_ABANDON:
         op.ttl = ctx->dedupe_ttl;
-        provider = ngx_http_pay_provider_name(ctx->provider);
+        provider = pay_provider_name(ctx->provider);
 
         if (outcome == PAY_DEDUPE_UNKNOWN) {
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,

@@ -13,6 +13,8 @@
 #include <ngx_http.h>
 
 #include "ngx_http_pay_module.h"
+#include "ngx_http_pay_dedupe.h"
+#include "ngx_http_pay_webhook.h"
 
 
 static ngx_int_t ngx_http_pay_preconfiguration(ngx_conf_t *cf);
@@ -321,15 +323,11 @@ ngx_http_pay_preconfiguration(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_pay_postconfiguration(ngx_conf_t *cf)
 {
-    if (ngx_http_pay_response_init(cf) != NGX_OK) {
+    if (ngx_http_pay_handler_init(cf) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    if (ngx_http_pay_intent_init(cf) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    return ngx_http_pay_webhook_init(cf);
+    return ngx_http_pay_intent_init(cf);
 }
 
 

@@ -14,6 +14,7 @@
 
 #include "pay_error.h"
 #include "pay_hmac.h"
+#include "pay_kind.h"
 #include "pay_paypal.h"
 #include "ngx_http_pay_store.h"
 
@@ -165,11 +166,13 @@ typedef struct {
 extern ngx_module_t  ngx_http_pay_module;
 
 
-/* ngx_http_pay_variables.c */
-ngx_int_t ngx_http_pay_add_variables(ngx_conf_t *cf);
+/* ngx_http_pay_handler.c: the request context and the phase handlers */
+ngx_int_t ngx_http_pay_handler_init(ngx_conf_t *cf);
 ngx_http_pay_ctx_t *ngx_http_pay_create_ctx(ngx_http_request_t *r);
 ngx_http_pay_ctx_t *ngx_http_pay_get_ctx(ngx_http_request_t *r);
-const char *ngx_http_pay_provider_name(ngx_uint_t provider);
+
+/* ngx_http_pay_variables.c */
+ngx_int_t ngx_http_pay_add_variables(ngx_conf_t *cf);
 
 /* ngx_http_pay_secret.c */
 ngx_int_t ngx_http_pay_secret_load(ngx_conf_t *cf, ngx_str_t *directive,
@@ -179,8 +182,15 @@ ngx_int_t ngx_http_pay_secret_load(ngx_conf_t *cf, ngx_str_t *directive,
 ngx_int_t ngx_http_pay_body_get(ngx_http_request_t *r, ngx_str_t *body,
     size_t max);
 
+/* ngx_http_pay_headers.c */
+ngx_int_t ngx_http_pay_find_header(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_table_elt_t **found);
+ngx_int_t ngx_http_pay_one_header(ngx_http_request_t *r,
+    ngx_http_pay_ctx_t *ctx, ngx_str_t *name, ngx_table_elt_t **found,
+    const char **value, size_t *len);
+ngx_int_t ngx_http_pay_strip_client_headers(ngx_http_request_t *r);
+
 /* ngx_http_pay_response.c */
-ngx_int_t ngx_http_pay_response_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_pay_reject(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
     pay_rc_e rc, const char *detail);
 ngx_int_t ngx_http_pay_reject_retry(ngx_http_request_t *r,
@@ -194,26 +204,10 @@ ngx_int_t ngx_http_pay_answer_as(ngx_http_request_t *r,
 ngx_int_t ngx_http_pay_reject_body(ngx_http_request_t *r,
     ngx_http_pay_ctx_t *ctx, pay_rc_e rc, const char *detail,
     ngx_uint_t status, u_char *body, size_t len);
-
-/* ngx_http_pay_dedupe.c */
-char *ngx_http_pay_dedupe_directive(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-char *ngx_http_pay_dedupe_merge(ngx_conf_t *cf,
-    ngx_http_pay_loc_conf_t *prev, ngx_http_pay_loc_conf_t *conf);
-ngx_int_t ngx_http_pay_dedupe_claim(ngx_http_request_t *r,
-    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx);
-ngx_int_t ngx_http_pay_dedupe_decide(ngx_http_request_t *r,
-    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx);
-void ngx_http_pay_dedupe_finish(ngx_http_pay_ctx_t *ctx);
-
-/* ngx_http_pay_webhook.c */
-ngx_int_t ngx_http_pay_find_header(ngx_http_request_t *r, ngx_str_t *name,
-    ngx_table_elt_t **found);
-ngx_int_t ngx_http_pay_strip_client_headers(ngx_http_request_t *r);
-ngx_int_t ngx_http_pay_webhook_init(ngx_conf_t *cf);
-char *ngx_http_pay_webhook_merge(ngx_conf_t *cf,
-    ngx_http_pay_loc_conf_t *conf);
-
+ngx_int_t ngx_http_pay_replace_too_large(ngx_http_request_t *r,
+    ngx_http_pay_ctx_t *ctx);
+ngx_int_t ngx_http_pay_problem_chain(ngx_http_request_t *r,
+    ngx_http_pay_ctx_t *ctx, ngx_chain_t *out);
 
 /* ngx_http_pay_intent.c */
 char *ngx_http_pay_intent_directive(ngx_conf_t *cf, ngx_command_t *cmd,

@@ -11,7 +11,9 @@
  * over client_max_body_size makes nginx's body read fail with 413, and
  * nginx finalizes the request with its own HTML page (closing the
  * connection, so the rest of the body is never read as a request).  The
- * filters below turn exactly that page into the module's body_too_large.
+ * filters of ngx_http_pay_handler.c, which know when that page is the
+ * body read's, turn it into the module's body_too_large with
+ * ngx_http_pay_replace_too_large() and ngx_http_pay_problem_chain().
  */
 
 
@@ -28,13 +30,6 @@ static void ngx_http_pay_log_rejection(ngx_http_request_t *r,
     ngx_http_pay_ctx_t *ctx, pay_rc_e rc, const char *detail);
 static u_char *ngx_http_pay_problem(ngx_http_request_t *r, pay_rc_e rc,
     const char *detail, size_t *len);
-static ngx_int_t ngx_http_pay_too_large_header_filter(ngx_http_request_t *r);
-static ngx_int_t ngx_http_pay_too_large_body_filter(ngx_http_request_t *r,
-    ngx_chain_t *in);
-
-
-static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
-static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
 
 
 static ngx_str_t  ngx_http_pay_problem_type =
@@ -44,19 +39,6 @@ static ngx_str_t  ngx_http_pay_json_type = ngx_string("application/json");
 
 static const char  ngx_http_pay_too_large_detail[] =
     "the body is larger than client_max_body_size";
-
-
-ngx_int_t
-ngx_http_pay_response_init(ngx_conf_t *cf)
-{
-    ngx_http_next_header_filter = ngx_http_top_header_filter;
-    ngx_http_top_header_filter = ngx_http_pay_too_large_header_filter;
-
-    ngx_http_next_body_filter = ngx_http_top_body_filter;
-    ngx_http_top_body_filter = ngx_http_pay_too_large_body_filter;
-
-    return NGX_OK;
-}
 
 
 /*
@@ -201,7 +183,7 @@ ngx_http_pay_log_rejection(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
     level = info->client_fault ? NGX_LOG_INFO : NGX_LOG_ERR;
 
     who = (ctx->intent != NULL) ? "intent"
-                                : ngx_http_pay_provider_name(ctx->provider);
+                                : pay_provider_name(ctx->provider);
 
     ngx_log_error(level, r->connection->log, 0,
                   "pay: %s rejected: %s (%s)", who, info->code,
@@ -315,39 +297,16 @@ ngx_http_pay_send(ngx_http_request_t *r, ngx_uint_t status, ngx_str_t *type,
 
 
 /*
- * nginx's own 413 while the module reads the body: a chunked body went
- * over client_max_body_size.  (A Content-Length over it is refused by
- * nginx before any handler runs, and an error_page for 413 is the
- * operator's choice: both are left alone.)
+ * nginx's own 413 page for a body read that failed becomes the module's
+ * body_too_large: its headers here, its body from ngx_http_pay_problem_chain()
+ * (ngx_http_pay_handler.c's filters decide when).
  */
 
-static ngx_int_t
-ngx_http_pay_too_large_header_filter(ngx_http_request_t *r)
+ngx_int_t
+ngx_http_pay_replace_too_large(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx)
 {
-    u_char              *body;
-    size_t               len;
-    ngx_http_pay_ctx_t  *ctx;
-
-    if (r != r->main
-        || r->headers_out.status != NGX_HTTP_REQUEST_ENTITY_TOO_LARGE)
-    {
-        return ngx_http_next_header_filter(r);
-    }
-
-    ctx = ngx_http_pay_get_ctx(r);
-
-    /*
-     * An error_page for 413 redirected the request (every redirect counts
-     * uri_changes down): that page is the operator's answer.
-     */
-
-    if (ctx == NULL
-        || (ctx->state != NGX_HTTP_PAY_STATE_BODY
-            && ctx->state != NGX_HTTP_PAY_STATE_WAIT_BODY)
-        || ctx->uri_changes != r->uri_changes)
-    {
-        return ngx_http_next_header_filter(r);
-    }
+    u_char  *body;
+    size_t   len;
 
     ngx_http_pay_log_rejection(r, ctx, PAY_ERR_BODY_TOO_LARGE,
                                ngx_http_pay_too_large_detail);
@@ -371,35 +330,17 @@ ngx_http_pay_too_large_header_filter(ngx_http_request_t *r)
         r->headers_out.content_length = NULL;
     }
 
-    return ngx_http_next_header_filter(r);
+    return NGX_OK;
 }
 
 
-/* ... and its HTML body replaced by the problem, once */
+/* the replacement body, all of it in one last buffer */
 
-static ngx_int_t
-ngx_http_pay_too_large_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+ngx_int_t
+ngx_http_pay_problem_chain(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
+    ngx_chain_t *out)
 {
-    ngx_buf_t           *b;
-    ngx_chain_t          out;
-    ngx_http_pay_ctx_t  *ctx;
-
-    if (r != r->main || in == NULL) {
-        return ngx_http_next_body_filter(r, in);
-    }
-
-    ctx = ngx_http_pay_get_ctx(r);
-
-    if (ctx == NULL || ctx->problem.data == NULL) {
-        return ngx_http_next_body_filter(r, in);
-    }
-
-    if (ctx->problem_sent) {
-        /* the rest of nginx's page */
-        return ngx_http_next_body_filter(r, NULL);
-    }
-
-    ctx->problem_sent = 1;
+    ngx_buf_t  *b;
 
     b = ngx_calloc_buf(r->pool);
     if (b == NULL) {
@@ -412,8 +353,8 @@ ngx_http_pay_too_large_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     b->last_buf = 1;
     b->last_in_chain = 1;
 
-    out.buf = b;
-    out.next = NULL;
+    out->buf = b;
+    out->next = NULL;
 
-    return ngx_http_next_body_filter(r, &out);
+    return NGX_OK;
 }

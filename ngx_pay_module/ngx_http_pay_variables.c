@@ -2,15 +2,12 @@
 /*
  * Copyright (C) ngx_pay authors
  *
- * The $pay_* variables and the request context they read.
+ * The $pay_* variables: what the request context of the main request
+ * (ngx_http_pay_handler.c) says about it.
  *
  * Variables are NOCACHEABLE: subrequests share r->variables with their
  * parent, so a value cached too early (say, by a log_format) would stick
  * for the whole request tree.  They describe the main request.
- *
- * The context is allocated with a pool cleanup as its marker, so it can be
- * found again after an internal redirect (error_page) has wiped r->ctx,
- * the way ngx_http_realip_module does it.
  */
 
 
@@ -21,7 +18,6 @@
 #include "ngx_http_pay_module.h"
 
 
-static void ngx_http_pay_ctx_cleanup(void *data);
 static ngx_int_t ngx_http_pay_variable_provider(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_pay_variable_verified(ngx_http_request_t *r,
@@ -115,15 +111,6 @@ static ngx_str_t  ngx_http_pay_dedupe_names[] = {
 };
 
 
-static const char  *ngx_http_pay_provider_names[] = {
-    "",             /* NGX_HTTP_PAY_PROVIDER_OFF */
-    "stripe",       /* NGX_HTTP_PAY_PROVIDER_STRIPE */
-    "square",       /* NGX_HTTP_PAY_PROVIDER_SQUARE */
-    "paypal",       /* NGX_HTTP_PAY_PROVIDER_PAYPAL */
-    "standard"      /* NGX_HTTP_PAY_PROVIDER_STANDARD */
-};
-
-
 ngx_int_t
 ngx_http_pay_add_variables(ngx_conf_t *cf)
 {
@@ -143,94 +130,6 @@ ngx_http_pay_add_variables(ngx_conf_t *cf)
 }
 
 
-const char *
-ngx_http_pay_provider_name(ngx_uint_t provider)
-{
-    if (provider >= sizeof(ngx_http_pay_provider_names) / sizeof(char *)) {
-        return "";
-    }
-
-    return ngx_http_pay_provider_names[provider];
-}
-
-
-ngx_http_pay_ctx_t *
-ngx_http_pay_create_ctx(ngx_http_request_t *r)
-{
-    ngx_pool_cleanup_t  *cln;
-    ngx_http_pay_ctx_t  *ctx;
-
-    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_pay_ctx_t));
-    if (cln == NULL) {
-        return NULL;
-    }
-
-    ctx = cln->data;
-    ngx_memzero(ctx, sizeof(ngx_http_pay_ctx_t));
-
-    /*
-     * set by ngx_memzero():
-     *
-     *     ctx->state = NGX_HTTP_PAY_STATE_BODY;
-     *     ctx->error = PAY_OK;
-     *     ctx->event_id = { 0, NULL };
-     *     ctx->event_type = { 0, NULL };
-     *     ctx->dedupe = NGX_HTTP_PAY_DEDUPE_NONE;
-     *     ctx->store = NULL;
-     *     ctx->verified = 0;
-     *     ctx->claimed = 0;
-     */
-
-    ctx->livemode = -1;
-    ctx->request = r;
-
-    cln->handler = ngx_http_pay_ctx_cleanup;
-
-    ngx_http_set_ctx(r, ctx, ngx_http_pay_module);
-
-    return ctx;
-}
-
-
-ngx_http_pay_ctx_t *
-ngx_http_pay_get_ctx(ngx_http_request_t *r)
-{
-    ngx_pool_cleanup_t  *cln;
-    ngx_http_pay_ctx_t  *ctx;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_pay_module);
-
-    if (ctx == NULL && (r->internal || r->filter_finalize)) {
-
-        for (cln = r->pool->cleanup; cln; cln = cln->next) {
-            if (cln->handler == ngx_http_pay_ctx_cleanup) {
-                ctx = cln->data;
-                ngx_http_set_ctx(r, ctx, ngx_http_pay_module);
-                break;
-            }
-        }
-    }
-
-    return ctx;
-}
-
-
-/*
- * The marker for ngx_http_pay_get_ctx(), and the one place that runs once
- * for every request however it ends: a dedupe claim is settled here.
- */
-
-static void
-ngx_http_pay_ctx_cleanup(void *data)
-{
-    ngx_http_pay_ctx_t *ctx = data;
-
-    ngx_http_pay_paypal_cleanup(ctx);
-    ngx_http_pay_dedupe_finish(ctx);
-    ngx_http_pay_intent_finish(ctx);
-}
-
-
 static ngx_int_t
 ngx_http_pay_variable_provider(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
@@ -245,7 +144,7 @@ ngx_http_pay_variable_provider(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    name = ngx_http_pay_provider_name(ctx->provider);
+    name = pay_provider_name(ctx->provider);
     ngx_http_pay_variable_set(v, (u_char *) name, ngx_strlen(name));
 
     return NGX_OK;
