@@ -8,6 +8,8 @@
 #                   a Redis restart and a reload (util/test-reliability)
 #   make unit       the C unit tests only (t/unit: core, and the glue
 #                   against nginx's headers)
+#   make check-layout  no circle between the module's files, core/ pure,
+#                   no glue file over 1,200 lines (util/check-layout)
 #   make test-asan  unit tests + the suite under AddressSanitizer + UBSan
 #   make bench      wrk benchmarks against plain proxy_pass
 #
@@ -28,7 +30,8 @@ BENCH_PKGS := wrk
 
 export NGINX_SRC
 
-.PHONY: all build deps run test unit test-reliability test-asan bench clean
+.PHONY: all build deps run test unit check-layout test-reliability test-asan \
+        bench clean
 
 all: build
 
@@ -48,8 +51,12 @@ unit: build
 	@util/ensure-packages $(TEST_PKGS)
 	@$(MAKE) --no-print-directory -C t/unit test
 
+check-layout: build
+	@util/check-layout
+
 test: build
 	@util/ensure-packages $(TEST_PKGS)
+	@util/check-layout
 	@$(MAKE) --no-print-directory -C t/unit test
 	@util/run-tests
 	@util/test-reliability
