@@ -121,6 +121,8 @@ typedef struct {
 } ngx_http_pay_store_redis_argv_t;
 
 
+static char *ngx_http_pay_store_redis_conf(ngx_conf_t *cf,
+    ngx_http_pay_store_t *store, ngx_str_t *args, ngx_uint_t nargs);
 static ngx_int_t ngx_http_pay_store_redis_address(ngx_conf_t *cf,
     ngx_http_pay_store_redis_t *rs, ngx_str_t *addr);
 static ngx_int_t ngx_http_pay_store_redis_claim(ngx_http_pay_store_t *store,
@@ -175,8 +177,9 @@ static void ngx_http_pay_store_redis_retry_handler(ngx_event_t *ev);
 static void ngx_http_pay_store_redis_connected(ngx_http_pay_redis_t *rd);
 
 
-static ngx_http_pay_store_engine_t  ngx_http_pay_store_redis_engine = {
+ngx_http_pay_store_engine_t  ngx_http_pay_store_redis_engine = {
     ngx_string("redis"),
+    ngx_http_pay_store_redis_conf,
     ngx_http_pay_store_redis_claim,
     ngx_http_pay_store_redis_complete,
     ngx_http_pay_store_redis_release,
@@ -244,7 +247,7 @@ static ngx_str_t  ngx_http_pay_store_redis_transients[] = {
  *     [timeout=250ms] [prefix=pay:]
  */
 
-char *
+static char *
 ngx_http_pay_store_redis_conf(ngx_conf_t *cf, ngx_http_pay_store_t *store,
     ngx_str_t *args, ngx_uint_t nargs)
 {
@@ -370,7 +373,6 @@ ngx_http_pay_store_redis_conf(ngx_conf_t *cf, ngx_http_pay_store_t *store,
     }
 
     store->data = rs;
-    store->engine = &ngx_http_pay_store_redis_engine;
 
     return NGX_CONF_OK;
 
