@@ -4,6 +4,11 @@
  *
  * The engine-neutral part of the stores: the pay_store directive, finding
  * a location's store, the engines' per-worker hooks and claim tokens.
+ *
+ * It knows the engines only through their tables, listed below: it picks
+ * one by a store's first word and then calls it only through the table's
+ * pointers.  The engines call back into it only for the neutral helpers
+ * of ngx_http_pay_store.h (tokens, result names).
  */
 
 
@@ -17,7 +22,23 @@
 #include "ngx_http_pay_module.h"
 
 
+static char *ngx_http_pay_store_engine_conf(ngx_conf_t *cf,
+    ngx_http_pay_store_t *store, ngx_str_t *args, ngx_uint_t nargs);
+
+
 static ngx_uint_t  ngx_http_pay_store_counter;
+
+
+/* a pay_store's first word "NAME=..." picks the engine of that name */
+
+static ngx_http_pay_store_engine_t  *ngx_http_pay_store_engines[] = {
+    &ngx_http_pay_store_shm_engine,
+    &ngx_http_pay_store_redis_engine,
+    NULL
+};
+
+/* the words of the implicit store, when the configuration has none */
+static ngx_str_t  ngx_http_pay_store_implicit = ngx_string("shm=1m");
 
 
 static const char  *ngx_http_pay_store_results[] = {
@@ -32,7 +53,7 @@ static const char  *ngx_http_pay_store_results[] = {
 };
 
 
-/* pay_store NAME shm=SIZE | redis=HOST:PORT [...] */
+/* pay_store NAME ENGINE=... [...]: the words after NAME are the engine's */
 
 char *
 ngx_http_pay_store_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
@@ -40,8 +61,7 @@ ngx_http_pay_store_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_pay_main_conf_t *pmcf = conf;
 
     char                  *rv;
-    ngx_str_t             *value, *args;
-    ngx_uint_t             nargs;
+    ngx_str_t             *value;
     ngx_http_pay_store_t  *store, **sp;
 
     value = cf->args->elts;
@@ -72,21 +92,8 @@ ngx_http_pay_store_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     store->file = cf->conf_file->file.name.data;
     store->line = cf->conf_file->line;
 
-    args = &value[2];
-    nargs = cf->args->nelts - 2;
-
-    if (ngx_strncmp(args[0].data, "shm=", 4) == 0) {
-        rv = ngx_http_pay_store_shm_conf(cf, store, args, nargs);
-
-    } else if (ngx_strncmp(args[0].data, "redis=", 6) == 0) {
-        rv = ngx_http_pay_store_redis_conf(cf, store, args, nargs);
-
-    } else {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid parameter \"%V\"", &args[0]);
-        return NGX_CONF_ERROR;
-    }
-
+    rv = ngx_http_pay_store_engine_conf(cf, store, &value[2],
+                                        cf->args->nelts - 2);
     if (rv != NGX_CONF_OK) {
         return rv;
     }
@@ -97,6 +104,46 @@ ngx_http_pay_store_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     *sp = store;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The engine named by args[0] ("NAME=...") parses all the words: words
+ * from the configuration parser are NUL-terminated.
+ */
+
+static char *
+ngx_http_pay_store_engine_conf(ngx_conf_t *cf, ngx_http_pay_store_t *store,
+    ngx_str_t *args, ngx_uint_t nargs)
+{
+    char                          *rv;
+    ngx_str_t                     *name;
+    ngx_http_pay_store_engine_t  **engine;
+
+    for (engine = ngx_http_pay_store_engines; *engine != NULL; engine++) {
+        name = &(*engine)->name;
+
+        if (ngx_strncmp(args[0].data, name->data, name->len) == 0
+            && args[0].data[name->len] == '=')
+        {
+            break;
+        }
+    }
+
+    if (*engine == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &args[0]);
+        return NGX_CONF_ERROR;
+    }
+
+    rv = (*engine)->conf(cf, store, args, nargs);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    store->engine = *engine;
 
     return NGX_CONF_OK;
 }
@@ -125,7 +172,6 @@ ngx_http_pay_store_find(ngx_http_pay_main_conf_t *pmcf, ngx_str_t *name)
 ngx_http_pay_store_t *
 ngx_http_pay_store_default(ngx_conf_t *cf, ngx_http_pay_main_conf_t *pmcf)
 {
-    ngx_str_t              arg;
     ngx_http_pay_store_t  *store, **sp;
 
     if (pmcf->default_store != NULL) {
@@ -160,9 +206,11 @@ ngx_http_pay_store_default(ngx_conf_t *cf, ngx_http_pay_main_conf_t *pmcf)
     }
 
     ngx_str_set(&store->name, "pay_default");
-    ngx_str_set(&arg, "shm=1m");
 
-    if (ngx_http_pay_store_shm_conf(cf, store, &arg, 1) != NGX_CONF_OK) {
+    if (ngx_http_pay_store_engine_conf(cf, store,
+                                       &ngx_http_pay_store_implicit, 1)
+        != NGX_CONF_OK)
+    {
         return NULL;
     }
 

@@ -113,9 +113,25 @@ struct ngx_http_pay_store_op_s {
 typedef ngx_int_t (*ngx_http_pay_store_op_pt)(ngx_http_pay_store_t *store,
     ngx_http_pay_store_op_t *op);
 
+/*
+ * An engine's configuration: parse the words after the store's name,
+ * args[0..nargs) (for example "shm=16m", or "redis=127.0.0.1:6379" "db=1"
+ * "timeout=250ms"), into store->data.  NGX_CONF_OK, or NGX_CONF_ERROR
+ * after logging a message that names "pay_store", as a directive handler
+ * does.
+ */
+typedef char *(*ngx_http_pay_store_conf_pt)(ngx_conf_t *cf,
+    ngx_http_pay_store_t *store, ngx_str_t *args, ngx_uint_t nargs);
+
+
+/*
+ * One engine.  pay_store picks it by its first word, "NAME=...", then
+ * lets conf parse all the words and sets store->engine.
+ */
 
 typedef struct {
     ngx_str_t                       name;       /* "shm", "redis" */
+    ngx_http_pay_store_conf_pt      conf;       /* all the words */
 
     ngx_http_pay_store_op_pt        claim;
     ngx_http_pay_store_op_pt        complete;
@@ -168,16 +184,12 @@ typedef struct {
 
 
 /*
- * Engines: parse the words after the store's name, args[0..nargs) (for
- * example "shm=16m", or "redis=127.0.0.1:6379" "db=1" "timeout=250ms"),
- * into store->data and set store->engine.  NGX_CONF_OK, or NGX_CONF_ERROR
- * after logging a message that names "pay_store", as a directive handler
- * does.
+ * Each engine exports its table.  Only the list in ngx_http_pay_store.c
+ * names them; the rest of the module reaches an engine through
+ * store->engine.
  */
-char *ngx_http_pay_store_shm_conf(ngx_conf_t *cf, ngx_http_pay_store_t *store,
-    ngx_str_t *args, ngx_uint_t nargs);
-char *ngx_http_pay_store_redis_conf(ngx_conf_t *cf,
-    ngx_http_pay_store_t *store, ngx_str_t *args, ngx_uint_t nargs);
+extern ngx_http_pay_store_engine_t  ngx_http_pay_store_shm_engine;
+extern ngx_http_pay_store_engine_t  ngx_http_pay_store_redis_engine;
 
 
 /* ngx_http_pay_store.c */

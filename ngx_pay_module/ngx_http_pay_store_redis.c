@@ -34,6 +34,12 @@
  * Redis is back: a lost complete would let the provider's next retry
  * through, a lost abandon would let it through unflagged.  Sending again
  * is always safe, as all three compare the owner token in Redis.
+ *
+ * This file holds the engine's table and the records' life: commands
+ * out, timers, answers, the retry list, each worker's start and exit.
+ * The pay_store words are parsed in ngx_http_pay_store_redis_conf.c and
+ * the replies read in ngx_http_pay_store_redis_reply.c; the connection
+ * itself is ngx_http_pay_redis.c's.
  */
 
 
@@ -41,17 +47,9 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_pay_module.h"
-#include "ngx_http_pay_store.h"
-#include "ngx_http_pay_redis.h"
+#include "ngx_http_pay_store_redis.h"
 #include "pay_record.h"
 
-
-#define NGX_HTTP_PAY_REDIS_CLAIM          0
-#define NGX_HTTP_PAY_REDIS_COMPLETE       1
-#define NGX_HTTP_PAY_REDIS_RELEASE        2
-#define NGX_HTTP_PAY_REDIS_GET            3
-#define NGX_HTTP_PAY_REDIS_ABANDON        4
 
 /* fire-and-forget operations owed to Redis, per worker and store */
 #define NGX_HTTP_PAY_REDIS_RETRY_MAX      256
@@ -61,58 +59,6 @@
 /* the longest argv: SET key value NX PX ttl GET */
 #define NGX_HTTP_PAY_REDIS_ARGV_MAX       7
 
-/* how much of a Redis error message a log line quotes */
-#define NGX_HTTP_PAY_REDIS_ERR_LEN        128
-
-
-typedef struct ngx_http_pay_store_redis_s  ngx_http_pay_store_redis_t;
-
-
-typedef struct {
-    ngx_queue_t                     queue;      /* in store->records */
-    ngx_queue_t                     retry;      /* in store->retry */
-    ngx_http_pay_store_redis_t     *store;
-
-    ngx_http_pay_store_op_t        *op;         /* NULL: caller let go */
-    ngx_http_pay_store_handler_pt   handler;
-    ngx_pool_cleanup_t             *cleanup;    /* on op->pool */
-
-    ngx_event_t                     timer;
-    ngx_event_t                     resume;
-
-    ngx_uint_t                      command;
-    ngx_msec_t                      start;
-    ngx_msec_t                      keep;       /* claim: op->keep */
-
-    ngx_str_t                       key;        /* prefix + key */
-    ngx_str_t                       token;      /* "P" + token */
-    ngx_str_t                       value;      /* "D" + value, or "U" */
-    ngx_str_t                       ttl;        /* milliseconds, decimal */
-
-    unsigned                        sent:1;     /* hiredis holds it */
-    unsigned                        answered:1; /* op->result is final */
-    unsigned                        forget:1;   /* no handler */
-    unsigned                        waiting:1;  /* in store->retry */
-    unsigned                        warned:1;   /* its retry was logged */
-    unsigned                        eval:1;     /* a claim sent as EVAL */
-    unsigned                        unclaim:1;  /* releases a lost claim */
-    unsigned                        take_over:1; /* a claim found "U" */
-} ngx_http_pay_store_redis_op_t;
-
-
-struct ngx_http_pay_store_redis_s {
-    ngx_http_pay_redis_t            redis;
-    ngx_str_t                       prefix;
-
-    ngx_queue_t                     records;    /* every live record */
-    ngx_queue_t                     retry;      /* owed fire-and-forget */
-    ngx_uint_t                      nretry;
-    ngx_event_t                     retry_event;
-
-    unsigned                        eval_claim:1;   /* Redis before 7 */
-    unsigned                        alerted:1;
-};
-
 
 typedef struct {
     int                             argc;
@@ -121,8 +67,6 @@ typedef struct {
 } ngx_http_pay_store_redis_argv_t;
 
 
-static ngx_int_t ngx_http_pay_store_redis_address(ngx_conf_t *cf,
-    ngx_http_pay_store_redis_t *rs, ngx_str_t *addr);
 static ngx_int_t ngx_http_pay_store_redis_claim(ngx_http_pay_store_t *store,
     ngx_http_pay_store_op_t *op);
 static ngx_int_t ngx_http_pay_store_redis_complete(
@@ -143,40 +87,19 @@ static ngx_int_t ngx_http_pay_store_redis_start(ngx_http_pay_store_t *store,
 static ngx_int_t ngx_http_pay_store_redis_forget(
     ngx_http_pay_store_redis_t *rs, ngx_http_pay_store_op_t *op,
     ngx_uint_t command);
-static ngx_http_pay_store_redis_op_t *ngx_http_pay_store_redis_create(
-    ngx_http_pay_store_redis_t *rs, ngx_uint_t command, ngx_str_t *key,
-    ngx_str_t *token, ngx_str_t *value, ngx_msec_t ttl, ngx_log_t *log);
-static ngx_int_t ngx_http_pay_store_redis_send(
-    ngx_http_pay_store_redis_op_t *rop);
 static void ngx_http_pay_store_redis_push(
     ngx_http_pay_store_redis_argv_t *a, const void *data, size_t len);
-static void ngx_http_pay_store_redis_reply(redisAsyncContext *ac,
-    void *reply, void *data);
-static ngx_http_pay_store_result_e ngx_http_pay_store_redis_decode(
-    ngx_http_pay_store_redis_op_t *rop, redisReply *r, ngx_str_t *found);
-static ngx_uint_t ngx_http_pay_store_redis_syntax_error(redisReply *r);
-static ngx_uint_t ngx_http_pay_store_redis_transient(redisReply *r);
-static void ngx_http_pay_store_redis_forgotten(
-    ngx_http_pay_store_redis_op_t *rop, ngx_http_pay_store_result_e result,
-    const char *retry);
-static void ngx_http_pay_store_redis_unclaim(
-    ngx_http_pay_store_redis_op_t *rop, ngx_uint_t abandon);
-static void ngx_http_pay_store_redis_answer(
-    ngx_http_pay_store_redis_op_t *rop, ngx_http_pay_store_result_e result);
 static void ngx_http_pay_store_redis_resume(ngx_event_t *ev);
 static void ngx_http_pay_store_redis_timeout(ngx_event_t *ev);
 static void ngx_http_pay_store_redis_cancel(void *data);
-static void ngx_http_pay_store_redis_free(
-    ngx_http_pay_store_redis_op_t *rop);
-static void ngx_http_pay_store_redis_retry(
-    ngx_http_pay_store_redis_op_t *rop, const char *reason);
 static void ngx_http_pay_store_redis_flush(ngx_http_pay_store_redis_t *rs);
 static void ngx_http_pay_store_redis_retry_handler(ngx_event_t *ev);
 static void ngx_http_pay_store_redis_connected(ngx_http_pay_redis_t *rd);
 
 
-static ngx_http_pay_store_engine_t  ngx_http_pay_store_redis_engine = {
+ngx_http_pay_store_engine_t  ngx_http_pay_store_redis_engine = {
     ngx_string("redis"),
+    ngx_http_pay_store_redis_conf,
     ngx_http_pay_store_redis_claim,
     ngx_http_pay_store_redis_complete,
     ngx_http_pay_store_redis_release,
@@ -187,7 +110,7 @@ static ngx_http_pay_store_engine_t  ngx_http_pay_store_redis_engine = {
 };
 
 
-static const char  *ngx_http_pay_store_redis_commands[] = {
+const char  *ngx_http_pay_store_redis_commands[] = {
     "claim",
     "complete",
     "release",
@@ -225,249 +148,6 @@ static const char  ngx_http_pay_store_redis_release_script[] =
     "redis.call('DEL', KEYS[1]) "
     "return 1 end "
     "return 0";
-
-
-/* errors worth sending a completion again for, once Redis is over them */
-static ngx_str_t  ngx_http_pay_store_redis_transients[] = {
-    ngx_string("LOADING"),
-    ngx_string("BUSY "),
-    ngx_string("READONLY"),
-    ngx_string("MASTERDOWN"),
-    ngx_string("TRYAGAIN"),
-    ngx_string("CLUSTERDOWN"),
-    ngx_null_string
-};
-
-
-/*
- * pay_store NAME redis=HOST:PORT|unix:PATH [db=N] [password=SECRET]
- *     [timeout=250ms] [prefix=pay:]
- */
-
-char *
-ngx_http_pay_store_redis_conf(ngx_conf_t *cf, ngx_http_pay_store_t *store,
-    ngx_str_t *args, ngx_uint_t nargs)
-{
-    ngx_int_t                    n;
-    ngx_str_t                    s;
-    ngx_uint_t                   i, prefix;
-    ngx_http_pay_store_redis_t  *rs;
-
-    static ngx_str_t  directive = ngx_string("pay_store");
-
-    rs = ngx_pcalloc(cf->pool, sizeof(ngx_http_pay_store_redis_t));
-    if (rs == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    rs->redis.name = store->name;
-    rs->redis.timeout = NGX_CONF_UNSET_MSEC;
-    rs->redis.db = NGX_CONF_UNSET_UINT;
-
-    prefix = 0;
-
-    for (i = 0; i < nargs; i++) {
-
-        /* words from the configuration parser are NUL-terminated */
-
-        if (ngx_strncmp(args[i].data, "redis=", 6) == 0) {
-            if (rs->redis.host != NULL) {
-                goto duplicate;
-            }
-
-            s.data = args[i].data + 6;
-            s.len = args[i].len - 6;
-
-            if (ngx_http_pay_store_redis_address(cf, rs, &s) != NGX_OK) {
-                return NGX_CONF_ERROR;
-            }
-
-            continue;
-        }
-
-        if (ngx_strncmp(args[i].data, "db=", 3) == 0) {
-            if (rs->redis.db != NGX_CONF_UNSET_UINT) {
-                goto duplicate;
-            }
-
-            n = ngx_atoi(args[i].data + 3, args[i].len - 3);
-            if (n == NGX_ERROR) {
-                goto invalid;
-            }
-
-            rs->redis.db = (ngx_uint_t) n;
-            continue;
-        }
-
-        if (ngx_strncmp(args[i].data, "password=", 9) == 0) {
-            if (rs->redis.password.data != NULL) {
-                goto duplicate;
-            }
-
-            s.data = args[i].data + 9;
-            s.len = args[i].len - 9;
-
-            /* its messages name the directive, never the secret */
-            if (ngx_http_pay_secret_load(cf, &directive, &s,
-                                         &rs->redis.password)
-                != NGX_OK)
-            {
-                return NGX_CONF_ERROR;
-            }
-
-            continue;
-        }
-
-        if (ngx_strncmp(args[i].data, "timeout=", 8) == 0) {
-            if (rs->redis.timeout != NGX_CONF_UNSET_MSEC) {
-                goto duplicate;
-            }
-
-            s.data = args[i].data + 8;
-            s.len = args[i].len - 8;
-
-            rs->redis.timeout = ngx_parse_time(&s, 0);
-
-            if (rs->redis.timeout == (ngx_msec_t) NGX_ERROR
-                || rs->redis.timeout == 0)
-            {
-                goto invalid;
-            }
-
-            continue;
-        }
-
-        if (ngx_strncmp(args[i].data, "prefix=", 7) == 0) {
-            if (prefix) {
-                goto duplicate;
-            }
-
-            /* may be empty: the keys are then the bare record keys */
-            rs->prefix.data = args[i].data + 7;
-            rs->prefix.len = args[i].len - 7;
-            prefix = 1;
-            continue;
-        }
-
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "pay_store \"%V\": invalid parameter \"%V\"",
-                           &store->name, &args[i]);
-        return NGX_CONF_ERROR;
-    }
-
-    if (rs->redis.host == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "pay_store \"%V\": no \"redis=\" address",
-                           &store->name);
-        return NGX_CONF_ERROR;
-    }
-
-    ngx_conf_init_msec_value(rs->redis.timeout, 250);
-    ngx_conf_init_uint_value(rs->redis.db, 0);
-
-    if (!prefix) {
-        ngx_str_set(&rs->prefix, "pay:");
-    }
-
-    store->data = rs;
-    store->engine = &ngx_http_pay_store_redis_engine;
-
-    return NGX_CONF_OK;
-
-duplicate:
-
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "pay_store \"%V\": duplicate parameter \"%V\"",
-                       &store->name, &args[i]);
-    return NGX_CONF_ERROR;
-
-invalid:
-
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "pay_store \"%V\": invalid value in \"%V\"",
-                       &store->name, &args[i]);
-    return NGX_CONF_ERROR;
-}
-
-
-/*
- * Names are resolved here, while loading the configuration: hiredis gets
- * the first address as a numeric IP and never calls getaddrinfo() on a
- * name in a worker.
- */
-
-static ngx_int_t
-ngx_http_pay_store_redis_address(ngx_conf_t *cf,
-    ngx_http_pay_store_redis_t *rs, ngx_str_t *addr)
-{
-    u_char     *p;
-    size_t      len;
-    ngx_url_t   u;
-
-    if (addr->len >= 5 && ngx_strncmp(addr->data, "unix:", 5) == 0) {
-        len = addr->len - 5;
-
-        if (len == 0
-            || len >= sizeof(((struct sockaddr_un *) NULL)->sun_path))
-        {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "pay_store \"%V\": invalid unix socket "
-                               "path in \"redis=%V\"", &rs->redis.name,
-                               addr);
-            return NGX_ERROR;
-        }
-
-        p = ngx_pnalloc(cf->pool, len + 1);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        (void) ngx_cpystrn(p, addr->data + 5, len + 1);
-
-        rs->redis.host = p;
-        rs->redis.port = 0;
-        rs->redis.addr = *addr;
-
-        return NGX_OK;
-    }
-
-    ngx_memzero(&u, sizeof(ngx_url_t));
-
-    u.url = *addr;
-    u.default_port = 6379;
-
-    if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
-        if (u.err) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "pay_store \"%V\": %s in \"redis=%V\"",
-                               &rs->redis.name, u.err, addr);
-        }
-
-        return NGX_ERROR;
-    }
-
-    if (u.uri.len || u.naddrs == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "pay_store \"%V\": invalid address in "
-                           "\"redis=%V\"", &rs->redis.name, addr);
-        return NGX_ERROR;
-    }
-
-    p = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN + 1);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    len = ngx_sock_ntop(u.addrs[0].sockaddr, u.addrs[0].socklen, p,
-                        NGX_SOCKADDR_STRLEN, 0);
-    p[len] = '\0';
-
-    rs->redis.host = p;
-    rs->redis.port = ngx_inet_get_port(u.addrs[0].sockaddr);
-    rs->redis.addr = u.addrs[0].name;
-
-    return NGX_OK;
-}
 
 
 static ngx_int_t
@@ -704,7 +384,7 @@ ngx_http_pay_store_redis_forget(ngx_http_pay_store_redis_t *rs,
 
 /* one allocation: the record, then its copies of the caller's strings */
 
-static ngx_http_pay_store_redis_op_t *
+ngx_http_pay_store_redis_op_t *
 ngx_http_pay_store_redis_create(ngx_http_pay_store_redis_t *rs,
     ngx_uint_t command, ngx_str_t *key, ngx_str_t *token, ngx_str_t *value,
     ngx_msec_t ttl, ngx_log_t *log)
@@ -800,7 +480,7 @@ ngx_http_pay_store_redis_create(ngx_http_pay_store_redis_t *rs,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_pay_store_redis_send(ngx_http_pay_store_redis_op_t *rop)
 {
     const char                       *name;
@@ -903,391 +583,7 @@ ngx_http_pay_store_redis_push(ngx_http_pay_store_redis_argv_t *a,
 }
 
 
-/*
- * hiredis calls this exactly once per command: with the reply, or with
- * NULL when the connection is lost or freed.  The reply is freed when this
- * returns, so whatever the caller gets is copied into op->pool here.
- */
-
-static void
-ngx_http_pay_store_redis_reply(redisAsyncContext *ac, void *reply,
-    void *data)
-{
-    u_char                         *p;
-    ngx_str_t                       found;
-    const char                     *retry;
-    redisReply                     *r;
-    ngx_http_pay_store_op_t        *op;
-    ngx_http_pay_store_redis_t     *rs;
-    ngx_http_pay_store_result_e     result;
-    ngx_http_pay_store_redis_op_t  *rop;
-
-    rop = data;
-    rs = rop->store;
-
-    rop->sent = 0;
-
-    if (rop->timer.timer_set) {
-        ngx_del_timer(&rop->timer);
-    }
-
-    r = ngx_http_pay_redis_reply(&rs->redis, reply);
-
-    if (rop->command == NGX_HTTP_PAY_REDIS_CLAIM
-        && !rop->eval
-        && ngx_http_pay_store_redis_syntax_error(r))
-    {
-        if (!rs->eval_claim) {
-            ngx_log_error(NGX_LOG_NOTICE, rs->redis.log, 0,
-                          "pay_store \"%V\": redis %V rejects SET with NX "
-                          "and GET (older than Redis 7), claims use EVAL",
-                          &rs->redis.name, &rs->redis.addr);
-            rs->eval_claim = 1;
-        }
-
-        /* nothing was written: the same claim again, as a script */
-        if (rop->op != NULL
-            && !rop->answered
-            && ngx_http_pay_store_redis_send(rop) == NGX_OK)
-        {
-            return;
-        }
-
-        result = NGX_HTTP_PAY_STORE_DOWN;
-        ngx_str_null(&found);
-
-        goto deliver;
-    }
-
-    result = ngx_http_pay_store_redis_decode(rop, r, &found);
-
-    /* SET NX GET found "U" and wrote nothing: the script takes it over */
-
-    if (rop->command == NGX_HTTP_PAY_REDIS_CLAIM
-        && !rop->eval
-        && result == NGX_HTTP_PAY_STORE_RETRY)
-    {
-        rop->take_over = 1;
-
-        if (rop->op != NULL
-            && !rop->answered
-            && ngx_http_pay_store_redis_send(rop) == NGX_OK)
-        {
-            return;
-        }
-
-        result = NGX_HTTP_PAY_STORE_DOWN;
-        ngx_str_null(&found);
-
-        goto deliver;
-    }
-
-    if (rop->forget) {
-        if (r == NULL) {
-            retry = "no reply";
-
-        } else if (ngx_http_pay_store_redis_transient(r)) {
-            retry = r->str;
-
-        } else {
-            retry = NULL;
-        }
-
-        ngx_http_pay_store_redis_forgotten(rop, result, retry);
-        return;
-    }
-
-    /*
-     * A claim nobody will complete or release (its request is gone, or
-     * was answered DOWN) may still have been written: a late NEW or
-     * RETRY, or a reply lost on a connection that was up (one that never
-     * connected sent nothing).  Releasing it by its token spares the
-     * provider's retries the lock time; it never touches another
-     * request's claim.  A claim that took over "U", or a script claim
-     * whose reply was lost (it may have), is given back as "U" instead,
-     * so the next delivery is still flagged.
-     */
-
-    if (rop->command == NGX_HTTP_PAY_REDIS_CLAIM
-        && (r == NULL ? rs->redis.connected
-                      : (result == NGX_HTTP_PAY_STORE_NEW
-                         || result == NGX_HTTP_PAY_STORE_RETRY))
-        && (rop->op == NULL || rop->answered || r == NULL))
-    {
-        ngx_http_pay_store_redis_unclaim(rop,
-                               rop->keep
-                               && (result == NGX_HTTP_PAY_STORE_RETRY
-                                   || (r == NULL && rop->eval)));
-    }
-
-deliver:
-
-    op = rop->op;
-
-    if (op == NULL || rop->answered) {
-        ngx_http_pay_store_redis_free(rop);
-        return;
-    }
-
-    if (result == NGX_HTTP_PAY_STORE_DONE
-        || result == NGX_HTTP_PAY_STORE_PROCESSING)
-    {
-        p = ngx_pnalloc(op->pool, found.len ? found.len : 1);
-
-        if (p == NULL) {
-            result = NGX_HTTP_PAY_STORE_DOWN;
-
-        } else {
-            op->found.data = p;
-            op->found.len = found.len;
-            ngx_memcpy(p, found.data, found.len);
-        }
-    }
-
-    ngx_http_pay_store_redis_answer(rop, result);
-}
-
-
-/* found points into r */
-
-static ngx_http_pay_store_result_e
-ngx_http_pay_store_redis_decode(ngx_http_pay_store_redis_op_t *rop,
-    redisReply *r, ngx_str_t *found)
-{
-    size_t                       len;
-    const u_char                *payload;
-    pay_record_state_e           state;
-    ngx_http_pay_store_redis_t  *rs;
-
-    rs = rop->store;
-    ngx_str_null(found);
-
-    if (r == NULL) {
-        return NGX_HTTP_PAY_STORE_DOWN;
-    }
-
-    switch (rop->command) {
-
-    case NGX_HTTP_PAY_REDIS_CLAIM:
-    case NGX_HTTP_PAY_REDIS_GET:
-
-        if (r->type == REDIS_REPLY_NIL) {
-            return (rop->command == NGX_HTTP_PAY_REDIS_CLAIM)
-                   ? NGX_HTTP_PAY_STORE_NEW : NGX_HTTP_PAY_STORE_ABSENT;
-        }
-
-        /* the claim script took an unknown record over */
-        if (r->type == REDIS_REPLY_INTEGER
-            && rop->command == NGX_HTTP_PAY_REDIS_CLAIM
-            && rop->eval
-            && r->integer == 1)
-        {
-            return NGX_HTTP_PAY_STORE_RETRY;
-        }
-
-        if (r->type != REDIS_REPLY_STRING) {
-            break;
-        }
-
-        /* a value larger than any the module writes is not copied */
-
-        if (pay_record_parse((u_char *) r->str, r->len, &state, &payload,
-                             &len)
-            != 0
-            || len > NGX_HTTP_PAY_STORE_VALUE_MAX)
-        {
-            /* someone else's value under our prefix: never logged */
-            ngx_log_error(NGX_LOG_ERR, rs->redis.log, 0,
-                          "pay_store \"%V\": redis key \"%V\" holds a value "
-                          "that is not a record", &rs->redis.name,
-                          &rop->key);
-            return NGX_HTTP_PAY_STORE_DOWN;
-        }
-
-        /* processing: the claim's token, checked hex by the parse */
-
-        /* a claim by SET NX GET wrote nothing then: see the reply */
-        if (state == PAY_RECORD_UNKNOWN) {
-            return NGX_HTTP_PAY_STORE_RETRY;
-        }
-
-        found->data = (u_char *) payload;
-        found->len = len;
-
-        return (state == PAY_RECORD_PROCESSING)
-               ? NGX_HTTP_PAY_STORE_PROCESSING : NGX_HTTP_PAY_STORE_DONE;
-
-    default: /* COMPLETE, RELEASE, ABANDON */
-
-        if (r->type == REDIS_REPLY_INTEGER) {
-            return (r->integer == 1) ? NGX_HTTP_PAY_STORE_OK
-                                     : NGX_HTTP_PAY_STORE_NOT_OWNER;
-        }
-
-        break;
-    }
-
-    if (r->type == REDIS_REPLY_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, rs->redis.log, 0,
-                      "pay_store \"%V\": redis %s \"%V\" failed: \"%*s\"",
-                      &rs->redis.name,
-                      ngx_http_pay_store_redis_commands[rop->command],
-                      &rop->key, ngx_min(r->len, NGX_HTTP_PAY_REDIS_ERR_LEN),
-                      r->str);
-
-    } else {
-        ngx_log_error(NGX_LOG_ERR, rs->redis.log, 0,
-                      "pay_store \"%V\": redis %s \"%V\": unexpected reply "
-                      "type %d", &rs->redis.name,
-                      ngx_http_pay_store_redis_commands[rop->command],
-                      &rop->key, r->type);
-    }
-
-    return NGX_HTTP_PAY_STORE_DOWN;
-}
-
-
-/* "ERR syntax error": Redis before 7 on SET with both NX and GET */
-
-static ngx_uint_t
-ngx_http_pay_store_redis_syntax_error(redisReply *r)
-{
-    static const char  syntax[] = "ERR syntax error";
-
-    if (r == NULL || r->type != REDIS_REPLY_ERROR) {
-        return 0;
-    }
-
-    return r->len >= sizeof(syntax) - 1
-           && ngx_strncmp(r->str, syntax, sizeof(syntax) - 1) == 0;
-}
-
-
-static ngx_uint_t
-ngx_http_pay_store_redis_transient(redisReply *r)
-{
-    ngx_str_t  *t;
-
-    if (r->type != REDIS_REPLY_ERROR) {
-        return 0;
-    }
-
-    for (t = ngx_http_pay_store_redis_transients; t->len; t++) {
-        if (r->len >= t->len && ngx_strncmp(r->str, t->data, t->len) == 0) {
-            return 1;
-        }
-    }
-
-    return 0;
-}
-
-
-/* retry: why it is owed again, NULL when Redis gave its final answer */
-
-static void
-ngx_http_pay_store_redis_forgotten(ngx_http_pay_store_redis_op_t *rop,
-    ngx_http_pay_store_result_e result, const char *retry)
-{
-    ngx_uint_t                   level;
-    ngx_http_pay_store_redis_t  *rs;
-
-    rs = rop->store;
-
-    if (retry != NULL) {
-        ngx_http_pay_store_redis_retry(rop, retry);
-        return;
-    }
-
-    switch (result) {
-
-    case NGX_HTTP_PAY_STORE_OK:
-        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, rs->redis.log, 0,
-                       "pay_store \"%V\": redis %s done",
-                       &rs->redis.name,
-                       ngx_http_pay_store_redis_commands[rop->command]);
-        break;
-
-    case NGX_HTTP_PAY_STORE_NOT_OWNER:
-
-        if (rop->unclaim) {
-            /* the usual end: the lost claim had never been written */
-            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, rs->redis.log, 0,
-                           "pay_store \"%V\": redis no claim to release",
-                           &rs->redis.name);
-            break;
-        }
-
-        /* one that finds no claim of ours leaves no done or unknown record */
-        level = (rop->command == NGX_HTTP_PAY_REDIS_COMPLETE
-                 || rop->command == NGX_HTTP_PAY_REDIS_ABANDON)
-                ? NGX_LOG_WARN : NGX_LOG_INFO;
-
-        ngx_log_error(level, rs->redis.log, 0,
-                      "pay_store \"%V\": redis %s \"%V\": the claim is no "
-                      "longer ours (lock expired?)", &rs->redis.name,
-                      ngx_http_pay_store_redis_commands[rop->command],
-                      &rop->key);
-        break;
-
-    default:
-        ngx_log_error(NGX_LOG_ERR, rs->redis.log, 0,
-                      "pay_store \"%V\": redis %s \"%V\" failed",
-                      &rs->redis.name,
-                      ngx_http_pay_store_redis_commands[rop->command],
-                      &rop->key);
-        break;
-    }
-
-    ngx_http_pay_store_redis_free(rop);
-}
-
-
-/*
- * A fire-and-forget release of the claim rop may have written, or an
- * abandon, back to "U" for rop->keep.
- */
-
-static void
-ngx_http_pay_store_redis_unclaim(ngx_http_pay_store_redis_op_t *rop,
-    ngx_uint_t abandon)
-{
-    ngx_str_t                       key, token, value;
-    ngx_http_pay_store_redis_t     *rs;
-    ngx_http_pay_store_redis_op_t  *rel;
-
-    rs = rop->store;
-
-    key.data = rop->key.data + rs->prefix.len;
-    key.len = rop->key.len - rs->prefix.len;
-    token.data = rop->token.data + 1;
-    token.len = rop->token.len - 1;
-    ngx_str_null(&value);
-
-    ngx_log_error(NGX_LOG_INFO, rs->redis.log, 0,
-                  "pay_store \"%V\": redis %s the unanswered claim "
-                  "\"%V\"", &rs->redis.name,
-                  abandon ? "giving up" : "releasing", &rop->key);
-
-    rel = ngx_http_pay_store_redis_create(rs,
-                                          abandon ? NGX_HTTP_PAY_REDIS_ABANDON
-                                                  : NGX_HTTP_PAY_REDIS_RELEASE,
-                                          &key, &token, &value,
-                                          abandon ? rop->keep : 0,
-                                          rs->redis.log);
-    if (rel == NULL) {
-        return;
-    }
-
-    rel->forget = 1;
-    rel->unclaim = 1;
-
-    if (ngx_http_pay_store_redis_send(rel) != NGX_OK) {
-        ngx_http_pay_store_redis_retry(rel, "not connected");
-    }
-}
-
-
-static void
+void
 ngx_http_pay_store_redis_answer(ngx_http_pay_store_redis_op_t *rop,
     ngx_http_pay_store_result_e result)
 {
@@ -1374,7 +670,7 @@ ngx_http_pay_store_redis_cancel(void *data)
 
 /* frees the record once neither hiredis, the caller nor a retry holds it */
 
-static void
+void
 ngx_http_pay_store_redis_free(ngx_http_pay_store_redis_op_t *rop)
 {
     if (rop->sent || rop->op != NULL || rop->waiting) {
@@ -1394,7 +690,7 @@ ngx_http_pay_store_redis_free(ngx_http_pay_store_redis_op_t *rop)
 }
 
 
-static void
+void
 ngx_http_pay_store_redis_retry(ngx_http_pay_store_redis_op_t *rop,
     const char *reason)
 {

@@ -73,6 +73,8 @@ typedef struct {
 } ngx_http_pay_store_shm_ctx_t;
 
 
+static char *ngx_http_pay_store_shm_conf(ngx_conf_t *cf,
+    ngx_http_pay_store_t *store, ngx_str_t *args, ngx_uint_t nargs);
 static ngx_int_t ngx_http_pay_store_shm_claim(ngx_http_pay_store_t *store,
     ngx_http_pay_store_op_t *op);
 static ngx_int_t ngx_http_pay_store_shm_complete(ngx_http_pay_store_t *store,
@@ -110,8 +112,9 @@ static ngx_int_t ngx_http_pay_store_shm_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 
 
-static ngx_http_pay_store_engine_t  ngx_http_pay_store_shm_engine = {
+ngx_http_pay_store_engine_t  ngx_http_pay_store_shm_engine = {
     ngx_string("shm"),
+    ngx_http_pay_store_shm_conf,
     ngx_http_pay_store_shm_claim,
     ngx_http_pay_store_shm_complete,
     ngx_http_pay_store_shm_release,
@@ -790,7 +793,7 @@ ngx_http_pay_store_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
 /* shm=SIZE: the zone is "pay_store_NAME" */
 
-char *
+static char *
 ngx_http_pay_store_shm_conf(ngx_conf_t *cf, ngx_http_pay_store_t *store,
     ngx_str_t *args, ngx_uint_t nargs)
 {
@@ -871,7 +874,6 @@ ngx_http_pay_store_shm_conf(ngx_conf_t *cf, ngx_http_pay_store_t *store,
     shm_zone->init = ngx_http_pay_store_shm_init_zone;
     shm_zone->data = ctx;
 
-    store->engine = &ngx_http_pay_store_shm_engine;
     store->data = ctx;
 
     return NGX_CONF_OK;
