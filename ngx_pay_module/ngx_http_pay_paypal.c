@@ -111,7 +111,7 @@ static ngx_int_t ngx_http_pay_paypal_verified(ngx_http_request_t *r,
     ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
     ngx_http_pay_paypal_t *pp);
 static ngx_int_t ngx_http_pay_paypal_wait(ngx_http_request_t *r,
-    ngx_http_pay_paypal_t *pp, ngx_uint_t step);
+    ngx_http_pay_ctx_t *ctx, ngx_http_pay_paypal_t *pp, ngx_uint_t step);
 static ngx_int_t ngx_http_pay_paypal_call(ngx_http_request_t *r,
     ngx_http_pay_ctx_t *ctx, ngx_http_pay_paypal_t *pp, ngx_str_t *location,
     ngx_str_t *path);
@@ -445,7 +445,7 @@ ngx_http_pay_paypal_cert(ngx_http_request_t *r,
                                                "certificate");
 
     case NGX_HTTP_PAY_CACHE_WAIT:
-        return ngx_http_pay_paypal_wait(r, pp, NGX_HTTP_PAY_PAYPAL_CERT);
+        return ngx_http_pay_paypal_wait(r, ctx, pp, NGX_HTTP_PAY_PAYPAL_CERT);
 
     case NGX_HTTP_PAY_CACHE_REFRESH:
         /* a day old: fetched again, the key serves if that fails */
@@ -970,11 +970,11 @@ ngx_http_pay_paypal_bind_down(ngx_http_request_t *r,
 /* another request fetches what this one needs: look again shortly */
 
 static ngx_int_t
-ngx_http_pay_paypal_wait(ngx_http_request_t *r, ngx_http_pay_paypal_t *pp,
-    ngx_uint_t step)
+ngx_http_pay_paypal_wait(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_paypal_t *pp, ngx_uint_t step)
 {
     if (pp->polls++ >= NGX_HTTP_PAY_API_POLLS) {
-        return ngx_http_pay_paypal_unavailable(r, ngx_http_pay_get_ctx(r),
+        return ngx_http_pay_paypal_unavailable(r, ctx,
                                                "waited too long for a "
                                                "PayPal fetch");
     }
