@@ -29,6 +29,7 @@
 
 #include "ngx_http_pay_module.h"
 #include "ngx_http_pay_api.h"
+#include "ngx_http_pay_paypal.h"
 #include "ngx_http_pay_paypal_cache.h"
 #include "ngx_http_pay_paypal_token.h"
 #include "pay_base64.h"
