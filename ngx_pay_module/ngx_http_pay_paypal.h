@@ -20,7 +20,11 @@
 #include "ngx_http_pay_module.h"
 
 
-/* ngx_http_pay_paypal.c */
+/* pay_paypal_cert_hosts takes at most */
+#define NGX_HTTP_PAY_PAYPAL_HOSTS_MAX     16
+
+
+/* ngx_http_pay_paypal_conf.c */
 char *ngx_http_pay_paypal_cert_hosts(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_pay_paypal_client(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -29,6 +33,8 @@ char *ngx_http_pay_paypal_webhook_id(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_pay_paypal_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
     ngx_http_pay_loc_conf_t *conf);
+
+/* ngx_http_pay_paypal.c */
 ngx_int_t ngx_http_pay_paypal_verify(ngx_http_request_t *r,
     ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx, ngx_str_t *body);
 ngx_int_t ngx_http_pay_paypal_bind(ngx_http_request_t *r,
