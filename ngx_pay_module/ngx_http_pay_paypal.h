@@ -33,6 +33,8 @@ char *ngx_http_pay_paypal_webhook_id(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_pay_paypal_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
     ngx_http_pay_loc_conf_t *conf);
+char *ngx_http_pay_paypal_merge_binding(ngx_conf_t *cf,
+    ngx_http_pay_loc_conf_t *conf);
 
 /* ngx_http_pay_paypal.c */
 ngx_int_t ngx_http_pay_paypal_verify(ngx_http_request_t *r,

@@ -7,7 +7,9 @@
  * and the location merge: the checks that a "pay_webhook paypal" location
  * can verify anything, its default cert hosts, its trust store (loaded
  * once, shared by inheritance, freed with the configuration) and the id
- * of its certificate policy.
+ * of its certificate policy; then, once the dedupe store is known, what
+ * binding transmission ids to bodies needs of it
+ * (ngx_http_pay_paypal_merge_binding()).
  *
  * Apart from the request-time steps (ngx_http_pay_paypal.c) so that each
  * file holds one time of the module's life: nothing here runs for a
@@ -383,4 +385,91 @@ static void
 ngx_http_pay_paypal_trust_cleanup(void *data)
 {
     pay_paypal_trust_free(data);
+}
+
+
+/*
+ * A PayPal location binds each transmission id to its body in its dedupe
+ * store until the transmission time leaves pay_webhook_tolerance: so it
+ * needs a store, a finite window, and, for a binding to hold, the same
+ * store as every other location taking the same webhook id.  Called by
+ * ngx_http_pay_webhook_merge(), once ngx_http_pay_dedupe_merge() has
+ * resolved the location's store.
+ */
+
+char *
+ngx_http_pay_paypal_merge_binding(ngx_conf_t *cf,
+    ngx_http_pay_loc_conf_t *conf)
+{
+    ngx_uint_t                      i;
+    ngx_http_pay_main_conf_t       *pmcf;
+    ngx_http_pay_paypal_binding_t  *b;
+
+    if (conf->dedupe_store == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"pay_webhook paypal\" in %s:%ui requires "
+                      "\"pay_dedupe\": each transmission id is bound "
+                      "to its body in the dedupe store",
+                      conf->webhook_file, conf->webhook_line);
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->tolerance == 0) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"pay_webhook paypal\" in %s:%ui does not work with "
+                      "\"pay_webhook_tolerance 0\": once its binding "
+                      "expires, a transmission's headers would carry any "
+                      "body; set a finite window",
+                      conf->webhook_file, conf->webhook_line);
+        return NGX_CONF_ERROR;
+    }
+
+    pmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_pay_module);
+
+    if (pmcf->paypal_bindings == NULL) {
+        pmcf->paypal_bindings = ngx_array_create(cf->pool, 4,
+                                       sizeof(ngx_http_pay_paypal_binding_t));
+        if (pmcf->paypal_bindings == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    b = pmcf->paypal_bindings->elts;
+
+    for (i = 0; i < pmcf->paypal_bindings->nelts; i++) {
+        if (b[i].webhook_id.len != conf->paypal_webhook_id.len
+            || ngx_memcmp(b[i].webhook_id.data, conf->paypal_webhook_id.data,
+                          conf->paypal_webhook_id.len)
+               != 0)
+        {
+            continue;
+        }
+
+        if (b[i].store == conf->dedupe_store) {
+            return NGX_CONF_OK;
+        }
+
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"pay_webhook paypal\" in %s:%ui binds the "
+                      "transmissions of its webhook id in pay_store "
+                      "\"%V\", the one in %s:%ui in \"%V\": a transmission "
+                      "bound in one store is unknown to the other; use one "
+                      "\"pay_dedupe\" store for every location of a webhook "
+                      "id", conf->webhook_file, conf->webhook_line,
+                      &conf->dedupe_store->name, b[i].file, b[i].line,
+                      &b[i].store->name);
+        return NGX_CONF_ERROR;
+    }
+
+    b = ngx_array_push(pmcf->paypal_bindings);
+    if (b == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    b->webhook_id = conf->paypal_webhook_id;
+    b->store = conf->dedupe_store;
+    b->file = conf->webhook_file;
+    b->line = conf->webhook_line;
+
+    return NGX_CONF_OK;
 }
