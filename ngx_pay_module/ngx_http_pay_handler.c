@@ -37,6 +37,7 @@
 
 #include "ngx_http_pay_module.h"
 #include "ngx_http_pay_dedupe.h"
+#include "ngx_http_pay_paypal.h"
 #include "ngx_http_pay_webhook.h"
 
 

@@ -233,20 +233,5 @@ void ngx_http_pay_intent_finish(ngx_http_pay_ctx_t *ctx);
 ngx_int_t ngx_http_pay_intent_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
-/* ngx_http_pay_paypal.c */
-char *ngx_http_pay_paypal_cert_hosts(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-char *ngx_http_pay_paypal_client(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-char *ngx_http_pay_paypal_webhook_id(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-char *ngx_http_pay_paypal_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
-    ngx_http_pay_loc_conf_t *conf);
-ngx_int_t ngx_http_pay_paypal_verify(ngx_http_request_t *r,
-    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx, ngx_str_t *body);
-ngx_int_t ngx_http_pay_paypal_bind(ngx_http_request_t *r,
-    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx);
-void ngx_http_pay_paypal_cleanup(ngx_http_pay_ctx_t *ctx);
-
 
 #endif /* _NGX_HTTP_PAY_MODULE_H_INCLUDED_ */

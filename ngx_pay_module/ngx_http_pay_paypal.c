@@ -20,6 +20,11 @@
  * fetching poll the cache on a short timer instead of fetching again.
  * Every step that cannot be completed because PayPal (or the cert host)
  * did not answer well answers 503, so PayPal retries.
+ *
+ * This file holds the verification, what runs for a request until the
+ * signature holds; the binding of the transmission id to the body that
+ * follows is in ngx_http_pay_paypal_bind.c, the directives and the
+ * location merge in ngx_http_pay_paypal_conf.c.
  */
 
 
@@ -29,9 +34,9 @@
 
 #include "ngx_http_pay_module.h"
 #include "ngx_http_pay_api.h"
+#include "ngx_http_pay_paypal.h"
 #include "ngx_http_pay_paypal_cache.h"
 #include "ngx_http_pay_paypal_token.h"
-#include "pay_base64.h"
 #include "pay_crc32.h"
 
 
@@ -44,53 +49,12 @@
 #define NGX_HTTP_PAY_PAYPAL_WAIT          6
 
 
-/* pay_paypal_cert_hosts takes at most */
-#define NGX_HTTP_PAY_PAYPAL_HOSTS_MAX     16
-
-
 /* cache lifetimes, seconds */
 #define NGX_HTTP_PAY_PAYPAL_NEGATIVE_TTL  60
 #define NGX_HTTP_PAY_PAYPAL_FAILED_TTL    10
 
 /* what a PayPal outage asks PayPal to wait before retrying */
 #define NGX_HTTP_PAY_PAYPAL_RETRY_AFTER   10
-
-/* what a store outage asks PayPal to wait (as dedupe does) */
-#define NGX_HTTP_PAY_PAYPAL_STORE_RETRY_AFTER  5
-
-
-/* where the binding of a transmission id to its body is */
-#define NGX_HTTP_PAY_PAYPAL_BIND_START     0
-#define NGX_HTTP_PAY_PAYPAL_BIND_CLAIM     1    /* claim answered */
-#define NGX_HTTP_PAY_PAYPAL_BIND_DONE      2    /* bound to this body */
-
-
-struct ngx_http_pay_paypal_s {
-    ngx_uint_t                step;
-    ngx_uint_t                after_wait;   /* the step a poll returns to */
-    ngx_uint_t                polls;
-
-    pay_paypal_headers_t      headers;
-    unsigned char             sig[PAY_PAYPAL_SIG_MAX];
-    size_t                    sig_len;
-    ngx_str_t                 cert_url;     /* canonical: the cache key */
-    ngx_str_t                 cert_path;
-    ngx_str_t                 stale;        /* a validated key refetched */
-
-    ngx_shm_zone_t               *zone;
-    ngx_http_pay_loc_conf_t      *plcf;     /* the delivery's location */
-    ngx_http_pay_api_call_t       call;
-    ngx_event_t                   poll;
-    ngx_http_pay_paypal_token_t   token;    /* API mode */
-
-    /* the transmission id's record in the dedupe store */
-    ngx_uint_t                    bind;     /* NGX_HTTP_PAY_PAYPAL_BIND_* */
-    ngx_http_pay_store_op_t       bind_op;
-
-    unsigned                      fetching:1;   /* holds a cert fetch mark */
-    unsigned                      verified:1;
-    unsigned                      bind_waiting:1;   /* the store answers */
-};
 
 
 static ngx_int_t ngx_http_pay_paypal_headers(ngx_http_request_t *r,
@@ -111,36 +75,12 @@ static ngx_int_t ngx_http_pay_paypal_verified(ngx_http_request_t *r,
     ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
     ngx_http_pay_paypal_t *pp);
 static ngx_int_t ngx_http_pay_paypal_wait(ngx_http_request_t *r,
-    ngx_http_pay_paypal_t *pp, ngx_uint_t step);
+    ngx_http_pay_ctx_t *ctx, ngx_http_pay_paypal_t *pp, ngx_uint_t step);
 static ngx_int_t ngx_http_pay_paypal_call(ngx_http_request_t *r,
     ngx_http_pay_ctx_t *ctx, ngx_http_pay_paypal_t *pp, ngx_str_t *location,
     ngx_str_t *path);
 static ngx_int_t ngx_http_pay_paypal_unavailable(ngx_http_request_t *r,
     ngx_http_pay_ctx_t *ctx, const char *detail);
-static ngx_int_t ngx_http_pay_paypal_bind_key(ngx_http_request_t *r,
-    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
-    ngx_http_pay_paypal_t *pp);
-static ngx_int_t ngx_http_pay_paypal_bind_op(ngx_http_request_t *r,
-    ngx_http_pay_ctx_t *ctx, ngx_http_pay_paypal_t *pp,
-    ngx_http_pay_store_op_pt operation, ngx_uint_t next);
-static void ngx_http_pay_paypal_bind_answered(ngx_http_pay_store_op_t *op);
-static ngx_int_t ngx_http_pay_paypal_bind_found(ngx_http_request_t *r,
-    ngx_http_pay_ctx_t *ctx, ngx_http_pay_paypal_t *pp, ngx_str_t *found);
-static ngx_int_t ngx_http_pay_paypal_bind_down(ngx_http_request_t *r,
-    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
-    ngx_http_pay_paypal_t *pp);
-static char *ngx_http_pay_paypal_merge_trust(ngx_conf_t *cf,
-    ngx_http_pay_loc_conf_t *prev, ngx_http_pay_loc_conf_t *conf);
-static void ngx_http_pay_paypal_trust_cleanup(void *data);
-
-
-static ngx_str_t  ngx_http_pay_paypal_default_hosts[] = {
-    ngx_string("api.paypal.com"),
-    ngx_string("api-m.paypal.com"),
-    ngx_string("api.sandbox.paypal.com"),
-    ngx_string("api-m.sandbox.paypal.com"),
-    ngx_null_string
-};
 
 
 static ngx_str_t  ngx_http_pay_paypal_hdr_id =
@@ -160,7 +100,7 @@ static ngx_str_t  ngx_http_pay_paypal_json = ngx_string("application/json");
 
 
 /* what a rejection says, in the log line and the "detail" member */
-static const char  *ngx_http_pay_paypal_details[PAY_ERR_LAST] = {
+const char  *ngx_http_pay_paypal_details[PAY_ERR_LAST] = {
     [PAY_ERR_SIGNATURE_MISSING] =
         "a PayPal-Transmission-* / PayPal-Cert-Url / PayPal-Auth-Algo "
         "header is missing",
@@ -445,7 +385,7 @@ ngx_http_pay_paypal_cert(ngx_http_request_t *r,
                                                "certificate");
 
     case NGX_HTTP_PAY_CACHE_WAIT:
-        return ngx_http_pay_paypal_wait(r, pp, NGX_HTTP_PAY_PAYPAL_CERT);
+        return ngx_http_pay_paypal_wait(r, ctx, pp, NGX_HTTP_PAY_PAYPAL_CERT);
 
     case NGX_HTTP_PAY_CACHE_REFRESH:
         /* a day old: fetched again, the key serves if that fails */
@@ -706,275 +646,14 @@ ngx_http_pay_paypal_verified(ngx_http_request_t *r,
 }
 
 
-/*
- * One transmission, one body.  PayPal signs the transmission id, its
- * time, the webhook id and the CRC-32 of the body; a CRC is no MAC, so a
- * body made to the same CRC verifies under the headers of any delivery
- * seen once.  After the signature holds, the transmission id is bound to
- * the SHA-256 of the raw body, as a claim in the location's dedupe store
- * (a claim is never evicted from a shm zone), until the transmission time
- * has left pay_webhook_tolerance plus a margin (then the headers are
- * refused anyway): the same id with another body is a forgery, with the
- * same body an ordinary delivery that dedupe then decides on.  Nothing
- * here is released when a delivery fails, and nothing needs to be: a
- * resend of the same body always passes.
- *
- * The claim's token is the body's hash, so one claim tells: NEW (bound
- * now), or the record found, whose token (or, for a record completed by
- * an older version, value) is compared with this body's.
- *
- * NGX_OK: bound, go on; NGX_AGAIN: the store answers later and runs the
- * phases again; NGX_DONE: answered.
- */
-
-ngx_int_t
-ngx_http_pay_paypal_bind(ngx_http_request_t *r, ngx_http_pay_loc_conf_t *plcf,
-    ngx_http_pay_ctx_t *ctx)
-{
-    ngx_int_t                 rc;
-    ngx_http_pay_paypal_t    *pp;
-    ngx_http_pay_store_op_t  *op;
-
-    pp = ctx->paypal;
-    op = &pp->bind_op;
-
-    if (pp->bind_waiting) {
-        return NGX_AGAIN;
-    }
-
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "pay paypal bind step %ui: %s", pp->bind,
-                   ngx_http_pay_store_result_name(op->result));
-
-    switch (pp->bind) {
-
-    case NGX_HTTP_PAY_PAYPAL_BIND_START:
-        rc = ngx_http_pay_paypal_bind_key(r, plcf, ctx, pp);
-        if (rc != NGX_OK) {
-            return rc;
-        }
-
-        rc = ngx_http_pay_paypal_bind_op(r, ctx, pp,
-                                         plcf->dedupe_store->engine->claim,
-                                         NGX_HTTP_PAY_PAYPAL_BIND_CLAIM);
-        if (rc != NGX_OK) {
-            /* NGX_AGAIN: the store's answer runs the phases again */
-            return rc;
-        }
-
-        /* fall through */
-
-    case NGX_HTTP_PAY_PAYPAL_BIND_CLAIM:
-        switch (op->result) {
-
-        case NGX_HTTP_PAY_STORE_NEW:
-            pp->bind = NGX_HTTP_PAY_PAYPAL_BIND_DONE;
-            return NGX_OK;
-
-        case NGX_HTTP_PAY_STORE_PROCESSING:
-        case NGX_HTTP_PAY_STORE_DONE:
-            return ngx_http_pay_paypal_bind_found(r, ctx, pp, &op->found);
-
-        default:
-            return ngx_http_pay_paypal_bind_down(r, plcf, ctx, pp);
-        }
-
-    default: /* NGX_HTTP_PAY_PAYPAL_BIND_DONE */
-        return NGX_OK;
-    }
-}
-
-
-/*
- * The key (see pay_paypal_binding_key()), the token (the body's hash)
- * and the lifetime, with the transmission time checked again now: the
- * certificate fetch, PayPal's API or the store may have taken a while
- * since the headers were checked, and a binding must outlive the window
- * in which its headers are accepted.
- */
-
-static ngx_int_t
-ngx_http_pay_paypal_bind_key(ngx_http_request_t *r,
-    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
-    ngx_http_pay_paypal_t *pp)
-{
-    u_char                   *p;
-    size_t                    len;
-    long long                 t, ttl;
-    ngx_http_pay_store_op_t  *op;
-
-    op = &pp->bind_op;
-
-    if (pay_paypal_parse_time(pp->headers.time, pp->headers.time_len, &t)
-        != 0
-        || pay_paypal_binding_ttl(t, (long long) plcf->tolerance,
-                                  (long long) ngx_time(), &ttl)
-           != PAY_OK)
-    {
-        return ngx_http_pay_reject(r, ctx, PAY_ERR_TIMESTAMP_OUT_OF_TOLERANCE,
-                                   ngx_http_pay_paypal_details
-                                       [PAY_ERR_TIMESTAMP_OUT_OF_TOLERANCE]);
-    }
-
-    op->ttl = (ngx_msec_t) ttl * 1000;
-
-    len = sizeof("paypal:transmission:") - 1 + NGX_SIZE_T_LEN + 2
-          + plcf->paypal_webhook_id.len + pp->headers.id_len;
-
-    p = ngx_pnalloc(r->pool, len + PAY_PAYPAL_BINDING_TOKEN_LEN + 1);
-    if (p == NULL) {
-        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL, "out of memory");
-    }
-
-    op->key.data = p;
-    op->key.len = pay_paypal_binding_key((const char *)
-                                             plcf->paypal_webhook_id.data,
-                                         plcf->paypal_webhook_id.len,
-                                         pp->headers.id, pp->headers.id_len,
-                                         (char *) p, len);
-
-    op->token.data = p + len;
-    op->token.len = PAY_PAYPAL_BINDING_TOKEN_LEN;
-
-    if (op->key.len == 0
-        || pay_paypal_binding_token(ctx->body.data, ctx->body.len,
-                                    (char *) op->token.data)
-           != 0)
-    {
-        return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
-                                   "the transmission binding cannot be "
-                                   "made");
-    }
-
-    return NGX_OK;
-}
-
-
-/* starts a store operation; NGX_OK when it answered at once */
-
-static ngx_int_t
-ngx_http_pay_paypal_bind_op(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
-    ngx_http_pay_paypal_t *pp, ngx_http_pay_store_op_pt operation,
-    ngx_uint_t next)
-{
-    ngx_int_t                 rc;
-    ngx_http_pay_loc_conf_t  *plcf;
-    ngx_http_pay_store_op_t  *op;
-
-    op = &pp->bind_op;
-    plcf = pp->plcf;
-
-    op->handler = ngx_http_pay_paypal_bind_answered;
-    op->data = ctx;
-    op->pool = r->pool;
-    op->log = r->connection->log;
-
-    pp->bind = next;
-
-    rc = operation(plcf->dedupe_store, op);
-
-    if (rc == NGX_AGAIN) {
-        pp->bind_waiting = 1;
-        return NGX_AGAIN;
-    }
-
-    if (rc != NGX_OK) {
-        op->result = NGX_HTTP_PAY_STORE_DOWN;
-    }
-
-    return NGX_OK;
-}
-
-
-/* the store's later answer: posted by the engine, not from its callback */
-
-static void
-ngx_http_pay_paypal_bind_answered(ngx_http_pay_store_op_t *op)
-{
-    ngx_connection_t    *c;
-    ngx_http_request_t  *r;
-    ngx_http_log_ctx_t  *lctx;
-    ngx_http_pay_ctx_t  *ctx;
-
-    ctx = op->data;
-    r = ctx->request;
-    c = r->connection;
-
-    lctx = c->log->data;
-    lctx->current_request = r;
-
-    ctx->paypal->bind_waiting = 0;
-
-    ngx_http_core_run_phases(r);
-    ngx_http_run_posted_requests(c);
-}
-
-
-/*
- * The transmission id is bound already: to this body (found holds its
- * hash), or to another.  What was found is compared, never logged: the
- * line names only what this request carried, checked when it was parsed
- * (the transmission id and the event id, visible ASCII).
- */
-
-static ngx_int_t
-ngx_http_pay_paypal_bind_found(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
-    ngx_http_pay_paypal_t *pp, ngx_str_t *found)
-{
-    ngx_str_t  tid;
-
-    if (found->len == pp->bind_op.token.len
-        && ngx_memcmp(found->data, pp->bind_op.token.data, found->len) == 0)
-    {
-        pp->bind = NGX_HTTP_PAY_PAYPAL_BIND_DONE;
-        return NGX_OK;
-    }
-
-    tid.data = (u_char *) pp->headers.id;
-    tid.len = pp->headers.id_len;
-
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "pay: paypal transmission \"%V\" was signed for another "
-                  "body than this one of event \"%V\"", &tid,
-                  &ctx->event_id);
-
-    return ngx_http_pay_reject(r, ctx, PAY_ERR_TRANSMISSION_REUSED,
-                               ngx_http_pay_paypal_details
-                                   [PAY_ERR_TRANSMISSION_REUSED]);
-}
-
-
-/* the store cannot tell: 503 whatever pay_store_fail says, it is no dedupe */
-
-static ngx_int_t
-ngx_http_pay_paypal_bind_down(ngx_http_request_t *r,
-    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
-    ngx_http_pay_paypal_t *pp)
-{
-    ngx_str_t  tid;
-
-    tid.data = (u_char *) pp->headers.id;
-    tid.len = pp->headers.id_len;
-
-    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                  "pay: paypal transmission \"%V\" could not be bound to "
-                  "its event: pay_store \"%V\" is unavailable",
-                  &tid, &plcf->dedupe_store->name);
-
-    return ngx_http_pay_reject_retry(r, ctx, PAY_ERR_STORE_UNAVAILABLE,
-                                     "the transmission store is unavailable",
-                                     NGX_HTTP_PAY_PAYPAL_STORE_RETRY_AFTER);
-}
-
-
 /* another request fetches what this one needs: look again shortly */
 
 static ngx_int_t
-ngx_http_pay_paypal_wait(ngx_http_request_t *r, ngx_http_pay_paypal_t *pp,
-    ngx_uint_t step)
+ngx_http_pay_paypal_wait(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_paypal_t *pp, ngx_uint_t step)
 {
     if (pp->polls++ >= NGX_HTTP_PAY_API_POLLS) {
-        return ngx_http_pay_paypal_unavailable(r, ngx_http_pay_get_ctx(r),
+        return ngx_http_pay_paypal_unavailable(r, ctx,
                                                "waited too long for a "
                                                "PayPal fetch");
     }
@@ -1043,353 +722,4 @@ ngx_http_pay_paypal_cleanup(ngx_http_pay_ctx_t *ctx)
     }
 
     ngx_http_pay_paypal_token_cleanup(pp->plcf, &pp->token);
-}
-
-
-/* configuration */
-
-
-/* pay_paypal_cert_hosts HOST ... */
-
-char *
-ngx_http_pay_paypal_cert_hosts(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf)
-{
-    ngx_http_pay_loc_conf_t *plcf = conf;
-
-    ngx_str_t   *value, *host;
-    ngx_uint_t   i;
-
-    if (plcf->paypal_cert_hosts != NGX_CONF_UNSET_PTR) {
-        return "is duplicate";
-    }
-
-    if (cf->args->nelts - 1 > NGX_HTTP_PAY_PAYPAL_HOSTS_MAX) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "at most %d hosts", NGX_HTTP_PAY_PAYPAL_HOSTS_MAX);
-        return NGX_CONF_ERROR;
-    }
-
-    plcf->paypal_cert_hosts = ngx_array_create(cf->pool, cf->args->nelts - 1,
-                                               sizeof(ngx_str_t));
-    if (plcf->paypal_cert_hosts == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    value = cf->args->elts;
-
-    for (i = 1; i < cf->args->nelts; i++) {
-        host = ngx_array_push(plcf->paypal_cert_hosts);
-        if (host == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        *host = value[i];
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-/*
- * pay_paypal_webhook_id ID: a literal, env:NAME or file:PATH, like the
- * secrets, so one configuration serves sandbox and live.
- */
-
-char *
-ngx_http_pay_paypal_webhook_id(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf)
-{
-    ngx_http_pay_loc_conf_t *plcf = conf;
-
-    ngx_str_t  *value;
-
-    if (plcf->paypal_webhook_id.data != NULL) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    if (ngx_http_pay_secret_load(cf, &cmd->name, &value[1],
-                                 &plcf->paypal_webhook_id)
-        != NGX_OK)
-    {
-        return NGX_CONF_ERROR;
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-/* pay_paypal_client ID SECRET: "Basic base64(id:secret)", made once */
-
-char *
-ngx_http_pay_paypal_client(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_pay_loc_conf_t *plcf = conf;
-
-    u_char     *p;
-    ngx_str_t  *value, id, secret, pair;
-
-    if (plcf->paypal_basic.data != NULL) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    if (ngx_http_pay_secret_load(cf, &cmd->name, &value[1], &id) != NGX_OK
-        || ngx_http_pay_secret_load(cf, &cmd->name, &value[2], &secret)
-           != NGX_OK)
-    {
-        return NGX_CONF_ERROR;
-    }
-
-    if (ngx_strlchr(id.data, id.data + id.len, ':') != NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\": the client id must not contain ':'",
-                           &cmd->name);
-        return NGX_CONF_ERROR;
-    }
-
-    pair.len = id.len + 1 + secret.len;
-    pair.data = ngx_pnalloc(cf->pool, pair.len);
-    if (pair.data == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    p = ngx_cpymem(pair.data, id.data, id.len);
-    *p++ = ':';
-    ngx_memcpy(p, secret.data, secret.len);
-
-    plcf->paypal_basic.len = sizeof("Basic ") - 1
-                             + pay_base64_encoded_len(pair.len);
-    plcf->paypal_basic.data = ngx_pnalloc(cf->pool, plcf->paypal_basic.len);
-    if (plcf->paypal_basic.data == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    p = ngx_cpymem(plcf->paypal_basic.data, "Basic ", sizeof("Basic ") - 1);
-    pay_base64_encode(pair.data, pair.len, (char *) p);
-
-    ngx_explicit_memzero(pair.data, pair.len);
-
-    plcf->paypal_client_id = id;
-
-    return NGX_CONF_OK;
-}
-
-
-char *
-ngx_http_pay_paypal_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
-    ngx_http_pay_loc_conf_t *conf)
-{
-    size_t       lens[NGX_HTTP_PAY_PAYPAL_HOSTS_MAX];
-    ngx_int_t    slot;
-    ngx_str_t   *host_str, *hosts;
-    ngx_uint_t   i, n;
-    const char  *host[NGX_HTTP_PAY_PAYPAL_HOSTS_MAX];
-
-    ngx_conf_merge_uint_value(conf->paypal_verify, prev->paypal_verify,
-                              NGX_HTTP_PAY_PAYPAL_OFFLINE);
-    ngx_conf_merge_str_value(conf->paypal_webhook_id,
-                             prev->paypal_webhook_id, "");
-    ngx_conf_merge_ptr_value(conf->paypal_cert_hosts,
-                             prev->paypal_cert_hosts, NULL);
-    ngx_conf_merge_str_value(conf->paypal_cert_location,
-                             prev->paypal_cert_location, "");
-    ngx_conf_merge_str_value(conf->paypal_trusted_certificate,
-                             prev->paypal_trusted_certificate, "");
-    ngx_conf_merge_str_value(conf->paypal_api, prev->paypal_api, "");
-
-    if (conf->paypal_basic.data == NULL) {
-        conf->paypal_basic = prev->paypal_basic;
-        conf->paypal_client_id = prev->paypal_client_id;
-    }
-
-    if (conf->webhook != NGX_HTTP_PAY_PROVIDER_PAYPAL) {
-        return NGX_CONF_OK;
-    }
-
-    if (conf->paypal_webhook_id.len == 0) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"pay_webhook paypal\" in %s:%ui requires "
-                      "\"pay_paypal_webhook_id\"",
-                      conf->webhook_file, conf->webhook_line);
-        return NGX_CONF_ERROR;
-    }
-
-    /* it is signed and sent in JSON: visible ASCII only, as PayPal's are */
-
-    for (i = 0; i < conf->paypal_webhook_id.len; i++) {
-        if (conf->paypal_webhook_id.data[i] < 0x21
-            || conf->paypal_webhook_id.data[i] > 0x7e)
-        {
-            break;
-        }
-    }
-
-    if (conf->paypal_webhook_id.len > PAY_PAYPAL_WEBHOOK_ID_MAX
-        || i != conf->paypal_webhook_id.len)
-    {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"pay_paypal_webhook_id\" must be 1 to %d visible "
-                      "ASCII characters", PAY_PAYPAL_WEBHOOK_ID_MAX);
-        return NGX_CONF_ERROR;
-    }
-
-    if (conf->paypal_cert_hosts == NULL) {
-        conf->paypal_cert_hosts = ngx_array_create(cf->pool, 4,
-                                                   sizeof(ngx_str_t));
-        if (conf->paypal_cert_hosts == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        for (i = 0; ngx_http_pay_paypal_default_hosts[i].len; i++) {
-            host_str = ngx_array_push(conf->paypal_cert_hosts);
-            if (host_str == NULL) {
-                return NGX_CONF_ERROR;
-            }
-
-            *host_str = ngx_http_pay_paypal_default_hosts[i];
-        }
-    }
-
-    conf->paypal_zone = ngx_http_pay_paypal_cache_zone(cf);
-    if (conf->paypal_zone == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    if (conf->paypal_verify == NGX_HTTP_PAY_PAYPAL_API) {
-        if (conf->paypal_api.len == 0 || conf->paypal_basic.data == NULL) {
-            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                          "\"pay_paypal_verify api\" for \"pay_webhook "
-                          "paypal\" in %s:%ui requires \"pay_paypal_api\" "
-                          "and \"pay_paypal_client\"",
-                          conf->webhook_file, conf->webhook_line);
-            return NGX_CONF_ERROR;
-        }
-
-        if (ngx_http_pay_api_location(cf, &conf->paypal_api, "pay_paypal_api")
-            != NGX_CONF_OK)
-        {
-            return NGX_CONF_ERROR;
-        }
-
-        slot = ngx_http_pay_paypal_cache_client(cf, &conf->paypal_api,
-                                                &conf->paypal_client_id);
-        if (slot == NGX_ERROR) {
-            return NGX_CONF_ERROR;
-        }
-
-        conf->paypal_token_slot = slot;
-
-        return NGX_CONF_OK;
-    }
-
-    if (conf->paypal_cert_location.len == 0) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"pay_webhook paypal\" in %s:%ui requires "
-                      "\"pay_paypal_cert_location\" (or \"pay_paypal_verify "
-                      "api\")", conf->webhook_file, conf->webhook_line);
-        return NGX_CONF_ERROR;
-    }
-
-    if (ngx_http_pay_api_location(cf, &conf->paypal_cert_location,
-                                  "pay_paypal_cert_location")
-        != NGX_CONF_OK)
-    {
-        return NGX_CONF_ERROR;
-    }
-
-    if (ngx_http_pay_paypal_merge_trust(cf, prev, conf) != NGX_CONF_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    /* a cached certificate verdict serves only locations of this policy */
-
-    hosts = conf->paypal_cert_hosts->elts;
-    n = conf->paypal_cert_hosts->nelts;
-
-    for (i = 0; i < n; i++) {
-        host[i] = (const char *) hosts[i].data;
-        lens[i] = hosts[i].len;
-    }
-
-    if (pay_paypal_policy_id(conf->paypal_trust, host, lens, n,
-                             (const char *) conf->paypal_cert_location.data,
-                             conf->paypal_cert_location.len,
-                             conf->paypal_policy)
-        != 0)
-    {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"pay_webhook paypal\" in %s:%ui: cannot identify "
-                      "its certificate policy",
-                      conf->webhook_file, conf->webhook_line);
-        return NGX_CONF_ERROR;
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-/* one trust store per location that needs one; shared by inheritance */
-
-static char *
-ngx_http_pay_paypal_merge_trust(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
-    ngx_http_pay_loc_conf_t *conf)
-{
-    char                *cafile;
-    ngx_pool_cleanup_t  *cln;
-
-    if (prev->paypal_trust != NULL
-        && prev->paypal_trusted_certificate.len
-           == conf->paypal_trusted_certificate.len
-        && ngx_strncmp(prev->paypal_trusted_certificate.data,
-                       conf->paypal_trusted_certificate.data,
-                       conf->paypal_trusted_certificate.len) == 0)
-    {
-        conf->paypal_trust = prev->paypal_trust;
-        return NGX_CONF_OK;
-    }
-
-    cafile = NULL;
-
-    if (conf->paypal_trusted_certificate.len) {
-        if (ngx_conf_full_name(cf->cycle, &conf->paypal_trusted_certificate,
-                               1)
-            != NGX_OK)
-        {
-            return NGX_CONF_ERROR;
-        }
-
-        cafile = (char *) conf->paypal_trusted_certificate.data;
-    }
-
-    conf->paypal_trust = pay_paypal_trust_new(cafile);
-
-    if (conf->paypal_trust == NULL) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"pay_paypal_trusted_certificate\": cannot load "
-                      "\"%s\"", cafile ? cafile : "the system CA bundle");
-        return NGX_CONF_ERROR;
-    }
-
-    cln = ngx_pool_cleanup_add(cf->pool, 0);
-    if (cln == NULL) {
-        pay_paypal_trust_free(conf->paypal_trust);
-        conf->paypal_trust = NULL;
-        return NGX_CONF_ERROR;
-    }
-
-    cln->handler = ngx_http_pay_paypal_trust_cleanup;
-    cln->data = conf->paypal_trust;
-
-    return NGX_CONF_OK;
-}
-
-
-static void
-ngx_http_pay_paypal_trust_cleanup(void *data)
-{
-    pay_paypal_trust_free(data);
 }

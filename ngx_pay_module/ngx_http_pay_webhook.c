@@ -24,6 +24,7 @@
 
 #include "ngx_http_pay_module.h"
 #include "ngx_http_pay_webhook.h"
+#include "ngx_http_pay_paypal.h"
 #include "pay_event.h"
 #include "pay_standard.h"
 
@@ -34,8 +35,6 @@
 
 static void ngx_http_pay_webhook_event(ngx_http_pay_ctx_t *ctx,
     pay_event_t *ev);
-static char *ngx_http_pay_webhook_paypal_merge(ngx_conf_t *cf,
-    ngx_http_pay_loc_conf_t *conf);
 static char *ngx_http_pay_webhook_keys(ngx_conf_t *cf,
     ngx_http_pay_loc_conf_t *conf, ngx_array_t **keys, pay_digest_e digest);
 static void ngx_http_pay_keys_cleanup(void *data);
@@ -160,91 +159,6 @@ ngx_http_pay_webhook_event(ngx_http_pay_ctx_t *ctx, pay_event_t *ev)
 
 
 /*
- * A PayPal location binds each transmission id to its body in its dedupe
- * store until the transmission time leaves pay_webhook_tolerance: so it
- * needs a store, a finite window, and, for a binding to hold, the same
- * store as every other location taking the same webhook id.
- */
-
-static char *
-ngx_http_pay_webhook_paypal_merge(ngx_conf_t *cf,
-    ngx_http_pay_loc_conf_t *conf)
-{
-    ngx_uint_t                      i;
-    ngx_http_pay_main_conf_t       *pmcf;
-    ngx_http_pay_paypal_binding_t  *b;
-
-    if (conf->dedupe_store == NULL) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"pay_webhook paypal\" in %s:%ui requires "
-                      "\"pay_dedupe\": each transmission id is bound "
-                      "to its body in the dedupe store",
-                      conf->webhook_file, conf->webhook_line);
-        return NGX_CONF_ERROR;
-    }
-
-    if (conf->tolerance == 0) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"pay_webhook paypal\" in %s:%ui does not work with "
-                      "\"pay_webhook_tolerance 0\": once its binding "
-                      "expires, a transmission's headers would carry any "
-                      "body; set a finite window",
-                      conf->webhook_file, conf->webhook_line);
-        return NGX_CONF_ERROR;
-    }
-
-    pmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_pay_module);
-
-    if (pmcf->paypal_bindings == NULL) {
-        pmcf->paypal_bindings = ngx_array_create(cf->pool, 4,
-                                       sizeof(ngx_http_pay_paypal_binding_t));
-        if (pmcf->paypal_bindings == NULL) {
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    b = pmcf->paypal_bindings->elts;
-
-    for (i = 0; i < pmcf->paypal_bindings->nelts; i++) {
-        if (b[i].webhook_id.len != conf->paypal_webhook_id.len
-            || ngx_memcmp(b[i].webhook_id.data, conf->paypal_webhook_id.data,
-                          conf->paypal_webhook_id.len)
-               != 0)
-        {
-            continue;
-        }
-
-        if (b[i].store == conf->dedupe_store) {
-            return NGX_CONF_OK;
-        }
-
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"pay_webhook paypal\" in %s:%ui binds the "
-                      "transmissions of its webhook id in pay_store "
-                      "\"%V\", the one in %s:%ui in \"%V\": a transmission "
-                      "bound in one store is unknown to the other; use one "
-                      "\"pay_dedupe\" store for every location of a webhook "
-                      "id", conf->webhook_file, conf->webhook_line,
-                      &conf->dedupe_store->name, b[i].file, b[i].line,
-                      &b[i].store->name);
-        return NGX_CONF_ERROR;
-    }
-
-    b = ngx_array_push(pmcf->paypal_bindings);
-    if (b == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    b->webhook_id = conf->paypal_webhook_id;
-    b->store = conf->dedupe_store;
-    b->file = conf->webhook_file;
-    b->line = conf->webhook_line;
-
-    return NGX_CONF_OK;
-}
-
-
-/*
  * Called at the end of the location merge: checks that a webhook location
  * can verify anything, and prepares one HMAC key per secret, so requests
  * never pay for key setup.
@@ -259,7 +173,7 @@ ngx_http_pay_webhook_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *conf)
 
     if (conf->webhook == NGX_HTTP_PAY_PROVIDER_PAYPAL) {
         /* PayPal signs with its certificate: ngx_http_pay_paypal_merge() */
-        return ngx_http_pay_webhook_paypal_merge(cf, conf);
+        return ngx_http_pay_paypal_merge_binding(cf, conf);
     }
 
     if (conf->secrets == NULL || conf->secrets->nelts == 0) {
