@@ -37,20 +37,9 @@ static ngx_http_pay_store_engine_t  *ngx_http_pay_store_engines[] = {
     NULL
 };
 
+
 /* the words of the implicit store, when the configuration has none */
 static ngx_str_t  ngx_http_pay_store_implicit = ngx_string("shm=1m");
-
-
-static const char  *ngx_http_pay_store_results[] = {
-    "new",
-    "processing",
-    "done",
-    "absent",
-    "ok",
-    "not_owner",
-    "down",
-    "retry"
-};
 
 
 /* pay_store NAME ENGINE=... [...]: the words after NAME are the engine's */
@@ -327,19 +316,6 @@ ngx_http_pay_store_token(ngx_pool_t *pool, ngx_str_t *token)
     token->len = NGX_HTTP_PAY_STORE_TOKEN_LEN;
 
     return NGX_OK;
-}
-
-
-const char *
-ngx_http_pay_store_result_name(ngx_http_pay_store_result_e rc)
-{
-    if ((ngx_uint_t) rc
-        < sizeof(ngx_http_pay_store_results) / sizeof(const char *))
-    {
-        return ngx_http_pay_store_results[rc];
-    }
-
-    return "unknown";
 }
 
 

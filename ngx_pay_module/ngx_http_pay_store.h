@@ -220,8 +220,24 @@ void ngx_http_pay_store_exit_process(ngx_cycle_t *cycle);
 /* a fresh claim token of NGX_HTTP_PAY_STORE_TOKEN_LEN hex digits */
 ngx_int_t ngx_http_pay_store_token(ngx_pool_t *pool, ngx_str_t *token);
 
-/* "new", "processing", "done", ... for debug logs */
-const char *ngx_http_pay_store_result_name(ngx_http_pay_store_result_e rc);
+/*
+ * "new", "processing", "done", ... for debug logs; inline, so the engines
+ * and the features name results without calling into the neutral part
+ */
+static ngx_inline const char *
+ngx_http_pay_store_result_name(ngx_http_pay_store_result_e rc)
+{
+    static const char  *names[] = {
+        "new", "processing", "done", "absent", "ok", "not_owner", "down",
+        "retry"
+    };
+
+    if ((ngx_uint_t) rc < sizeof(names) / sizeof(names[0])) {
+        return names[rc];
+    }
+
+    return "unknown";
+}
 
 
 #endif /* _NGX_HTTP_PAY_STORE_H_INCLUDED_ */

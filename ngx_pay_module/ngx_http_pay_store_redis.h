@@ -8,12 +8,12 @@
  *
  *   ngx_http_pay_store_redis_conf.c   pay_store's redis= words, while the
  *                                     configuration is read;
- *   ngx_http_pay_store_redis.c        the engine's table, its operations'
- *                                     records and commands, timeouts, the
- *                                     retry list, per-worker start and
- *                                     exit;
- *   ngx_http_pay_store_redis_reply.c  every command's reply: decoded into
- *                                     a store result, and what follows.
+ *   ngx_http_pay_store_redis.c        the engine's table, its operations,
+ *                                     per-worker start and exit;
+ *   ngx_http_pay_store_redis_command.c  a record per command, sent, timed,
+ *                                     its reply decoded into a store
+ *                                     result and what follows; the retry
+ *                                     list.
  */
 
 
@@ -91,27 +91,23 @@ char *ngx_http_pay_store_redis_conf(ngx_conf_t *cf,
     ngx_http_pay_store_t *store, ngx_str_t *args, ngx_uint_t nargs);
 
 
-/* ngx_http_pay_store_redis.c */
+/* ngx_http_pay_store_redis_command.c */
 
 ngx_http_pay_store_redis_op_t *ngx_http_pay_store_redis_create(
     ngx_http_pay_store_redis_t *rs, ngx_uint_t command, ngx_str_t *key,
     ngx_str_t *token, ngx_str_t *value, ngx_msec_t ttl, ngx_log_t *log);
 ngx_int_t ngx_http_pay_store_redis_send(ngx_http_pay_store_redis_op_t *rop);
-void ngx_http_pay_store_redis_answer(ngx_http_pay_store_redis_op_t *rop,
-    ngx_http_pay_store_result_e result);
 void ngx_http_pay_store_redis_free(ngx_http_pay_store_redis_op_t *rop);
 void ngx_http_pay_store_redis_retry(ngx_http_pay_store_redis_op_t *rop,
     const char *reason);
+/* op->pool's cleanup: the caller lets go of its record */
+void ngx_http_pay_store_redis_cancel(void *data);
+/* the retry list: its timer, and the connection's "connected" callback */
+void ngx_http_pay_store_redis_retry_handler(ngx_event_t *ev);
+void ngx_http_pay_store_redis_connected(ngx_http_pay_redis_t *rd);
 
 /* "claim", "complete", ... by command, for logs */
 extern const char  *ngx_http_pay_store_redis_commands[];
-
-
-/* ngx_http_pay_store_redis_reply.c */
-
-/* hiredis's callback for every command, data the record */
-void ngx_http_pay_store_redis_reply(redisAsyncContext *ac, void *reply,
-    void *data);
 
 
 #endif /* _NGX_HTTP_PAY_STORE_REDIS_H_INCLUDED_ */
