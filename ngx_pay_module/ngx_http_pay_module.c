@@ -13,6 +13,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_pay_module.h"
+#include "ngx_http_pay_intent.h"
 
 
 static ngx_int_t ngx_http_pay_preconfiguration(ngx_conf_t *cf);

@@ -19,6 +19,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_pay_module.h"
+#include "ngx_http_pay_intent.h"
 
 
 static void ngx_http_pay_ctx_cleanup(void *data);

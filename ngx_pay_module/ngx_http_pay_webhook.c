@@ -29,6 +29,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_pay_module.h"
+#include "ngx_http_pay_intent.h"
 #include "pay_event.h"
 #include "pay_square.h"
 #include "pay_standard.h"
