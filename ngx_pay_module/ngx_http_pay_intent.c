@@ -122,12 +122,16 @@ static ngx_int_t ngx_http_pay_intent_replay(ngx_http_request_t *r,
 static ngx_int_t ngx_http_pay_intent_keys(ngx_http_request_t *r,
     ngx_http_pay_ctx_t *ctx, ngx_http_pay_intent_t *in);
 static void ngx_http_pay_intent_request_cleanup(void *data);
-static ngx_int_t ngx_http_pay_intent_header_filter(ngx_http_request_t *r);
-static ngx_int_t ngx_http_pay_intent_body_filter(ngx_http_request_t *r,
-    ngx_chain_t *in);
 static ngx_uint_t ngx_http_pay_intent_app_failed(ngx_http_request_t *r);
 
 
+/* TEMPORARY: moves to ngx_http_pay_handler.c */
+static ngx_int_t ngx_http_pay_intent_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_http_pay_intent_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+
+
+/* TEMPORARY: moves to ngx_http_pay_handler.c */
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
 
@@ -146,19 +150,6 @@ static ngx_str_t  ngx_http_pay_idempotency_names[] = {
     ngx_string("mismatch"),
     ngx_string("resumed")
 };
-
-
-ngx_int_t
-ngx_http_pay_intent_init(ngx_conf_t *cf)
-{
-    ngx_http_next_header_filter = ngx_http_top_header_filter;
-    ngx_http_top_header_filter = ngx_http_pay_intent_header_filter;
-
-    ngx_http_next_body_filter = ngx_http_top_body_filter;
-    ngx_http_top_body_filter = ngx_http_pay_intent_body_filter;
-
-    return NGX_OK;
-}
 
 
 /*
@@ -1605,22 +1596,20 @@ ngx_http_pay_intent_app_failed(ngx_http_request_t *r)
 }
 
 
-/* the capture filters: the final answer of an intent request, kept */
+/*
+ * The status and content type, from the main request's header filter.
+ * NGX_OK: nothing here fails (a content type that cannot be copied is
+ * left out of the record).
+ */
 
-static ngx_int_t
-ngx_http_pay_intent_header_filter(ngx_http_request_t *r)
+ngx_int_t
+ngx_http_pay_intent_capture_header(ngx_http_request_t *r,
+    ngx_http_pay_ctx_t *ctx)
 {
-    ngx_http_pay_ctx_t     *ctx;
     ngx_http_pay_intent_t  *in;
 
-    if (r != r->main) {
-        return ngx_http_next_header_filter(r);
-    }
-
-    ctx = ngx_http_pay_get_ctx(r);
-
-    if (ctx == NULL || ctx->intent == NULL || !ctx->intent->capture) {
-        return ngx_http_next_header_filter(r);
+    if (ctx->intent == NULL || !ctx->intent->capture) {
+        return NGX_OK;
     }
 
     in = ctx->intent;
@@ -1638,29 +1627,25 @@ ngx_http_pay_intent_header_filter(ngx_http_request_t *r)
         }
     }
 
-    return ngx_http_next_header_filter(r);
+    return NGX_OK;
 }
 
 
-static ngx_int_t
-ngx_http_pay_intent_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+/* the body, from the main request's body filter: in is not changed */
+
+void
+ngx_http_pay_intent_capture_body(ngx_http_request_t *r,
+    ngx_http_pay_ctx_t *ctx, ngx_chain_t *in)
 {
     u_char                 *p;
     size_t                  len, size;
     ngx_chain_t            *cl;
-    ngx_http_pay_ctx_t     *ctx;
     ngx_http_pay_intent_t  *pi;
 
-    if (r != r->main || in == NULL) {
-        return ngx_http_next_body_filter(r, in);
-    }
-
-    ctx = ngx_http_pay_get_ctx(r);
-
-    if (ctx == NULL || ctx->intent == NULL || !ctx->intent->capture
+    if (ctx->intent == NULL || !ctx->intent->capture
         || ctx->intent->overflow)
     {
-        return ngx_http_next_body_filter(r, in);
+        return;
     }
 
     pi = ctx->intent;
@@ -1713,25 +1698,87 @@ ngx_http_pay_intent_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         ngx_memcpy(pi->out + pi->out_len, cl->buf->pos, len);
         pi->out_len += len;
     }
+}
+
+
+/*
+ * TEMPORARY: moves to ngx_http_pay_handler.c
+ *
+ * The filters that find the main request's context and hand its answer
+ * to the capture above: put at the top of the chain, after
+ * ngx_http_pay_response_init() put its own there, so they see the answer
+ * before any other filter changes it.
+ */
+
+ngx_int_t
+ngx_http_pay_intent_init(ngx_conf_t *cf)
+{
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_pay_intent_header_filter;
+
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_pay_intent_body_filter;
+
+    return NGX_OK;
+}
+
+
+/* TEMPORARY: moves to ngx_http_pay_handler.c */
+
+static ngx_int_t
+ngx_http_pay_intent_header_filter(ngx_http_request_t *r)
+{
+    ngx_http_pay_ctx_t  *ctx;
+
+    if (r != r->main) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    ctx = ngx_http_pay_get_ctx(r);
+
+    if (ctx != NULL && ngx_http_pay_intent_capture_header(r, ctx) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_next_header_filter(r);
+}
+
+
+/* TEMPORARY: moves to ngx_http_pay_handler.c */
+
+static ngx_int_t
+ngx_http_pay_intent_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    ngx_http_pay_ctx_t  *ctx;
+
+    if (r != r->main || in == NULL) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    ctx = ngx_http_pay_get_ctx(r);
+
+    if (ctx != NULL) {
+        ngx_http_pay_intent_capture_body(r, ctx, in);
+    }
 
     return ngx_http_next_body_filter(r, in);
 }
 
 
-/* the variables; data is NGX_HTTP_PAY_VAR_* */
+/*
+ * The variables; data is NGX_HTTP_PAY_VAR_*.  ctx is the main request's
+ * (NULL: none); a subrequest allocates from the same pool.
+ */
 
 ngx_int_t
-ngx_http_pay_intent_variable(ngx_http_request_t *r,
+ngx_http_pay_intent_variable(ngx_http_pay_ctx_t *ctx,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
     u_char                 *p;
     size_t                  len;
     ngx_str_t              *s;
     const char             *str;
-    ngx_http_pay_ctx_t     *ctx;
     ngx_http_pay_intent_t  *in;
-
-    ctx = ngx_http_pay_get_ctx(r->main);
 
     if (ctx == NULL || ctx->intent == NULL) {
         v->not_found = 1;
@@ -1750,7 +1797,7 @@ ngx_http_pay_intent_variable(ngx_http_request_t *r,
             break;
         }
 
-        p = ngx_pnalloc(r->pool, NGX_OFF_T_LEN);
+        p = ngx_pnalloc(ctx->request->pool, NGX_OFF_T_LEN);
         if (p == NULL) {
             return NGX_ERROR;
         }

@@ -116,6 +116,11 @@ struct ngx_http_pay_intent_s {
 };
 
 
+/*
+ * For the rest of the module.  What runs for a request is given the main
+ * request's context by its caller, and never looks it up.
+ */
+
 /* ngx_http_pay_intent.c */
 char *ngx_http_pay_intent_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -137,8 +142,12 @@ ngx_int_t ngx_http_pay_intent_start(ngx_http_request_t *r,
 ngx_int_t ngx_http_pay_intent_process(ngx_http_request_t *r,
     ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx);
 void ngx_http_pay_intent_finish(ngx_http_pay_ctx_t *ctx);
-ngx_int_t ngx_http_pay_intent_variable(ngx_http_request_t *r,
+ngx_int_t ngx_http_pay_intent_variable(ngx_http_pay_ctx_t *ctx,
     ngx_http_variable_value_t *v, uintptr_t data);
+ngx_int_t ngx_http_pay_intent_capture_header(ngx_http_request_t *r,
+    ngx_http_pay_ctx_t *ctx);
+void ngx_http_pay_intent_capture_body(ngx_http_request_t *r,
+    ngx_http_pay_ctx_t *ctx, ngx_chain_t *in);
 
 
 #endif /* _NGX_HTTP_PAY_INTENT_H_INCLUDED_ */
