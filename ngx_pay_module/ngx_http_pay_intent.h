@@ -121,7 +121,7 @@ struct ngx_http_pay_intent_s {
  * request's context by its caller, and never looks it up.
  */
 
-/* ngx_http_pay_intent.c */
+/* ngx_http_pay_intent_conf.c */
 char *ngx_http_pay_intent_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_pay_idempotency_directive(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -136,7 +136,8 @@ char *ngx_http_pay_intent_set_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_pay_intent_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
     ngx_http_pay_loc_conf_t *conf);
-ngx_int_t ngx_http_pay_intent_init(ngx_conf_t *cf);
+
+/* ngx_http_pay_intent.c */
 ngx_int_t ngx_http_pay_intent_start(ngx_http_request_t *r,
     ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx);
 ngx_int_t ngx_http_pay_intent_process(ngx_http_request_t *r,
@@ -144,10 +145,26 @@ ngx_int_t ngx_http_pay_intent_process(ngx_http_request_t *r,
 void ngx_http_pay_intent_finish(ngx_http_pay_ctx_t *ctx);
 ngx_int_t ngx_http_pay_intent_variable(ngx_http_pay_ctx_t *ctx,
     ngx_http_variable_value_t *v, uintptr_t data);
+ngx_int_t ngx_http_pay_intent_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_pay_intent_capture_header(ngx_http_request_t *r,
     ngx_http_pay_ctx_t *ctx);
 void ngx_http_pay_intent_capture_body(ngx_http_request_t *r,
     ngx_http_pay_ctx_t *ctx, ngx_chain_t *in);
+
+
+/*
+ * Between the intent rooms.  The steps (claimed, looked_up, attempt,
+ * token, called, save) return NGX_DECLINED: go on at in->step now;
+ * NGX_AGAIN: a store operation or a subrequest resumes the phases later;
+ * anything else: the answer was sent, and that is the handler's result.
+ */
+
+/* ngx_http_pay_intent_conf.c: what the location's directives make of it */
+void ngx_http_pay_intent_policy(ngx_http_pay_loc_conf_t *plcf,
+    pay_intent_policy_t *policy);
+ngx_int_t ngx_http_pay_intent_settings(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_intent_t *in);
 
 
 #endif /* _NGX_HTTP_PAY_INTENT_H_INCLUDED_ */
