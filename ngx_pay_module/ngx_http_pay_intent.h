@@ -166,5 +166,25 @@ ngx_int_t ngx_http_pay_intent_settings(ngx_http_request_t *r,
     ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
     ngx_http_pay_intent_t *in);
 
+/* ngx_http_pay_intent_record.c: the key's records in the store */
+ngx_int_t ngx_http_pay_intent_keys(ngx_http_request_t *r,
+    ngx_http_pay_ctx_t *ctx, ngx_http_pay_intent_t *in);
+ngx_int_t ngx_http_pay_intent_claimed(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_intent_t *in);
+ngx_int_t ngx_http_pay_intent_looked_up(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_intent_t *in);
+ngx_int_t ngx_http_pay_intent_save(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_intent_t *in);
+ngx_int_t ngx_http_pay_intent_store(ngx_http_request_t *r,
+    ngx_http_pay_intent_t *in, ngx_http_pay_store_op_pt op, ngx_str_t *key,
+    ngx_str_t *token, ngx_str_t *value, ngx_msec_t ttl);
+void ngx_http_pay_intent_release(ngx_http_pay_intent_t *in, ngx_log_t *log);
+ngx_int_t ngx_http_pay_intent_unavailable(ngx_http_request_t *r,
+    ngx_http_pay_ctx_t *ctx, ngx_http_pay_intent_t *in, pay_rc_e rc,
+    const char *detail);
+
 
 #endif /* _NGX_HTTP_PAY_INTENT_H_INCLUDED_ */
