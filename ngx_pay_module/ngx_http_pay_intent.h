@@ -166,6 +166,20 @@ ngx_int_t ngx_http_pay_intent_settings(ngx_http_request_t *r,
     ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
     ngx_http_pay_intent_t *in);
 
+/* ngx_http_pay_intent_route.c: the providers, in order, and the calls */
+ngx_int_t ngx_http_pay_intent_route(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_intent_t *in);
+ngx_int_t ngx_http_pay_intent_attempt(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_intent_t *in);
+ngx_int_t ngx_http_pay_intent_token(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_intent_t *in);
+ngx_int_t ngx_http_pay_intent_called(ngx_http_request_t *r,
+    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_intent_t *in);
+
 /* ngx_http_pay_intent_record.c: the key's records in the store */
 ngx_int_t ngx_http_pay_intent_keys(ngx_http_request_t *r,
     ngx_http_pay_ctx_t *ctx, ngx_http_pay_intent_t *in);
