@@ -145,6 +145,8 @@ ngx_int_t ngx_http_pay_intent_process(ngx_http_request_t *r,
 void ngx_http_pay_intent_finish(ngx_http_pay_ctx_t *ctx);
 ngx_int_t ngx_http_pay_intent_variable(ngx_http_pay_ctx_t *ctx,
     ngx_http_variable_value_t *v, uintptr_t data);
+
+/* ngx_http_pay_intent_capture.c: the main request's answer going out */
 ngx_int_t ngx_http_pay_intent_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_pay_intent_capture_header(ngx_http_request_t *r,
     ngx_http_pay_ctx_t *ctx);
