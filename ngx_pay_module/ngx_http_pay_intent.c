@@ -8,26 +8,31 @@
  * first provider that answers (in-memory subrequests to internal
  * locations that proxy_pass), then tells the app, or answers itself.
  *
- * Two store records per key (SHA-256 of server, scope, location and key):
- *
- *   "intent:lock:<hex>"     claimed for pay_idempotency lock= while a
- *                           request works on the key; completed with the
- *                           final answer (status, type, body) for ttl=,
- *                           which is what a retry replays;
- *   "intent:created:<hex>"  the normalized intent, saved before the app
- *                           is called: a retry after an app failure
- *                           resumes with it instead of creating another.
- *
- * The provider's own idempotency value is derived from the store key, so
- * even a retry after a crash between the provider's answer and the save
- * gets the same intent back from the provider.
- *
- * The request's steps run in the access phase, re-entered after every
+ * The request's steps run in the precontent phase, re-entered after every
  * asynchronous store operation (Redis) and subrequest, like the webhook
  * handler: ctx->intent->step says where it is.  The final answer, the
- * app's or ours, passes the capture filters below on its way out, and
- * the context's cleanup saves it (or releases the lock when it was a 5xx,
- * so the retry goes through).
+ * app's or ours, is captured on its way out, and the context's cleanup
+ * saves it (or releases the lock when it was a 5xx, so the retry goes
+ * through).
+ *
+ * This file is the state machine: the checks before the body, the step
+ * switch, the first step (the request validated), the last (forward to
+ * the app, or answer), the end of the request, and the $pay_request_*,
+ * $pay_intent_* and $pay_idempotency variables that show where it went.
+ * The rest lives in files of one concern each, all sharing
+ * ngx_http_pay_intent.h:
+ *
+ *   ngx_http_pay_intent_record.c   the key's two store records: the
+ *                                  lock's claim, a replay, the created
+ *                                  intent saved, the lock given back;
+ *   ngx_http_pay_intent_route.c    which providers, in which order; the
+ *                                  create call, its answer, failover and
+ *                                  the circuit breakers;
+ *   ngx_http_pay_intent_capture.c  the final answer kept as it goes out;
+ *   ngx_http_pay_intent_conf.c     the directives, the merge, and what
+ *                                  they make of each request (the policy
+ *                                  of what a client may send,
+ *                                  pay_intent_set's values).
  */
 
 

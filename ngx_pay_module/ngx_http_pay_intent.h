@@ -2,9 +2,11 @@
 /*
  * Copyright (C) ngx_pay authors
  *
- * Payment intents: what the rest of the module calls, and the intent's
- * state in the request context and its steps, shared by the intent's
- * files.
+ * Payment intents: what the rest of the module calls (the directives,
+ * the merge, the steps, the capture, the variables), and what the intent
+ * files share between themselves (the intent's state in the request
+ * context, its steps, and the functions one file lends another).
+ * ngx_http_pay_intent.c has the map of the files.
  */
 
 
@@ -155,7 +157,7 @@ void ngx_http_pay_intent_capture_body(ngx_http_request_t *r,
 
 
 /*
- * Between the intent rooms.  The steps (claimed, looked_up, attempt,
+ * Between the intent files.  The steps (claimed, looked_up, attempt,
  * token, called, save) return NGX_DECLINED: go on at in->step now;
  * NGX_AGAIN: a store operation or a subrequest resumes the phases later;
  * anything else: the answer was sent, and that is the handler's result.

@@ -8,7 +8,7 @@
  * intent location can create what it promises; then, at request time,
  * what they make of each request: the policy of what the client may
  * send, and pay_intent_set's values over the client's.  pay_intent_set's
- * own type stays in this room.
+ * own type stays in this file.
  */
 
 

@@ -18,7 +18,7 @@
  * even a retry after a crash between the provider's answer and the save
  * gets the same intent back from the provider.
  *
- * This room makes the keys, runs every store operation of the steps
+ * This file makes the keys, runs every store operation of the steps
  * (ngx_http_pay_intent_store()) and acts on the answers: CLAIMED (a
  * replay, a conflict), LOOKED_UP (a new key, or a resumed intent),
  * SAVE_CLAIMED and SAVED.  The provider's value is made in
