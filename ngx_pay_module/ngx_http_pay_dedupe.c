@@ -2,7 +2,7 @@
 /*
  * Copyright (C) ngx_pay authors
  *
- * Webhook deduplication (SPEC section 4): providers deliver at least once,
+ * Webhook deduplication (docs/operations.md): providers deliver at least once,
  * the app behind nginx should see each event once.
  *
  * After the signature holds, the access handler claims

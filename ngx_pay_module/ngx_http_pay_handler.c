@@ -37,6 +37,7 @@
 
 #include "ngx_http_pay_module.h"
 #include "ngx_http_pay_dedupe.h"
+#include "ngx_http_pay_intent.h"
 #include "ngx_http_pay_paypal.h"
 #include "ngx_http_pay_webhook.h"
 
@@ -421,6 +422,10 @@ ngx_http_pay_header_filter(ngx_http_request_t *r)
         return ngx_http_next_header_filter(r);
     }
 
+    if (ngx_http_pay_intent_capture_header(r, ctx) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     if (r->headers_out.status == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE
         && (ctx->state == NGX_HTTP_PAY_STATE_BODY
             || ctx->state == NGX_HTTP_PAY_STATE_WAIT_BODY)
@@ -446,7 +451,14 @@ ngx_http_pay_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 
     ctx = ngx_http_pay_get_ctx(r);
 
-    if (ctx == NULL || ctx->problem.data == NULL) {
+    if (ctx == NULL) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    /* what the intent keeps is what nginx sent, before any replacement */
+    ngx_http_pay_intent_capture_body(r, ctx, in);
+
+    if (ctx->problem.data == NULL) {
         return ngx_http_next_body_filter(r, in);
     }
 

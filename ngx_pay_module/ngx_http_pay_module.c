@@ -2,9 +2,11 @@
 /*
  * Copyright (C) ngx_pay authors
  *
- * Directives, configuration and registration of ngx_http_pay_module.
- * The work itself is in ngx_http_pay_webhook.c (the access phase) and in
- * core/ (signatures, parsing), which knows nothing of nginx.
+ * Directives, configuration and registration of ngx_http_pay_module:
+ * the directive table, the main and location configurations (each
+ * feature merges its own part), and each worker's start and exit.  A
+ * request's work starts in ngx_http_pay_handler.c; docs/architecture.md
+ * walks through the files.
  */
 
 
@@ -14,6 +16,7 @@
 
 #include "ngx_http_pay_module.h"
 #include "ngx_http_pay_dedupe.h"
+#include "ngx_http_pay_intent.h"
 #include "ngx_http_pay_paypal.h"
 #include "ngx_http_pay_webhook.h"
 
@@ -324,11 +327,7 @@ ngx_http_pay_preconfiguration(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_pay_postconfiguration(ngx_conf_t *cf)
 {
-    if (ngx_http_pay_handler_init(cf) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    return ngx_http_pay_intent_init(cf);
+    return ngx_http_pay_handler_init(cf);
 }
 
 

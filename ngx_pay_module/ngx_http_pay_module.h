@@ -209,29 +209,6 @@ ngx_int_t ngx_http_pay_replace_too_large(ngx_http_request_t *r,
 ngx_int_t ngx_http_pay_problem_chain(ngx_http_request_t *r,
     ngx_http_pay_ctx_t *ctx, ngx_chain_t *out);
 
-/* ngx_http_pay_intent.c */
-char *ngx_http_pay_intent_directive(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-char *ngx_http_pay_idempotency_directive(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-char *ngx_http_pay_breaker_directive(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-char *ngx_http_pay_bearer_directive(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-char *ngx_http_pay_client_fields_directive(ngx_conf_t *cf,
-    ngx_command_t *cmd, void *conf);
-char *ngx_http_pay_intent_set_directive(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-char *ngx_http_pay_intent_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
-    ngx_http_pay_loc_conf_t *conf);
-ngx_int_t ngx_http_pay_intent_init(ngx_conf_t *cf);
-ngx_int_t ngx_http_pay_intent_start(ngx_http_request_t *r,
-    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx);
-ngx_int_t ngx_http_pay_intent_process(ngx_http_request_t *r,
-    ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx);
-void ngx_http_pay_intent_finish(ngx_http_pay_ctx_t *ctx);
-ngx_int_t ngx_http_pay_intent_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data);
 
 
 #endif /* _NGX_HTTP_PAY_MODULE_H_INCLUDED_ */

@@ -2,7 +2,7 @@
 /*
  * Copyright (C) ngx_pay authors
  *
- * The Redis store engine (SPEC section 4).  A record is the string key
+ * The Redis store engine (docs/operations.md).  A record is the string key
  * prefix + key holding "P" + token (processing), "D" + value (done) or
  * "U" (unknown), see core/pay_record.h:
  *

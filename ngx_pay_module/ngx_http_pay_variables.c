@@ -16,6 +16,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_pay_module.h"
+#include "ngx_http_pay_intent.h"
 
 
 static ngx_int_t ngx_http_pay_variable_provider(ngx_http_request_t *r,
@@ -33,6 +34,8 @@ static ngx_int_t ngx_http_pay_variable_error(ngx_http_request_t *r,
 static ngx_int_t ngx_http_pay_variable_dedupe(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_pay_variable_dedupe_key(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_pay_variable_intent(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static void ngx_http_pay_variable_set(ngx_http_variable_value_t *v,
     u_char *data, size_t len);
@@ -67,34 +70,34 @@ static ngx_http_variable_t  ngx_http_pay_vars[] = {
     { ngx_string("pay_dedupe_key"), NULL, ngx_http_pay_variable_dedupe_key,
       0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
-    { ngx_string("pay_request_amount"), NULL, ngx_http_pay_intent_variable,
+    { ngx_string("pay_request_amount"), NULL, ngx_http_pay_variable_intent,
       0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
-    { ngx_string("pay_request_currency"), NULL, ngx_http_pay_intent_variable,
+    { ngx_string("pay_request_currency"), NULL, ngx_http_pay_variable_intent,
       1, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
-    { ngx_string("pay_intent_provider"), NULL, ngx_http_pay_intent_variable,
+    { ngx_string("pay_intent_provider"), NULL, ngx_http_pay_variable_intent,
       2, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
-    { ngx_string("pay_intent_id"), NULL, ngx_http_pay_intent_variable,
+    { ngx_string("pay_intent_id"), NULL, ngx_http_pay_variable_intent,
       3, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
-    { ngx_string("pay_intent_status"), NULL, ngx_http_pay_intent_variable,
+    { ngx_string("pay_intent_status"), NULL, ngx_http_pay_variable_intent,
       4, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("pay_intent_client_secret"), NULL,
-      ngx_http_pay_intent_variable, 5, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+      ngx_http_pay_variable_intent, 5, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("pay_intent_approve_url"), NULL,
-      ngx_http_pay_intent_variable, 6, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+      ngx_http_pay_variable_intent, 6, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
-    { ngx_string("pay_intent_json"), NULL, ngx_http_pay_intent_variable,
+    { ngx_string("pay_intent_json"), NULL, ngx_http_pay_variable_intent,
       7, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
-    { ngx_string("pay_idempotency"), NULL, ngx_http_pay_intent_variable,
+    { ngx_string("pay_idempotency"), NULL, ngx_http_pay_variable_intent,
       8, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
-    { ngx_string("pay_intent_attempts"), NULL, ngx_http_pay_intent_variable,
+    { ngx_string("pay_intent_attempts"), NULL, ngx_http_pay_variable_intent,
       9, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
@@ -293,6 +296,17 @@ ngx_http_pay_variable_dedupe_key(ngx_http_request_t *r,
     ngx_http_pay_variable_set(v, ctx->claim.key.data, ctx->claim.key.len);
 
     return NGX_OK;
+}
+
+
+/* $pay_request_*, $pay_intent_*, $pay_idempotency */
+
+static ngx_int_t
+ngx_http_pay_variable_intent(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    return ngx_http_pay_intent_variable(ngx_http_pay_get_ctx(r->main), v,
+                                        data);
 }
 
 

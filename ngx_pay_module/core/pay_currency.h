@@ -1,7 +1,7 @@
 /*
  * Copyright (C) ngx_pay authors
  *
- * ISO 4217 currencies and their minor units (SPEC section 5): how many
+ * ISO 4217 currencies and their minor units (docs/intents.md): how many
  * decimal digits an amount in minor units has.  Pure C.
  */
 

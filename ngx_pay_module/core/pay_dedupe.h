@@ -1,7 +1,7 @@
 /*
  * Copyright (C) ngx_pay authors
  *
- * Webhook dedupe decisions (SPEC section 4): the namespace that keeps one
+ * Webhook dedupe decisions (docs/operations.md): the namespace that keeps one
  * endpoint's records apart from another's, what came of a forwarded
  * attempt, and what its claim becomes in the store.  Pure C (OpenSSL for
  * SHA-256).

@@ -1,7 +1,7 @@
 /*
  * Copyright (C) ngx_pay authors
  *
- * The table behind pay_error_info(): one entry per pay_rc_e (SPEC section 6).
+ * The table behind pay_error_info(): one entry per pay_rc_e (docs/errors.md).
  */
 
 

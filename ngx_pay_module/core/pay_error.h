@@ -1,7 +1,7 @@
 /*
  * Copyright (C) ngx_pay authors
  *
- * Stable error codes of ngx_pay (SPEC section 6).  Pure C: no nginx headers.
+ * Stable error codes of ngx_pay (docs/errors.md).  Pure C: no nginx headers.
  */
 
 

@@ -2,7 +2,7 @@
  * Copyright (C) ngx_pay authors
  *
  * Identity of a verified webhook event, read from its JSON body with
- * pay_json (SPEC section 2, last rules), and its neutral kind (pay_kind.h).
+ * pay_json (docs/providers.md), and its neutral kind (pay_kind.h).
  * Pure C.
  */
 

@@ -1,8 +1,8 @@
 /*
  * Copyright (C) ngx_pay authors
  *
- * Idempotency-Key (draft-ietf-httpapi-idempotency-key-header, SPEC
- * section 5): the key's syntax, the store key and body fingerprint
+ * Idempotency-Key (draft-ietf-httpapi-idempotency-key-header,
+ * docs/intents.md): the key's syntax, the store key and body fingerprint
  * derived from it, the idempotency value each provider is sent, and the
  * record kept in the store.  Pure C (OpenSSL for SHA-256).
  */

@@ -1,7 +1,7 @@
 /*
  * Copyright (C) ngx_pay authors
  *
- * A payment-intent request (SPEC section 5): the client's JSON body,
+ * A payment-intent request (docs/intents.md): the client's JSON body,
  * validated field by field under the location's policy (which optional
  * members the client may send), completed by the values the server sets,
  * and the 422 problem+json listing every field that failed.  Pure C

@@ -2,7 +2,7 @@
  * Copyright (C) ngx_pay authors
  *
  * Providers and the provider-neutral kind of an event ($pay_event_kind,
- * SPEC section 3).  Pure C.
+ * docs/event-kinds.md).  Pure C.
  */
 
 

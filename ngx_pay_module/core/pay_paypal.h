@@ -88,7 +88,7 @@ pay_rc_e pay_paypal_check_headers(const pay_paypal_headers_t *h,
     const char **path, size_t *path_len);
 
 /*
- * The cert URL policy (SPEC section 2): "https://" (scheme in any case),
+ * The cert URL policy (docs/providers.md): "https://" (scheme in any case),
  * then a host equal, ignoring ASCII case, to one of hosts[0..nhosts)
  * (exactly: no suffix match, no trailing dot, no userinfo, no port, not
  * even ":443"), then the path "/v1/notifications/certs/" (exact case)

@@ -1,7 +1,7 @@
 /*
  * Copyright (C) ngx_pay authors
  *
- * The provider calls that create a payment intent (SPEC section 5): the
+ * The provider calls that create a payment intent (docs/intents.md): the
  * request each provider takes, and its answer normalized.  Pure C
  * (jansson).
  *
