@@ -10,6 +10,9 @@
 #                   against nginx's headers)
 #   make test-asan  unit tests + the suite under AddressSanitizer + UBSan
 #   make bench      wrk benchmarks against plain proxy_pass
+#   make install    the module, mod-http-pay.conf and its modules-enabled
+#                   symlink where Debian's nginx looks (DESTDIR, PREFIX,
+#                   MODULES_DIR, ... below); make uninstall removes them
 #
 # NGINX_SRC=/path/to/nginx-1.2x builds against that source tree instead
 # (and tests with the nginx built from it).  Targets install the Debian
@@ -26,9 +29,28 @@ BUILD_PKGS := nginx nginx-dev libssl-dev libjansson-dev libhiredis-dev \
 TEST_PKGS  := libcmocka-dev redis-server libtest-base-perl curl openssl
 BENCH_PKGS := wrk
 
+DEB_NAME := libnginx-mod-http-pay
+
+# make install: where Debian's nginx looks.  DESTDIR stages the tree
+# elsewhere (packagers); the directories can be moved one by one.
+PREFIX                ?= /usr
+SYSCONFDIR            ?= /etc
+MODULES_DIR           ?= $(PREFIX)/lib/nginx/modules
+MODULES_AVAILABLE_DIR ?= $(PREFIX)/share/nginx/modules-available
+MODULES_ENABLED_DIR   ?= $(SYSCONFDIR)/nginx/modules-enabled
+# Debian's nginx resolves modules/ against its prefix, /usr/share/nginx,
+# where modules is a link to /usr/lib/nginx/modules; anywhere else the
+# load_module line names the file itself
+ifeq ($(MODULES_DIR),/usr/lib/nginx/modules)
+LOAD_MODULE := modules/ngx_http_pay_module.so
+else
+LOAD_MODULE := $(MODULES_DIR)/ngx_http_pay_module.so
+endif
+
 export NGINX_SRC
 
-.PHONY: all build deps run test unit test-reliability test-asan bench clean
+.PHONY: all build deps run test unit test-reliability test-asan bench clean \
+        install uninstall
 
 all: build
 
@@ -67,6 +89,33 @@ test-asan: build
 bench: build
 	@util/ensure-packages $(BENCH_PKGS) $(TEST_PKGS)
 	@bench/run
+
+# the files the package owns are left to dpkg
+define refuse-if-packaged
+	@if [ -z "$(DESTDIR)" ] && dpkg-query -W -f='$${Status}' $(DEB_NAME) \
+	        2>/dev/null | grep -q 'ok installed'; then \
+	    echo "ngx_pay: the $(DEB_NAME) package is installed; apt-get purge $(DEB_NAME) first, or use DESTDIR=" >&2; \
+	    exit 1; \
+	fi
+endef
+
+install: build
+	$(refuse-if-packaged)
+	install -d -m 755 '$(DESTDIR)$(MODULES_DIR)' \
+	    '$(DESTDIR)$(MODULES_AVAILABLE_DIR)' '$(DESTDIR)$(MODULES_ENABLED_DIR)'
+	install -m 644 '$(MODULE)' '$(DESTDIR)$(MODULES_DIR)/ngx_http_pay_module.so'
+	printf 'load_module %s;\n' '$(LOAD_MODULE)' \
+	    > '$(DESTDIR)$(MODULES_AVAILABLE_DIR)/mod-http-pay.conf'
+	chmod 644 '$(DESTDIR)$(MODULES_AVAILABLE_DIR)/mod-http-pay.conf'
+	ln -sfn '$(MODULES_AVAILABLE_DIR)/mod-http-pay.conf' \
+	    '$(DESTDIR)$(MODULES_ENABLED_DIR)/50-mod-http-pay.conf'
+	@echo "ngx_pay: installed; check and apply with: nginx -t && nginx -s reload (or systemctl reload nginx)"
+
+uninstall:
+	$(refuse-if-packaged)
+	rm -f '$(DESTDIR)$(MODULES_ENABLED_DIR)/50-mod-http-pay.conf' \
+	    '$(DESTDIR)$(MODULES_AVAILABLE_DIR)/mod-http-pay.conf' \
+	    '$(DESTDIR)$(MODULES_DIR)/ngx_http_pay_module.so'
 
 clean:
 	rm -rf $(BUILD) t/servroot
