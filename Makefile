@@ -13,6 +13,8 @@
 #   make install    the module, mod-http-pay.conf and its modules-enabled
 #                   symlink where Debian's nginx looks (DESTDIR, PREFIX,
 #                   MODULES_DIR, ... below); make uninstall removes them
+#   make deb        build/libnginx-mod-http-pay_<version>_<arch>.deb
+#                   (packaging/debian, dh_nginx)
 #
 # NGINX_SRC=/path/to/nginx-1.2x builds against that source tree instead
 # (and tests with the nginx built from it).  Targets install the Debian
@@ -28,8 +30,17 @@ BUILD_PKGS := nginx nginx-dev libssl-dev libjansson-dev libhiredis-dev \
               gcc make
 TEST_PKGS  := libcmocka-dev redis-server libtest-base-perl curl openssl
 BENCH_PKGS := wrk
+DEB_PKGS   := debhelper dpkg-dev
 
+# the version is NGX_PAY_VERSION in ngx_pay_module/ngx_http_pay_version.h
+VERSION  := $(shell util/version)
 DEB_NAME := libnginx-mod-http-pay
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo unknown)
+DEB      := $(BUILD)/$(DEB_NAME)_$(VERSION)_$(DEB_ARCH).deb
+DEB_SRCS := config $(wildcard ngx_pay_module/*.[ch] ngx_pay_module/core/*.[ch] \
+              packaging/debian/* packaging/debian/*/* util/build-deb \
+              util/version README.md CHANGELOG.md LICENSE conf.example \
+              docs/*.md docs/*/*.md)
 
 # make install: where Debian's nginx looks.  DESTDIR stages the tree
 # elsewhere (packagers); the directories can be moved one by one.
@@ -50,7 +61,7 @@ endif
 export NGINX_SRC
 
 .PHONY: all build deps run test unit test-reliability test-asan bench clean \
-        install uninstall
+        install uninstall deb
 
 all: build
 
@@ -116,6 +127,12 @@ uninstall:
 	rm -f '$(DESTDIR)$(MODULES_ENABLED_DIR)/50-mod-http-pay.conf' \
 	    '$(DESTDIR)$(MODULES_AVAILABLE_DIR)/mod-http-pay.conf' \
 	    '$(DESTDIR)$(MODULES_DIR)/ngx_http_pay_module.so'
+
+deb: $(DEB)
+
+$(DEB): $(DEB_SRCS)
+	@util/ensure-packages $(BUILD_PKGS) $(DEB_PKGS)
+	@util/build-deb
 
 clean:
 	rm -rf $(BUILD) t/servroot
