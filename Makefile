@@ -15,6 +15,9 @@
 #                   MODULES_DIR, ... below); make uninstall removes them
 #   make deb        build/libnginx-mod-http-pay_<version>_<arch>.deb
 #                   (packaging/debian, dh_nginx)
+#   make test-deb   as root on Debian: install the .deb, serve a signed
+#                   delivery through the system nginx, purge it (part of
+#                   make test; skipped otherwise)
 #
 # NGINX_SRC=/path/to/nginx-1.2x builds against that source tree instead
 # (and tests with the nginx built from it).  Targets install the Debian
@@ -61,7 +64,7 @@ endif
 export NGINX_SRC
 
 .PHONY: all build deps run test unit test-reliability test-asan bench clean \
-        install uninstall deb
+        install uninstall deb test-deb
 
 all: build
 
@@ -86,6 +89,7 @@ test: build
 	@$(MAKE) --no-print-directory -C t/unit test
 	@util/run-tests
 	@util/test-reliability
+	@util/test-deb
 
 test-reliability: build
 	@util/ensure-packages $(TEST_PKGS)
@@ -133,6 +137,10 @@ deb: $(DEB)
 $(DEB): $(DEB_SRCS)
 	@util/ensure-packages $(BUILD_PKGS) $(DEB_PKGS)
 	@util/build-deb
+
+# skips itself (one line, success) unless root on Debian; builds the .deb
+test-deb:
+	@util/test-deb
 
 clean:
 	rm -rf $(BUILD) t/servroot
