@@ -12,6 +12,14 @@
 #                   no glue file over 1,200 lines (util/check-layout)
 #   make test-asan  unit tests + the suite under AddressSanitizer + UBSan
 #   make bench      wrk benchmarks against plain proxy_pass
+#   make install    the module, mod-http-pay.conf and its modules-enabled
+#                   symlink where Debian's nginx looks (DESTDIR, PREFIX,
+#                   MODULES_DIR, ... below); make uninstall removes them
+#   make deb        build/libnginx-mod-http-pay_<version>_<arch>.deb
+#                   (packaging/debian, dh_nginx)
+#   make test-deb   as root on Debian: install the .deb, serve a signed
+#                   delivery through the system nginx, purge it (part of
+#                   make test; skipped otherwise)
 #
 # NGINX_SRC=/path/to/nginx-1.2x builds against that source tree instead
 # (and tests with the nginx built from it).  Targets install the Debian
@@ -27,11 +35,38 @@ BUILD_PKGS := nginx nginx-dev libssl-dev libjansson-dev libhiredis-dev \
               gcc make
 TEST_PKGS  := libcmocka-dev redis-server libtest-base-perl curl openssl
 BENCH_PKGS := wrk
+DEB_PKGS   := debhelper dpkg-dev
+
+# the version is NGX_PAY_VERSION in ngx_pay_module/ngx_http_pay_version.h
+VERSION  := $(shell util/version)
+DEB_NAME := libnginx-mod-http-pay
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo unknown)
+DEB      := $(BUILD)/$(DEB_NAME)_$(VERSION)_$(DEB_ARCH).deb
+DEB_SRCS := config $(wildcard ngx_pay_module/*.[ch] ngx_pay_module/core/*.[ch] \
+              packaging/debian/* packaging/debian/*/* util/build-deb \
+              util/version README.md CHANGELOG.md LICENSE conf.example \
+              docs/*.md docs/*/*.md)
+
+# make install: where Debian's nginx looks.  DESTDIR stages the tree
+# elsewhere (packagers); the directories can be moved one by one.
+PREFIX                ?= /usr
+SYSCONFDIR            ?= /etc
+MODULES_DIR           ?= $(PREFIX)/lib/nginx/modules
+MODULES_AVAILABLE_DIR ?= $(PREFIX)/share/nginx/modules-available
+MODULES_ENABLED_DIR   ?= $(SYSCONFDIR)/nginx/modules-enabled
+# Debian's nginx resolves modules/ against its prefix, /usr/share/nginx,
+# where modules is a link to /usr/lib/nginx/modules; anywhere else the
+# load_module line names the file itself
+ifeq ($(MODULES_DIR),/usr/lib/nginx/modules)
+LOAD_MODULE := modules/ngx_http_pay_module.so
+else
+LOAD_MODULE := $(MODULES_DIR)/ngx_http_pay_module.so
+endif
 
 export NGINX_SRC
 
 .PHONY: all build deps run test unit check-layout test-reliability test-asan \
-        bench clean
+        bench clean install uninstall deb test-deb
 
 all: build
 
@@ -60,6 +95,7 @@ test: build
 	@$(MAKE) --no-print-directory -C t/unit test
 	@util/run-tests
 	@util/test-reliability
+	@util/test-deb
 
 test-reliability: build
 	@util/ensure-packages $(TEST_PKGS)
@@ -74,6 +110,43 @@ test-asan: build
 bench: build
 	@util/ensure-packages $(BENCH_PKGS) $(TEST_PKGS)
 	@bench/run
+
+# the files the package owns are left to dpkg
+define refuse-if-packaged
+	@if [ -z "$(DESTDIR)" ] && dpkg-query -W -f='$${Status}' $(DEB_NAME) \
+	        2>/dev/null | grep -q 'ok installed'; then \
+	    echo "ngx_pay: the $(DEB_NAME) package is installed; apt-get purge $(DEB_NAME) first, or use DESTDIR=" >&2; \
+	    exit 1; \
+	fi
+endef
+
+install: build
+	$(refuse-if-packaged)
+	install -d -m 755 '$(DESTDIR)$(MODULES_DIR)' \
+	    '$(DESTDIR)$(MODULES_AVAILABLE_DIR)' '$(DESTDIR)$(MODULES_ENABLED_DIR)'
+	install -m 644 '$(MODULE)' '$(DESTDIR)$(MODULES_DIR)/ngx_http_pay_module.so'
+	printf 'load_module %s;\n' '$(LOAD_MODULE)' \
+	    > '$(DESTDIR)$(MODULES_AVAILABLE_DIR)/mod-http-pay.conf'
+	chmod 644 '$(DESTDIR)$(MODULES_AVAILABLE_DIR)/mod-http-pay.conf'
+	ln -sfn '$(MODULES_AVAILABLE_DIR)/mod-http-pay.conf' \
+	    '$(DESTDIR)$(MODULES_ENABLED_DIR)/50-mod-http-pay.conf'
+	@echo "ngx_pay: installed; check and apply with: nginx -t && nginx -s reload (or systemctl reload nginx)"
+
+uninstall:
+	$(refuse-if-packaged)
+	rm -f '$(DESTDIR)$(MODULES_ENABLED_DIR)/50-mod-http-pay.conf' \
+	    '$(DESTDIR)$(MODULES_AVAILABLE_DIR)/mod-http-pay.conf' \
+	    '$(DESTDIR)$(MODULES_DIR)/ngx_http_pay_module.so'
+
+deb: $(DEB)
+
+$(DEB): $(DEB_SRCS)
+	@util/ensure-packages $(BUILD_PKGS) $(DEB_PKGS)
+	@util/build-deb
+
+# skips itself (one line, success) unless root on Debian; builds the .deb
+test-deb:
+	@util/test-deb
 
 clean:
 	rm -rf $(BUILD) t/servroot
