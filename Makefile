@@ -3,7 +3,10 @@
 #   make            build build/ngx_http_pay_module.so for the system nginx
 #   make run        build, then serve conf.example on 127.0.0.1:8080
 #   make test       unit tests + the Test::Nginx suite (starts its own Redis)
+#                   + the hostile-request suite + the README's tour
 #                   + the reliability test
+#   make test-tour  the README's tour against make run's configuration
+#                   (util/test-tour; make test runs it after the suite)
 #   make test-reliability  exactly-once delivery under retries, app failures,
 #                   a Redis restart and a reload (util/test-reliability)
 #   make unit       the C unit tests only (t/unit: core, and the glue
@@ -100,6 +103,11 @@ test: build
 test-reliability: build
 	@util/ensure-packages $(TEST_PKGS)
 	@util/test-reliability
+
+.PHONY: test-tour
+test-tour: build
+	@util/ensure-packages $(TEST_PKGS)
+	@util/test-tour
 
 test-asan: build
 	@util/ensure-packages $(TEST_PKGS) dpkg-dev clang

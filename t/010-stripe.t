@@ -1,4 +1,7 @@
-# Stripe webhook verification, end to end through nginx (SPEC sections 2, 3, 6).
+# Stripe webhook verification, end to end through nginx: the signature,
+# the replay window, the variables and the error answers
+# (docs/providers/stripe.md, docs/errors.md), with the vectors S2 and
+# S4-S6 (t/vectors/README.md).
 #
 # Every block: the status, the body, one expected error-log line and no
 # [error], [alert] or [crit] (6 tests), plus the response_headers lines

@@ -1,4 +1,4 @@
-# Webhook deduplication with the shared-memory store (SPEC section 4):
+# Webhook deduplication with the shared-memory store (docs/directives.md):
 # claim, complete on the app's 2xx, release on a known failure, a retry
 # flagged after an unknown outcome, duplicates answered at the edge,
 # deliveries in flight answered 409, a namespace per endpoint.

@@ -1,4 +1,4 @@
-# Webhook deduplication with the Redis store (SPEC section 4): the same
+# Webhook deduplication with the Redis store (docs/directives.md): the same
 # claim / complete / release rules as the shared-memory store, records in
 # the configured database under the configured prefix, AUTH on connect,
 # and a Redis that stops and comes back.

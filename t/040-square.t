@@ -1,5 +1,5 @@
-# Square webhook verification through nginx (SPEC sections 2, 3, 6;
-# PROVIDERS.md section 3): the official vectors Q1-Q3, the notification URL,
+# Square webhook verification through nginx (docs/providers/square.md):
+# the official vectors Q1-Q3 (t/vectors/README.md), the notification URL,
 # several signature keys, the legacy SHA-1 header only when enabled.
 #
 # Every block: the status, the body, one expected error-log line and no

@@ -1,6 +1,7 @@
-# Standard Webhooks (and Svix) verification through nginx (SPEC sections 2,
-# 3, 6; PROVIDERS.md section 5): the spec's vector W1, secret rotation, the
-# timestamp window in both directions.
+# Standard Webhooks (and Svix) verification through nginx
+# (docs/providers/standard.md): the specification's vector W1
+# (t/vectors/README.md), secret rotation, the timestamp window in both
+# directions.
 #
 # Every block: the status, the body, one expected error-log line and no
 # [alert] or [crit] (5 tests).

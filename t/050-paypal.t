@@ -1,4 +1,4 @@
-# PayPal webhook verification, offline (SPEC section 2; PROVIDERS.md 4.3-4.4):
+# PayPal webhook verification, offline (docs/providers/paypal.md):
 # a test PKI made now with the openssl CLI (t/lib/PayTest/PKI.pm), the
 # certificates served by the provider stand-in (t/lib/PayTest/Stub.pm)
 # behind pay_paypal_cert_location, and deliveries signed like PayPal's.

@@ -1,5 +1,5 @@
-# PayPal webhook verification in API mode (pay_paypal_verify api; SPEC
-# section 2, PROVIDERS.md 4.2): an OAuth2 token by subrequest, cached in
+# PayPal webhook verification in API mode (pay_paypal_verify api;
+# docs/providers/paypal.md): an OAuth2 token by subrequest, cached in
 # shared memory and refreshed on 401, then verify-webhook-signature with the
 # raw body embedded verbatim, against the local stand-in of PayPal's API
 # (t/lib/PayTest/Stub.pm).

@@ -1,4 +1,4 @@
-# Payment-intent creation (SPEC sections 5-6): what a client may send
+# Payment-intent creation (docs/intents.md): what a client may send
 # (the Idempotency-Key, the body's fields and size), the intent each
 # provider is asked for and how (exact form body and headers, PayPal's
 # decimal amounts, no client header ever forwarded), the module's own 201

@@ -1,4 +1,4 @@
-# Payment-intent routing (SPEC section 5): providers tried in the order a
+# Payment-intent routing (docs/intents.md): providers tried in the order a
 # variable gives (here a map on $pay_request_currency), failover on a
 # connection error, a timeout, 429, 5xx and 401, none on a provider's 4xx
 # (its answer is normalized), 503 when all failed, the circuit breaker in

@@ -1,4 +1,4 @@
-# Payment-intent idempotency (SPEC sections 5-6; Stripe's behaviour and
+# Payment-intent idempotency (docs/intents.md; Stripe's behaviour and
 # draft-ietf-httpapi-idempotency-key-header): a completed key is replayed
 # with Idempotent-Replayed and no provider call, errors included; another
 # body is 422; another scope, location or server is another key; a key

@@ -1,11 +1,12 @@
 # What a browser may steer in the call made with the merchant's key
-# (issue 11, item 5): by default a client sends amount, currency and
-# provider and nothing else; pay_intent_client_fields lets more through,
-# pay_intent_set sets a member from the server (auth_request_set, a map,
-# a constant), over the client's; a server value follows the client's
-# rules (else 500); the fingerprint covers the server's values. Every
-# block reads what the provider stand-in (t/lib/PayTest/Stub.pm)
-# received, byte for byte, or that it received nothing.
+# (docs/intents.md, "What the client may set"): by default a client sends
+# amount, currency and provider and nothing else; pay_intent_client_fields
+# lets more through, pay_intent_set sets a member from the server
+# (auth_request_set, a map, a constant), over the client's; a server
+# value follows the client's rules (else 500); the fingerprint covers the
+# server's values. Every block reads what the provider stand-in
+# (t/lib/PayTest/Stub.pm) received, byte for byte, or that it received
+# nothing.
 #
 # Every block: the status and the body of every request, and after every
 # request no [alert] nor [crit] (4 tests per request); plus the

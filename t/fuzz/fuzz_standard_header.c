@@ -55,7 +55,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     (void) argc;
     (void) argv;
 
-    /* W1's secret (PROVIDERS.md 8.4) and another one */
+    /* W1's secret (t/vectors/README.md) and another one */
 
     if (pay_standard_secret_decode("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
                                    38, key, sizeof(key), &len)

@@ -1,7 +1,7 @@
 package PayTest;
 
 # Test helpers of ngx_pay: signing webhook deliveries and reading the
-# official test vectors (../shared/vectors, or $PAY_VECTORS).  Call them
+# providers' published test vectors (t/vectors, or $PAY_VECTORS).  Call them
 # fully qualified (PayTest::stripe_header(...)) from "--- ... eval"
 # sections, which works under the real Test::Nginx and the bundled runner.
 
@@ -102,10 +102,11 @@ END {
     }
 }
 
+# t/vectors beside t/lib (t/vectors/README.md), or $PAY_VECTORS.
 sub vectors_dir {
     return $ENV{PAY_VECTORS} if $ENV{PAY_VECTORS};
     my $t = dirname(dirname(File::Spec->rel2abs(__FILE__)));
-    return File::Spec->catdir(dirname(dirname($t)), 'shared', 'vectors');
+    return File::Spec->catdir($t, 'vectors');
 }
 
 # The exact bytes of a vector file, e.g. vector('stripe_s3_body.json').

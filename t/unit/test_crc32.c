@@ -1,9 +1,10 @@
 /*
  * Copyright (C) ngx_pay authors
  *
- * Unit tests of pay_crc32.c: the published check values (PROVIDERS.md 1.5
- * and 8.3), the PayPal vector bodies (read from $PAY_VECTORS, default
- * ../shared/vectors), and chaining over split buffers.
+ * Unit tests of pay_crc32.c: the published check values (CRC-32's own and
+ * PayPal-NET-SDK's, t/vectors/README.md), the PayPal vector bodies P1 and
+ * P2 (read from $PAY_VECTORS, default t/vectors), and chaining over split
+ * buffers.
  */
 
 

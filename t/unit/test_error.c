@@ -1,7 +1,8 @@
 /*
  * Copyright (C) ngx_pay authors
  *
- * Unit tests of pay_error.c: the SPEC section 6 table.
+ * Unit tests of pay_error.c: the table of error codes, their statuses and
+ * whose fault they are (docs/errors.md).
  */
 
 
@@ -100,7 +101,7 @@ test_every_code_present_and_distinct(void **state)
 
 
 static void
-test_table_matches_spec(void **state)
+test_table_matches_docs(void **state)
 {
     size_t                   i;
     const pay_error_info_t  *info;
@@ -171,7 +172,7 @@ main(void)
 {
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test(test_every_code_present_and_distinct),
-        cmocka_unit_test(test_table_matches_spec),
+        cmocka_unit_test(test_table_matches_docs),
         cmocka_unit_test(test_titles),
         cmocka_unit_test(test_ok_entry),
         cmocka_unit_test(test_out_of_range_is_internal),

@@ -3,8 +3,8 @@
  *
  * Unit tests of pay_event.c: the event identity and kind of a Stripe,
  * Square, PayPal or Standard Webhooks body (vectors read from
- * $PAY_VECTORS, default ../shared/vectors, relative to the directory the
- * test runs in).
+ * $PAY_VECTORS, default t/vectors, relative to the directory the test
+ * runs in; t/vectors/README.md).
  */
 
 
@@ -470,7 +470,7 @@ test_vector_bodies_lack_type(void **state)
     (void) state;
 
     /*
-     * PROVIDERS.md S1 and S3 bodies (copied from the SDK tests) have no
+     * The Stripe vectors S1 (from stripe-node's tests) and S3 have no
      * "type": genuine events all the same, with an empty type.
      */
     assert_int_equal(parse("{\n  \"id\": \"evt_test_webhook\",\n"

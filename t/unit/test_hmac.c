@@ -43,7 +43,7 @@ static const hmac_vector_t  sha256_vectors[] = {
       "Test Using Larger Than Block-Size Key - Hash Key First",
       "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54" },
 
-    /* PROVIDERS.md G1 (GitHub docs) */
+    /* G1, GitHub's docs (t/vectors/README.md) */
     { "github-g1", 26, 0, "It's a Secret to Everybody", "Hello, World!",
       "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17" },
 };
@@ -247,7 +247,7 @@ test_scatter_equals_one_shot(void **state)
     one.len = len;
     assert_int_equal(pay_hmac_compute(key, &one, 1, expect), 0);
 
-    /* this is PROVIDERS.md S3 */
+    /* this is the Stripe vector S3 (t/vectors/README.md) */
     {
         char  hex[65];
 

@@ -1,11 +1,12 @@
 /*
  * Copyright (C) ngx_pay authors
  *
- * Unit tests of pay_paypal.c: the PROVIDERS.md 8.3 vectors P1 and P2
- * (bodies, certificates, signatures and signed messages read from
- * $PAY_VECTORS, default ../shared/vectors), the certificate policy against
- * the stored DigiCert root and intermediate and against certificates made
- * here, the cert URL and header policies, and the API-mode JSON.
+ * Unit tests of pay_paypal.c: the PayPal vectors P1 and P2
+ * (t/vectors/README.md; bodies, certificates, signatures and signed
+ * messages read from $PAY_VECTORS, default t/vectors), the certificate
+ * policy against the stored DigiCert root and intermediate and against
+ * certificates made here, the cert URL and header policies, and the
+ * API-mode JSON.
  */
 
 
@@ -478,7 +479,7 @@ verify_vector(const body_t *cert, const body_t *sig, const char *id,
 }
 
 
-/* PROVIDERS.md 8.3 */
+/* the PayPal vectors (t/vectors/README.md) */
 
 
 static void

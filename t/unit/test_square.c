@@ -1,10 +1,10 @@
 /*
  * Copyright (C) ngx_pay authors
  *
- * Unit tests of pay_square.c: PROVIDERS.md 8.2 vectors Q1-Q3 (bodies read
- * from $PAY_VECTORS, default ../shared/vectors, relative to the directory
- * the test runs in), their negatives, the legacy SHA-1 values, several
- * keys, and malformed signatures.
+ * Unit tests of pay_square.c: the Square vectors Q1-Q3
+ * (t/vectors/README.md; bodies read from $PAY_VECTORS, default t/vectors,
+ * relative to the directory the test runs in), their negatives, the
+ * legacy SHA-1 values, several keys, and malformed signatures.
  */
 
 
@@ -169,7 +169,7 @@ verify_q1(const char *sig, pay_hmac_key_t *key)
 }
 
 
-/* PROVIDERS.md 8.2 */
+/* the Square vectors (t/vectors/README.md) */
 
 
 static void

@@ -1,10 +1,11 @@
 /*
  * Copyright (C) ngx_pay authors
  *
- * Unit tests of pay_standard.c: PROVIDERS.md 8.4 vector W1 (body read
- * from $PAY_VECTORS, default ../shared/vectors, relative to the directory
- * the test runs in), secret rotation, the signature list, the timestamp
- * window, malformed headers and secret decoding.
+ * Unit tests of pay_standard.c: the Standard Webhooks vector W1
+ * (t/vectors/README.md; body read from $PAY_VECTORS, default t/vectors,
+ * relative to the directory the test runs in), secret rotation, the
+ * signature list, the timestamp window, malformed headers and secret
+ * decoding.
  */
 
 
@@ -188,7 +189,7 @@ verify_sig(const char *sig)
 }
 
 
-/* PROVIDERS.md 8.4 */
+/* the Standard Webhooks vector W1 (t/vectors/README.md) */
 
 
 static void

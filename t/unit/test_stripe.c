@@ -1,9 +1,10 @@
 /*
  * Copyright (C) ngx_pay authors
  *
- * Unit tests of pay_stripe.c and pay_timestamp.c: PROVIDERS.md 8.1 vectors
- * S1-S8 (body bytes read from $PAY_VECTORS, default ../shared/vectors,
- * relative to the directory the test runs in) and the header grammar.
+ * Unit tests of pay_stripe.c and pay_timestamp.c: the Stripe vectors S1-S8
+ * (t/vectors/README.md; body bytes read from $PAY_VECTORS, default
+ * t/vectors, relative to the directory the test runs in) and the header
+ * grammar.
  */
 
 
@@ -180,7 +181,7 @@ repeat(const char *s, size_t times)
 }
 
 
-/* PROVIDERS.md 8.1 */
+/* the Stripe vectors (t/vectors/README.md) */
 
 
 static void

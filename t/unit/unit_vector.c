@@ -21,7 +21,7 @@ read_vector(const char *name, body_t *body)
 
     dir = getenv("PAY_VECTORS");
     if (dir == NULL || dir[0] == '\0') {
-        dir = "../shared/vectors";
+        dir = "t/vectors";
     }
 
     snprintf(path, sizeof(path), "%s/%s", dir, name);

@@ -2,8 +2,9 @@
  * Copyright (C) ngx_pay authors
  *
  * The official test vectors' bytes, for the unit tests: files of
- * $PAY_VECTORS (default ../shared/vectors, relative to the directory the
- * test runs in, the repository's root under make).
+ * $PAY_VECTORS (default t/vectors, relative to the directory the test
+ * runs in, the repository's root under make; t/vectors/README.md says
+ * where each comes from).
  */
 
 
