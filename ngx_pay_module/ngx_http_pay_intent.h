@@ -49,7 +49,6 @@
 
 /* not in every nginx's ngx_http_request.h */
 #define NGX_HTTP_PAY_PAYMENT_REQUIRED     402
-#define NGX_HTTP_PAY_UNPROCESSABLE        422
 
 
 #define NGX_HTTP_PAY_INTENT_PROVIDERS     8

@@ -15,6 +15,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_pay_module.h"
+#include "ngx_http_pay_version.h"
 #include "ngx_http_pay_dedupe.h"
 #include "ngx_http_pay_intent.h"
 #include "ngx_http_pay_paypal.h"
@@ -26,6 +27,7 @@ static ngx_int_t ngx_http_pay_postconfiguration(ngx_conf_t *cf);
 static void *ngx_http_pay_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_pay_init_main_conf(ngx_conf_t *cf, void *conf);
 static ngx_int_t ngx_http_pay_init_module(ngx_cycle_t *cycle);
+static ngx_int_t ngx_http_pay_credential_warnings(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_pay_init_process(ngx_cycle_t *cycle);
 static void ngx_http_pay_exit_process(ngx_cycle_t *cycle);
 static void *ngx_http_pay_create_loc_conf(ngx_conf_t *cf);
@@ -393,8 +395,23 @@ ngx_http_pay_init_main_conf(ngx_conf_t *cf, void *conf)
  * the clients it names in every location, whatever their error_log says.
  */
 
+/*
+ * Each configuration loaded (start, reload, binary upgrade) says which
+ * ngx_pay it runs, in the new configuration's error log; then, in a
+ * debug-enabled nginx, whether that log would show provider credentials.
+ */
+
 static ngx_int_t
 ngx_http_pay_init_module(ngx_cycle_t *cycle)
+{
+    ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0, NGX_PAY_VER);
+
+    return ngx_http_pay_credential_warnings(cycle);
+}
+
+
+static ngx_int_t
+ngx_http_pay_credential_warnings(ngx_cycle_t *cycle)
 {
 #if (NGX_DEBUG)
     ngx_log_t                  *log;

@@ -27,6 +27,10 @@
 #define NGX_HTTP_PAY_PROVIDER_STANDARD  4
 
 
+/* a status nginx has no constant (nor reason phrase) for */
+#define NGX_HTTP_PAY_UNPROCESSABLE      422
+
+
 /* pay_paypal_verify */
 #define NGX_HTTP_PAY_PAYPAL_OFFLINE     0
 #define NGX_HTTP_PAY_PAYPAL_API         1

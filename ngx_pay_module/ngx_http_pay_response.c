@@ -267,6 +267,13 @@ ngx_http_pay_send(ngx_http_request_t *r, ngx_uint_t status, ngx_str_t *type,
     }
 
     r->headers_out.status = status;
+
+    if (status == NGX_HTTP_PAY_UNPROCESSABLE) {
+        /* nginx's table of reason phrases has none for 422 */
+        ngx_str_set(&r->headers_out.status_line,
+                    "422 Unprocessable Content");
+    }
+
     r->headers_out.content_type = *type;
     r->headers_out.content_type_len = type->len;
     r->headers_out.content_type_lowcase = NULL;

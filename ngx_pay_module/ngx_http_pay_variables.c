@@ -16,6 +16,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_pay_module.h"
+#include "ngx_http_pay_version.h"
 #include "ngx_http_pay_intent.h"
 
 
@@ -36,6 +37,8 @@ static ngx_int_t ngx_http_pay_variable_dedupe(ngx_http_request_t *r,
 static ngx_int_t ngx_http_pay_variable_dedupe_key(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_pay_variable_intent(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_pay_variable_version(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static void ngx_http_pay_variable_set(ngx_http_variable_value_t *v,
     u_char *data, size_t len);
@@ -99,6 +102,9 @@ static ngx_http_variable_t  ngx_http_pay_vars[] = {
 
     { ngx_string("pay_intent_attempts"), NULL, ngx_http_pay_variable_intent,
       9, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("pay_version"), NULL, ngx_http_pay_variable_version,
+      0, 0, 0 },
 
       ngx_http_null_variable
 };
@@ -307,6 +313,19 @@ ngx_http_pay_variable_intent(ngx_http_request_t *r,
 {
     return ngx_http_pay_intent_variable(ngx_http_pay_get_ctx(r->main), v,
                                         data);
+}
+
+
+/* the module's version, for a response header or a log line */
+
+static ngx_int_t
+ngx_http_pay_variable_version(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_pay_variable_set(v, (u_char *) NGX_PAY_VERSION,
+                              sizeof(NGX_PAY_VERSION) - 1);
+
+    return NGX_OK;
 }
 
 

@@ -3,7 +3,7 @@
  *
  * CRC-32 as zlib and IEEE 802.3 compute it (reflected polynomial
  * 0xEDB88320, initial value and final XOR 0xFFFFFFFF): the checksum PayPal
- * signs (PROVIDERS.md 1.5).  Pure C.
+ * signs (docs/providers/paypal.md).  Pure C.
  */
 
 

@@ -1,7 +1,7 @@
 /*
  * Copyright (C) ngx_pay authors
  *
- * PayPal webhook verification (PROVIDERS.md section 4).
+ * PayPal webhook verification (docs/providers/paypal.md).
  *
  * The cert URL comes from a request header, so it is held to an exact
  * allow-list before the glue fetches anything (SSRF).  The certificate is

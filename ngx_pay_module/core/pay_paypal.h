@@ -1,7 +1,7 @@
 /*
  * Copyright (C) ngx_pay authors
  *
- * PayPal webhook verification (PROVIDERS.md section 4), everything that is
+ * PayPal webhook verification (docs/providers/paypal.md), everything that is
  * pure computation: header and cert URL policy, the signed message, the
  * certificate checks and the SHA256withRSA verification of offline mode,
  * and the JSON of API mode.  Pure C (OpenSSL and jansson allowed), no
@@ -23,7 +23,10 @@
 #include "pay_error.h"
 
 
-/* header caps: the verify-webhook-signature API schema (PROVIDERS 4.1) */
+/*
+ * header caps: the verify-webhook-signature API schema
+ * (docs/providers/paypal.md)
+ */
 #define PAY_PAYPAL_ID_MAX          50
 #define PAY_PAYPAL_TIME_MAX        100
 #define PAY_PAYPAL_SIG_B64_MAX     500

@@ -1,7 +1,7 @@
 /*
  * Copyright (C) ngx_pay authors
  *
- * Square webhook signatures (PROVIDERS.md section 3).
+ * Square webhook signatures (docs/providers/square.md).
  *
  * The received value is decoded to raw bytes and compared with each MAC in
  * constant time, rather than encoding the MACs and comparing text: one

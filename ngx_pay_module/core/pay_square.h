@@ -1,7 +1,7 @@
 /*
  * Copyright (C) ngx_pay authors
  *
- * Square webhook signatures (PROVIDERS.md section 3).  Pure C.
+ * Square webhook signatures (docs/providers/square.md).  Pure C.
  *
  *   x-square-hmacsha256-signature: base64(HMAC-SHA256(key, url || body))
  *   x-square-signature (legacy):   base64(HMAC-SHA1(key, url || body))

@@ -1,7 +1,7 @@
 /*
  * Copyright (C) ngx_pay authors
  *
- * Standard Webhooks (Svix) signatures (PROVIDERS.md section 5).
+ * Standard Webhooks (Svix) signatures (docs/providers/standard.md).
  *
  * The signature list is walked with a cursor, as pay_stripe does: no
  * allocation, no copy, no NUL termination assumed, every byte looked at a

@@ -1,7 +1,7 @@
 /*
  * Copyright (C) ngx_pay authors
  *
- * Standard Webhooks (Svix) signatures (PROVIDERS.md section 5).  Pure C.
+ * Standard Webhooks (Svix) signatures (docs/providers/standard.md).  Pure C.
  *
  *   webhook-id: <msg id>   webhook-timestamp: <unix seconds>
  *   webhook-signature: v1,<base64> [v1,<base64> ...] [v1a,<...>]

@@ -1,7 +1,7 @@
 /*
  * Copyright (C) ngx_pay authors
  *
- * Stripe webhook signatures (PROVIDERS.md section 2).
+ * Stripe webhook signatures (docs/providers/stripe.md).
  *
  * The header is walked item by item with a cursor: no allocation, no copy,
  * no NUL termination assumed, every byte value allowed (a NUL is just a

@@ -1,7 +1,7 @@
 /*
  * Copyright (C) ngx_pay authors
  *
- * Stripe webhook signatures (PROVIDERS.md section 2).  Pure C.
+ * Stripe webhook signatures (docs/providers/stripe.md).  Pure C.
  *
  *   Stripe-Signature: t=<unix>,v1=<hex>[,v1=<hex>...][,v0=<hex>]
  *   v1 = lowercase hex HMAC-SHA256(key = secret string as-is,
