@@ -15,6 +15,9 @@
 #                   no glue file over 1,200 lines (util/check-layout)
 #   make test-asan  unit tests + the suite under AddressSanitizer + UBSan
 #   make bench      wrk benchmarks against plain proxy_pass
+#   make test-nginx-versions  the suite against each nginx source in
+#                   build/nginx-sources/ (or NGINX_SOURCES=...), each
+#                   built from source (util/test-nginx-versions)
 #   make install    the module, mod-http-pay.conf and its modules-enabled
 #                   symlink where Debian's nginx looks (DESTDIR, PREFIX,
 #                   MODULES_DIR, ... below); make uninstall removes them
@@ -69,7 +72,7 @@ endif
 export NGINX_SRC
 
 .PHONY: all build deps run test unit check-layout test-reliability test-asan \
-        bench clean install uninstall deb test-deb
+        bench clean install uninstall deb test-deb test-nginx-versions
 
 all: build
 
@@ -99,6 +102,10 @@ test: build
 	@util/run-tests
 	@util/test-reliability
 	@util/test-deb
+
+test-nginx-versions: deps
+	@util/ensure-packages $(TEST_PKGS) libpcre2-dev zlib1g-dev
+	@util/test-nginx-versions
 
 test-reliability: build
 	@util/ensure-packages $(TEST_PKGS)
