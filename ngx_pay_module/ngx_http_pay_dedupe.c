@@ -617,8 +617,8 @@ ngx_http_pay_dedupe_decide(ngx_http_request_t *r,
         return NGX_DECLINED;
 
     case NGX_HTTP_PAY_STORE_DONE:
+        /* not an error: $pay_error stays empty, $pay_dedupe says it */
         ctx->dedupe = NGX_HTTP_PAY_DEDUPE_DUPLICATE;
-        ctx->error = PAY_ERR_DUPLICATE;
 
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "pay: %s duplicate: event \"%V\" was delivered "
