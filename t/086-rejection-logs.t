@@ -6,9 +6,9 @@
 #
 # The first rejection of a block is sent by --- init, the second is the
 # block's request: the log, read after it, holds both.  An outage and the
-# breaker's changes are played by --- init (a real redis-server stopped and started
-# again, the providers' stand-in failing on demand), which counts the
-# lines they wrote; the counts are checked after the blocks.
+# breaker's changes are played by --- init (a real redis-server stopped
+# and started again, the providers' stand-in failing on demand), which
+# counts the lines they wrote; the counts are checked after the blocks.
 
 use Test::Nginx::Socket;
 use lib 't/lib';
