@@ -145,16 +145,16 @@ sub play_breaker {
     intent('b1');                       # stripe 503, paypal 201
     intent('b2');                       # stripe 503: open
     intent('b3');                       # skipped
-    select undef, undef, undef, 1.2;
+    select undef, undef, undef, 2.3;
     intent('b4');                       # the probe: 503, open again
     intent('b5');                       # skipped
-    select undef, undef, undef, 1.2;
+    select undef, undef, undef, 2.3;
     intent('b6');                       # the probe: 201, closed
 
     my @lines = error_log_lines();
 
     $breaker{opened} = count(qr/\[warn\] .*pay: intent: stripe failed 2 times /
-                             . qr/in a row, breaker open: skipped for 1000 ms/,
+                             . qr/in a row, breaker open: skipped for 2000 ms/,
                              @lines);
     $breaker{probe} = count(qr/\[notice\] .*pay: intent: stripe breaker half /
                             . qr/open, this request probes it/, @lines);
@@ -348,7 +348,7 @@ main::play_breaker();
 --- config
     location = /breaker {
         pay_intent "stripe paypal";
-        pay_intent_breaker fails=2 cooldown=1s;
+        pay_intent_breaker fails=2 cooldown=2s;
         pay_idempotency       main;
         pay_stripe_api        /_pay/stripe/;
         pay_stripe_key        sk_test_stub;
