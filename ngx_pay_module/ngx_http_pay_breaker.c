@@ -20,6 +20,7 @@ typedef struct {
     uint32_t                 owner;
     ngx_uint_t               fails;         /* in a row */
     ngx_msec_t               open_until;    /* 0: closed */
+    ngx_uint_t               probing;       /* a probe is out */
 } ngx_http_pay_breaker_node_t;
 
 
@@ -180,7 +181,8 @@ ngx_http_pay_breaker_node(ngx_http_pay_breaker_t *b, ngx_uint_t slot)
 
 ngx_uint_t
 ngx_http_pay_breaker_open(ngx_shm_zone_t *zone, ngx_uint_t slot,
-    ngx_uint_t fails, ngx_msec_t cooldown)
+    ngx_uint_t fails, ngx_msec_t cooldown,
+    ngx_http_pay_breaker_change_e *change)
 {
     ngx_uint_t                    open;
     ngx_http_pay_breaker_t       *b;
@@ -188,6 +190,7 @@ ngx_http_pay_breaker_open(ngx_shm_zone_t *zone, ngx_uint_t slot,
 
     b = zone->data;
     open = 0;
+    *change = NGX_HTTP_PAY_BREAKER_SAME;
 
     ngx_shmtx_lock(&b->shpool->mutex);
 
@@ -201,6 +204,8 @@ ngx_http_pay_breaker_open(ngx_shm_zone_t *zone, ngx_uint_t slot,
         } else {
             /* this one probes */
             node->open_until = ngx_current_msec + cooldown;
+            node->probing = 1;
+            *change = NGX_HTTP_PAY_BREAKER_PROBE;
         }
     }
 
@@ -210,32 +215,45 @@ ngx_http_pay_breaker_open(ngx_shm_zone_t *zone, ngx_uint_t slot,
 }
 
 
-ngx_uint_t
+ngx_http_pay_breaker_change_e
 ngx_http_pay_breaker_result(ngx_shm_zone_t *zone, ngx_uint_t slot,
     ngx_uint_t ok, ngx_uint_t fails, ngx_msec_t cooldown)
 {
-    ngx_uint_t                    opened;
-    ngx_http_pay_breaker_t       *b;
-    ngx_http_pay_breaker_node_t  *node;
+    ngx_http_pay_breaker_t         *b;
+    ngx_http_pay_breaker_node_t    *node;
+    ngx_http_pay_breaker_change_e   change;
 
     b = zone->data;
-    opened = 0;
+    change = NGX_HTTP_PAY_BREAKER_SAME;
 
     ngx_shmtx_lock(&b->shpool->mutex);
 
     node = ngx_http_pay_breaker_node(b, slot);
 
     if (ok) {
+        if (node->open_until != 0) {
+            change = NGX_HTTP_PAY_BREAKER_CLOSED;
+        }
+
         node->fails = 0;
         node->open_until = 0;
+        node->probing = 0;
 
     } else if (++node->fails >= fails) {
         /* open, or open again after a failed try when half open */
+
+        if (node->open_until == 0) {
+            change = NGX_HTTP_PAY_BREAKER_OPENED;
+
+        } else if (node->probing) {
+            change = NGX_HTTP_PAY_BREAKER_REOPENED;
+        }
+
         node->open_until = ngx_current_msec + cooldown;
-        opened = 1;
+        node->probing = 0;
     }
 
     ngx_shmtx_unlock(&b->shpool->mutex);
 
-    return opened;
+    return change;
 }

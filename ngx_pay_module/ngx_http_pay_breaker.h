@@ -27,13 +27,31 @@ ngx_shm_zone_t *ngx_http_pay_breaker_zone(ngx_conf_t *cf);
 ngx_int_t ngx_http_pay_breaker_slot(ngx_conf_t *cf, const char *provider,
     ngx_str_t *api);
 
-/* 1 when the provider is to be skipped now (0: closed, or this probes) */
-ngx_uint_t ngx_http_pay_breaker_open(ngx_shm_zone_t *zone, ngx_uint_t slot,
-    ngx_uint_t fails, ngx_msec_t cooldown);
+/*
+ * What a call changed, for the one log line of each change: the zone's
+ * mutex makes each call, of all the workers, the only one to see it.
+ */
+typedef enum {
+    NGX_HTTP_PAY_BREAKER_SAME = 0,
+    NGX_HTTP_PAY_BREAKER_OPENED,        /* closed -> open */
+    NGX_HTTP_PAY_BREAKER_PROBE,         /* open -> half open: this probes */
+    NGX_HTTP_PAY_BREAKER_REOPENED,      /* the probe failed */
+    NGX_HTTP_PAY_BREAKER_CLOSED         /* open or half open -> closed */
+} ngx_http_pay_breaker_change_e;
 
-/* an attempt's outcome; returns 1 when this failure opened the breaker */
-ngx_uint_t ngx_http_pay_breaker_result(ngx_shm_zone_t *zone, ngx_uint_t slot,
-    ngx_uint_t ok, ngx_uint_t fails, ngx_msec_t cooldown);
+
+/*
+ * 1 when the provider is to be skipped now; 0 when it is closed, or when
+ * this request probes it (*change is NGX_HTTP_PAY_BREAKER_PROBE)
+ */
+ngx_uint_t ngx_http_pay_breaker_open(ngx_shm_zone_t *zone, ngx_uint_t slot,
+    ngx_uint_t fails, ngx_msec_t cooldown,
+    ngx_http_pay_breaker_change_e *change);
+
+/* an attempt's outcome; what it changed */
+ngx_http_pay_breaker_change_e ngx_http_pay_breaker_result(
+    ngx_shm_zone_t *zone, ngx_uint_t slot, ngx_uint_t ok, ngx_uint_t fails,
+    ngx_msec_t cooldown);
 
 
 #endif /* _NGX_HTTP_PAY_BREAKER_H_INCLUDED_ */

@@ -596,6 +596,8 @@ ngx_http_pay_dedupe_decide(ngx_http_request_t *r,
 
     provider = pay_provider_name(ctx->provider);
 
+    ngx_http_pay_store_outage(ctx->store, ctx->claim.result);
+
     switch (ctx->claim.result) {
 
     case NGX_HTTP_PAY_STORE_NEW:
@@ -615,8 +617,8 @@ ngx_http_pay_dedupe_decide(ngx_http_request_t *r,
         return NGX_DECLINED;
 
     case NGX_HTTP_PAY_STORE_DONE:
+        /* not an error: $pay_error stays empty, $pay_dedupe says it */
         ctx->dedupe = NGX_HTTP_PAY_DEDUPE_DUPLICATE;
-        ctx->error = PAY_ERR_DUPLICATE;
 
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "pay: %s duplicate: event \"%V\" was delivered "
@@ -641,7 +643,8 @@ ngx_http_pay_dedupe_decide(ngx_http_request_t *r,
     if (plcf->store_fail_open) {
         ctx->dedupe = NGX_HTTP_PAY_DEDUPE_BYPASS;
 
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+        /* the outage itself is logged once, by ngx_http_pay_store_outage() */
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "pay: %s event \"%V\" forwarded without dedupe: "
                       "pay_store \"%V\" is unavailable (pay_store_fail open)",
                       provider, &ctx->event_id, &ctx->store->name);

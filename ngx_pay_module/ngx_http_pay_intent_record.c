@@ -107,6 +107,8 @@ ngx_http_pay_intent_claimed(ngx_http_request_t *r,
     pay_intent_result_t        result;
     pay_idempotency_record_t   rec;
 
+    ngx_http_pay_store_outage(in->store, in->op.result);
+
     switch (in->op.result) {
 
     case NGX_HTTP_PAY_STORE_NEW:
@@ -209,6 +211,8 @@ ngx_http_pay_intent_looked_up(ngx_http_request_t *r,
 {
     pay_intent_result_t        result;
     pay_idempotency_record_t   rec;
+
+    ngx_http_pay_store_outage(in->store, in->op.result);
 
     switch (in->op.result) {
 

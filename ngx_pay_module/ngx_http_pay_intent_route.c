@@ -142,7 +142,8 @@ ngx_http_pay_intent_attempt(ngx_http_request_t *r,
     ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx,
     ngx_http_pay_intent_t *in)
 {
-    ngx_uint_t  slot;
+    ngx_uint_t                      slot;
+    ngx_http_pay_breaker_change_e   change;
 
     for ( ;; ) {
 
@@ -160,13 +161,22 @@ ngx_http_pay_intent_attempt(ngx_http_request_t *r,
         in->provider = in->providers[in->next++];
         slot = plcf->breaker_slot[in->provider - 1];
 
-        if (plcf->breaker_fails
-            && ngx_http_pay_breaker_open(plcf->breaker_zone, slot,
-                                         plcf->breaker_fails,
-                                         plcf->breaker_cooldown))
+        if (plcf->breaker_fails == 0) {
+            break;
+        }
+
+        if (ngx_http_pay_breaker_open(plcf->breaker_zone, slot,
+                                      plcf->breaker_fails,
+                                      plcf->breaker_cooldown, &change))
         {
             ngx_http_pay_intent_attempted(in, "skipped", 0);
             continue;
+        }
+
+        if (change == NGX_HTTP_PAY_BREAKER_PROBE) {
+            ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                          "pay: intent: %s breaker half open, this request "
+                          "probes it", pay_intent_provider_name(in->provider));
         }
 
         break;
@@ -479,19 +489,39 @@ static void
 ngx_http_pay_intent_breaker(ngx_http_request_t *r,
     ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_intent_t *in, ngx_uint_t ok)
 {
+    const char  *name;
+
     if (plcf->breaker_fails == 0) {
         return;
     }
 
-    if (ngx_http_pay_breaker_result(plcf->breaker_zone,
-                                    plcf->breaker_slot[in->provider - 1], ok,
-                                    plcf->breaker_fails,
-                                    plcf->breaker_cooldown))
+    name = pay_intent_provider_name(in->provider);
+
+    switch (ngx_http_pay_breaker_result(plcf->breaker_zone,
+                                        plcf->breaker_slot[in->provider - 1],
+                                        ok, plcf->breaker_fails,
+                                        plcf->breaker_cooldown))
     {
+    case NGX_HTTP_PAY_BREAKER_OPENED:
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "pay: intent: %s failed %ui times in a row, skipped "
-                      "for %M ms", pay_intent_provider_name(in->provider),
-                      plcf->breaker_fails, plcf->breaker_cooldown);
+                      "pay: intent: %s failed %ui times in a row, breaker "
+                      "open: skipped for %M ms", name, plcf->breaker_fails,
+                      plcf->breaker_cooldown);
+        break;
+
+    case NGX_HTTP_PAY_BREAKER_REOPENED:
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "pay: intent: %s breaker probe failed, open again: "
+                      "skipped for %M ms", name, plcf->breaker_cooldown);
+        break;
+
+    case NGX_HTTP_PAY_BREAKER_CLOSED:
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "pay: intent: %s answered, breaker closed", name);
+        break;
+
+    default:
+        break;
     }
 }
 

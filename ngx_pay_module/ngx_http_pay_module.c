@@ -65,6 +65,16 @@ static ngx_conf_enum_t  ngx_http_pay_store_fail[] = {
 };
 
 
+/* the levels a rejection's first line may take (pay_log_level) */
+static ngx_conf_enum_t  ngx_http_pay_log_levels[] = {
+    { ngx_string("error"), NGX_LOG_ERR },
+    { ngx_string("warn"), NGX_LOG_WARN },
+    { ngx_string("notice"), NGX_LOG_NOTICE },
+    { ngx_string("info"), NGX_LOG_INFO },
+    { ngx_null_string, 0 }
+};
+
+
 static ngx_command_t  ngx_http_pay_commands[] = {
 
     { ngx_string("pay_webhook"),
@@ -276,6 +286,13 @@ static ngx_command_t  ngx_http_pay_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_pay_loc_conf_t, store_fail_open),
       &ngx_http_pay_store_fail },
+
+    { ngx_string("pay_log_level"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_pay_loc_conf_t, log_level),
+      &ngx_http_pay_log_levels },
 
     { ngx_string("pay_dedupe"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
@@ -533,6 +550,7 @@ ngx_http_pay_create_loc_conf(ngx_conf_t *cf)
     conf->dedupe_ttl = NGX_CONF_UNSET_MSEC;
     conf->dedupe_lock = NGX_CONF_UNSET_MSEC;
     conf->store_fail_open = NGX_CONF_UNSET_UINT;
+    conf->log_level = NGX_CONF_UNSET_UINT;
     conf->square_sha1 = NGX_CONF_UNSET;
     conf->square_window = NGX_CONF_UNSET;
     conf->paypal_verify = NGX_CONF_UNSET_UINT;
@@ -565,6 +583,7 @@ ngx_http_pay_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_sec_value(conf->tolerance, prev->tolerance, 300);
     ngx_conf_merge_value(conf->square_sha1, prev->square_sha1, 0);
     ngx_conf_merge_sec_value(conf->square_window, prev->square_window, 0);
+    ngx_conf_merge_uint_value(conf->log_level, prev->log_level, NGX_LOG_ERR);
 
     if (conf->webhook_url == NULL) {
         conf->webhook_url = prev->webhook_url;

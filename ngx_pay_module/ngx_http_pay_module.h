@@ -124,6 +124,9 @@ typedef struct {
 
     ngx_uint_t            store_fail_open;  /* pay_store_fail open */
 
+    /* pay_log_level: a client fault's first line per code and minute */
+    ngx_uint_t            log_level;
+
     /* where pay_webhook was set, for configuration error messages */
     u_char               *webhook_file;
     ngx_uint_t            webhook_line;

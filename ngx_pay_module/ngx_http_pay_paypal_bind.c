@@ -108,6 +108,8 @@ ngx_http_pay_paypal_bind(ngx_http_request_t *r, ngx_http_pay_loc_conf_t *plcf,
         /* fall through */
 
     case NGX_HTTP_PAY_PAYPAL_BIND_CLAIM:
+        ngx_http_pay_store_outage(plcf->dedupe_store, op->result);
+
         switch (op->result) {
 
         case NGX_HTTP_PAY_STORE_NEW:
@@ -299,7 +301,8 @@ ngx_http_pay_paypal_bind_down(ngx_http_request_t *r,
     tid.data = (u_char *) pp->headers.id;
     tid.len = pp->headers.id_len;
 
-    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+    /* the outage itself is logged once, by ngx_http_pay_store_outage() */
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "pay: paypal transmission \"%V\" could not be bound to "
                   "its event: pay_store \"%V\" is unavailable",
                   &tid, &plcf->dedupe_store->name);

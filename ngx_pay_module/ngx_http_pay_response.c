@@ -3,9 +3,17 @@
  * Copyright (C) ngx_pay authors
  *
  * Responses the module makes itself.  A rejection is one error-log line
- * naming its stable code (info for the client's fault, error for ours),
- * $pay_error, and an application/problem+json body (RFC 9457) whose "code"
- * is that same code.
+ * naming its stable code, $pay_error, and an application/problem+json body
+ * (RFC 9457) whose "code" is that same code.
+ *
+ * The line's level (docs/errors.md, "Log lines"): in each worker, the
+ * first rejection of a code in a minute is logged at pay_log_level (error
+ * by default) for the client's faults and at error for ours, the rest of
+ * that minute at info for the client's and at warn for ours, so that a
+ * misconfiguration shows with error_log at its default level and an
+ * attack or an outage cannot flood the log.  Always at info: in_flight,
+ * idempotency_conflict and provider_error, which are how things go, and
+ * store_unavailable, whose outage ngx_http_pay_store_outage() logs.
  *
  * One rejection is not the module's to send: a chunked body that grows
  * over client_max_body_size makes nginx's body read fail with 413, and
@@ -30,6 +38,10 @@ static void ngx_http_pay_log_rejection(ngx_http_request_t *r,
     ngx_http_pay_ctx_t *ctx, pay_rc_e rc, const char *detail);
 static u_char *ngx_http_pay_problem(ngx_http_request_t *r, pay_rc_e rc,
     const char *detail, size_t *len);
+
+
+/* per worker: when each code's current minute began, 0 for never */
+static time_t  ngx_http_pay_log_minute[PAY_ERR_LAST];
 
 
 static ngx_str_t  ngx_http_pay_problem_type =
@@ -175,12 +187,50 @@ static void
 ngx_http_pay_log_rejection(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
     pay_rc_e rc, const char *detail)
 {
-    ngx_uint_t               level;
-    const char              *who;
-    const pay_error_info_t  *info;
+    time_t                    now;
+    ngx_uint_t                level, first;
+    const char               *who;
+    const pay_error_info_t   *info;
+    ngx_http_pay_loc_conf_t  *plcf;
 
     info = pay_error_info(rc);
-    level = info->client_fault ? NGX_LOG_INFO : NGX_LOG_ERR;
+    plcf = ngx_http_get_module_loc_conf(r, ngx_http_pay_module);
+
+    first = 0;
+
+    if ((ngx_uint_t) rc < PAY_ERR_LAST) {
+        now = ngx_time();
+
+        if (ngx_http_pay_log_minute[rc] == 0
+            || now - ngx_http_pay_log_minute[rc] >= 60)
+        {
+            ngx_http_pay_log_minute[rc] = now;
+            first = 1;
+        }
+    }
+
+    switch (rc) {
+
+    case PAY_ERR_STORE_UNAVAILABLE:
+        /* the outage is logged by ngx_http_pay_store_outage() */
+    case PAY_ERR_IN_FLIGHT:
+    case PAY_ERR_IDEMPOTENCY_CONFLICT:
+        /* a concurrent delivery or retry: how things are */
+    case PAY_ERR_PROVIDER_ERROR:
+        /* a declined card: the payment's fault, not the configuration's */
+        level = NGX_LOG_INFO;
+        break;
+
+    default:
+        if (info->client_fault) {
+            level = first ? plcf->log_level : NGX_LOG_INFO;
+
+        } else {
+            level = first ? NGX_LOG_ERR : NGX_LOG_WARN;
+        }
+
+        break;
+    }
 
     who = (ctx->intent != NULL) ? "intent"
                                 : pay_provider_name(ctx->provider);

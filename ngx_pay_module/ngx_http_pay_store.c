@@ -280,6 +280,63 @@ ngx_http_pay_store_exit_process(ngx_cycle_t *cycle)
 
 
 /*
+ * One line when a store stops answering, one every few seconds while it
+ * stays down (with the requests affected so far), one when it answers
+ * again: the requests themselves log their 503 at info.  Per worker, to
+ * the cycle's log (the outage is no one client's).
+ */
+
+void
+ngx_http_pay_store_outage(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_result_e result)
+{
+    ngx_http_pay_store_outage_t  *o;
+
+    o = &store->outage;
+
+    if (result != NGX_HTTP_PAY_STORE_DOWN) {
+
+        if (o->down) {
+            o->down = 0;
+
+            ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                          "pay_store \"%V\" is available again after "
+                          "%M ms, %ui requests affected",
+                          &store->name, ngx_current_msec - o->since,
+                          o->affected);
+        }
+
+        return;
+    }
+
+    if (!o->down) {
+        o->down = 1;
+        o->since = ngx_current_msec;
+        o->reported = ngx_current_msec;
+        o->affected = 1;
+
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "pay_store \"%V\" is unavailable: the requests that "
+                      "need it get 503 store_unavailable (or are forwarded "
+                      "without dedupe under pay_store_fail open) until it "
+                      "answers again", &store->name);
+        return;
+    }
+
+    o->affected++;
+
+    if (ngx_current_msec - o->reported >= NGX_HTTP_PAY_STORE_OUTAGE_EVERY) {
+        o->reported = ngx_current_msec;
+
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "pay_store \"%V\" still unavailable after %M ms, "
+                      "%ui requests affected", &store->name,
+                      ngx_current_msec - o->since, o->affected);
+    }
+}
+
+
+/*
  * 128 random bits; should the generator fail, the pid, a per-process
  * counter and the time in msec are still unique on a host.
  */

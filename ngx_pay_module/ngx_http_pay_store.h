@@ -147,10 +147,28 @@ typedef struct {
 } ngx_http_pay_store_engine_t;
 
 
+/*
+ * A store's outage as this worker sees it, from what the features report
+ * (ngx_http_pay_store_outage()): logged when it starts, every
+ * NGX_HTTP_PAY_STORE_OUTAGE_EVERY while it lasts, and when it ends.
+ */
+typedef struct {
+    ngx_msec_t                      since;      /* its first failure */
+    ngx_msec_t                      reported;   /* its last line */
+    ngx_uint_t                      affected;   /* requests answered DOWN */
+    unsigned                        down:1;
+} ngx_http_pay_store_outage_t;
+
+#define NGX_HTTP_PAY_STORE_OUTAGE_EVERY  5000
+
+
 struct ngx_http_pay_store_s {
     ngx_str_t                       name;
     ngx_http_pay_store_engine_t    *engine;
     void                           *data;       /* the engine's own */
+
+    /* per worker: written only after fork, by that worker */
+    ngx_http_pay_store_outage_t     outage;
 
     /* where pay_store was set, for messages */
     u_char                         *file;
@@ -216,6 +234,13 @@ ngx_http_pay_store_t *ngx_http_pay_store_default(ngx_conf_t *cf,
 /* every store's engine init_process / exit_process, in worker processes */
 ngx_int_t ngx_http_pay_store_init_process(ngx_cycle_t *cycle);
 void ngx_http_pay_store_exit_process(ngx_cycle_t *cycle);
+
+/*
+ * What one request's operation answered, for the outage log: DOWN starts
+ * or continues an outage, any other result ends it
+ */
+void ngx_http_pay_store_outage(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_result_e result);
 
 /* a fresh claim token of NGX_HTTP_PAY_STORE_TOKEN_LEN hex digits */
 ngx_int_t ngx_http_pay_store_token(ngx_pool_t *pool, ngx_str_t *token);

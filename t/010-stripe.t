@@ -23,8 +23,11 @@ repeat_each(2);
 # which dedupe (t/030-dedupe.t) would answer at the edge
 add_block_preprocessor(sub {
     my $block = shift;
+    # client faults at info, as before pay_log_level (t/086 checks its
+    # default)
     $block->set_value('http_config',
-                      ($block->http_config // '') . "\n    pay_dedupe off;\n");
+                      ($block->http_config // '') . "\n    pay_dedupe off;\n"
+                      . "    pay_log_level info;\n");
 });
 
 # TEST 25 sends 4 requests: 3 more times its 6 checks, per repetition

@@ -106,6 +106,8 @@ add_block_preprocessor(sub {
     my $block = shift;
 
     $block->set_value('http_config', <<'_EOC_' . ($block->http_config // ''));
+    # client faults at info, as before pay_log_level (t/086 checks its default)
+    pay_log_level info;
     pay_store main shm=4m;
     map $pay_request_currency $pay_route {
         eur      "stripe paypal";

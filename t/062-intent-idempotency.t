@@ -86,6 +86,8 @@ add_block_preprocessor(sub {
     my $block = shift;
 
     $block->set_value('http_config', <<'_EOC_' . ($block->http_config // ''));
+    # client faults at info, as before pay_log_level (t/086 checks its default)
+    pay_log_level info;
     pay_store main shm=4m;
     pay_store r redis=127.0.0.1:$TEST_NGINX_REDIS_PORT prefix=$TEST_NGINX_PAY_PREFIX;
     # the app is down for a request with X-Test-App-Down: 1 (headers are
@@ -176,9 +178,9 @@ repeat_each(1);
 # each request is 4 tests (status, body, no [alert], no [crit]), plus
 #   response_headers lines:    1 per line given: 55
 #   raw_response_headers_like: 1 per request of TESTs 8 and 11: 10
-#   error_log lines:           TESTs 12 and 14: 2
+#   error_log lines:           TEST 12: 2, TEST 14: 1
 #   no_error_log [error]:      1 per request of TESTs 1-7, 13, 15, 17: 52
-my $extra = 55 + 10 + 2 + 52;
+my $extra = 55 + 10 + 3 + 52;
 
 plan tests => repeat_each() * (PayTest::requests(blocks()) * 4 + $extra);
 
@@ -469,7 +471,7 @@ __DATA__
 
 
 
-=== TEST 12: the store is down: logged as a rejection of ours
+=== TEST 12: the store is down: the outage logged at error, the rejection at info
 --- http_config
     pay_store down redis=127.0.0.1:$TEST_NGINX_DEAD_PORT timeout=100ms;
 --- config
@@ -487,7 +489,8 @@ main::key(12)
 --- response_body_like eval
 PayTest::json_like(code => '"store_unavailable"')
 --- error_log eval
-qr/\[error\] .*pay: intent rejected: store_unavailable \(/
+[qr/\[info\] .*pay: intent rejected: store_unavailable \(/,
+ qr/\[error\] .*pay_store "down" is unavailable: /]
 --- no_error_log
 [alert]
 [crit]
