@@ -150,6 +150,7 @@ typedef struct {
     ngx_msec_t            dedupe_ttl;   /* of the claiming location */
 
     const char           *event_kind;   /* $pay_event_kind, static */
+    size_t                secret;       /* $pay_secret: 1-based, 0: none */
 
     /* PayPal's certificate and token fetches, NULL for other providers */
     ngx_http_pay_paypal_t   *paypal;
