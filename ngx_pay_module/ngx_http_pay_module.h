@@ -124,6 +124,9 @@ typedef struct {
 
     ngx_uint_t            store_fail_open;  /* pay_store_fail open */
 
+    /* of ngx_http_pay_status_series_t *: by secret (the counters) */
+    ngx_array_t          *status_secrets;
+
     /* where pay_webhook was set, for configuration error messages */
     u_char               *webhook_file;
     ngx_uint_t            webhook_line;
@@ -151,6 +154,7 @@ typedef struct {
 
     const char           *event_kind;   /* $pay_event_kind, static */
     size_t                secret;       /* $pay_secret: 1-based, 0: none */
+    ngx_array_t          *status_secrets;   /* the location's counters */
 
     /* PayPal's certificate and token fetches, NULL for other providers */
     ngx_http_pay_paypal_t   *paypal;
@@ -175,6 +179,11 @@ extern ngx_module_t  ngx_http_pay_module;
 ngx_int_t ngx_http_pay_handler_init(ngx_conf_t *cf);
 ngx_http_pay_ctx_t *ngx_http_pay_create_ctx(ngx_http_request_t *r);
 ngx_http_pay_ctx_t *ngx_http_pay_get_ctx(ngx_http_request_t *r);
+
+/* ngx_http_pay_status_page.c: pay_status, the page and the health */
+char *ngx_http_pay_status_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_pay_status_page_init(ngx_conf_t *cf);
 
 /* ngx_http_pay_variables.c */
 ngx_int_t ngx_http_pay_add_variables(ngx_conf_t *cf);

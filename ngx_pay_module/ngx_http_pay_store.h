@@ -144,6 +144,9 @@ typedef struct {
                                                   ngx_cycle_t *cycle);
     void                          (*exit_process)(ngx_http_pay_store_t *store,
                                                   ngx_cycle_t *cycle);
+
+    /* 1 when this worker reaches the store now; NULL: always */
+    ngx_uint_t                    (*up)(ngx_http_pay_store_t *store);
 } ngx_http_pay_store_engine_t;
 
 
@@ -151,6 +154,7 @@ struct ngx_http_pay_store_s {
     ngx_str_t                       name;
     ngx_http_pay_store_engine_t    *engine;
     void                           *data;       /* the engine's own */
+    void                           *counted;    /* its counters, or NULL */
 
     /* where pay_store was set, for messages */
     u_char                         *file;
@@ -180,6 +184,10 @@ typedef struct {
 
     /* of ngx_http_pay_dedupe_ns_t: default namespaces, one location each */
     ngx_array_t                    *dedupe_namespaces;
+
+    /* the counters (ngx_http_pay_status.c) and pay_status_zone's size */
+    void                           *status;
+    size_t                          status_size;
 } ngx_http_pay_main_conf_t;
 
 
@@ -216,6 +224,17 @@ ngx_http_pay_store_t *ngx_http_pay_store_default(ngx_conf_t *cf,
 /* every store's engine init_process / exit_process, in worker processes */
 ngx_int_t ngx_http_pay_store_init_process(ngx_cycle_t *cycle);
 void ngx_http_pay_store_exit_process(ngx_cycle_t *cycle);
+
+/*
+ * At postconfiguration, with the counters on: every store's operations
+ * are counted and timed (ngx_pay_store_operations_total,
+ * ngx_pay_store_seconds) by a table of wrappers put in front of its
+ * engine's.
+ */
+ngx_int_t ngx_http_pay_store_count(ngx_conf_t *cf);
+
+/* 1 when this worker reaches the store now (ngx_pay_store_up, health) */
+ngx_uint_t ngx_http_pay_store_up(ngx_http_pay_store_t *store);
 
 /* a fresh claim token of NGX_HTTP_PAY_STORE_TOKEN_LEN hex digits */
 ngx_int_t ngx_http_pay_store_token(ngx_pool_t *pool, ngx_str_t *token);
