@@ -412,7 +412,18 @@ ngx_http_pay_count(ngx_http_pay_ctx_t *ctx)
     ngx_uint_t                      outcome;
     ngx_http_pay_status_series_t  **secrets;
 
-    if (ctx->intent != NULL || ctx->provider == NGX_HTTP_PAY_PROVIDER_OFF) {
+    if (ctx->intent != NULL) {
+        outcome = (ctx->error != PAY_OK)
+                  ? NGX_HTTP_PAY_OUTCOME_ERROR + ctx->error
+                  : (ctx->intent->idempotency != NGX_HTTP_PAY_IDEM_NONE)
+                    ? ctx->intent->idempotency - 1
+                    : NGX_HTTP_PAY_OUTCOME_ABORTED;
+
+        ngx_http_pay_status_intent_done(ctx->intent->provider, outcome);
+        return;
+    }
+
+    if (ctx->provider == NGX_HTTP_PAY_PROVIDER_OFF) {
         return;
     }
 

@@ -616,15 +616,28 @@ ngx_http_pay_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 }
 
 
-/* a webhook location's series: its provider's outcomes, its secrets */
+/*
+ * A location's series: an intent location's, a webhook location's (its
+ * provider's outcomes, its secrets; PayPal's certificate cache).
+ */
 
 static char *
 ngx_http_pay_count_webhook(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *conf)
 {
     ngx_http_core_loc_conf_t  *clcf;
 
+    if (conf->intent != NULL && ngx_http_pay_status_intents(cf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     if (conf->webhook == NGX_HTTP_PAY_PROVIDER_OFF) {
         return NGX_CONF_OK;
+    }
+
+    if (conf->webhook == NGX_HTTP_PAY_PROVIDER_PAYPAL
+        && ngx_http_pay_status_paypal(cf) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
     }
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);

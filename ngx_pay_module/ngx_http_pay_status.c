@@ -47,6 +47,11 @@ typedef struct {
     ngx_http_pay_status_sh_t       *sh;
     ngx_http_pay_status_series_t   *webhooks[NGX_HTTP_PAY_STATUS_PROVIDERS]
                                             [NGX_HTTP_PAY_STATUS_OUTCOMES];
+    ngx_http_pay_status_series_t   *intents[NGX_HTTP_PAY_STATUS_PROVIDERS]
+                                           [NGX_HTTP_PAY_STATUS_OUTCOMES];
+    ngx_http_pay_status_series_t   *attempts[NGX_HTTP_PAY_STATUS_PROVIDERS]
+                                            [NGX_HTTP_PAY_ATTEMPT_RESULTS];
+    ngx_http_pay_status_series_t   *certs[NGX_HTTP_PAY_CERT_RESULTS];
 } ngx_http_pay_status_t;
 
 
@@ -65,6 +70,7 @@ static ngx_atomic_t *ngx_http_pay_status_cell(ngx_http_pay_status_sh_t *sh,
 static ngx_http_pay_status_series_t *ngx_http_pay_status_make(ngx_conf_t *cf,
     ngx_uint_t metric, ngx_str_t *labels, ngx_uint_t nlabels);
 static ngx_int_t ngx_http_pay_status_info(void *data);
+static ngx_http_pay_status_t *ngx_http_pay_status_running(void);
 static size_t ngx_http_pay_status_escape(u_char *dst, ngx_str_t *src);
 static u_char *ngx_http_pay_status_json_labels(u_char *p, ngx_str_t *labels);
 static u_char *ngx_http_pay_status_prom(u_char *p,
@@ -113,6 +119,22 @@ static const char  *ngx_http_pay_status_les[NGX_HTTP_PAY_STATUS_BUCKETS] = {
 
 static const char  *ngx_http_pay_status_outcomes[] = {
     "forwarded", "duplicate", "in_flight", "retry", "bypass", "aborted"
+};
+
+
+/* an intent's outcome: $pay_idempotency's words, then aborted */
+static const char  *ngx_http_pay_status_intent_outcomes[] = {
+    "new", "replayed", "conflict", "mismatch", "resumed", "aborted"
+};
+
+
+static const char  *ngx_http_pay_status_attempt_results[] = {
+    "2xx", "4xx", "5xx", "timeout", "error", "skipped"
+};
+
+
+static const char  *ngx_http_pay_status_cert_results[] = {
+    "hit", "fetch", "rejected"
 };
 
 
@@ -617,6 +639,206 @@ ngx_http_pay_status_webhook_done(ngx_http_request_t *r, ngx_uint_t provider,
     }
 
     ngx_http_pay_status_inc(st->webhooks[provider][outcome]);
+}
+
+
+/* the counters of the running configuration, from any request's code */
+
+static ngx_http_pay_status_t *
+ngx_http_pay_status_running(void)
+{
+    ngx_http_pay_main_conf_t  *pmcf;
+
+    pmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_http_pay_module);
+
+    return (pmcf != NULL) ? pmcf->status : NULL;
+}
+
+
+/*
+ * Intent locations: every provider (and "none": nothing was tried) with
+ * every outcome, and each provider's attempts by result.
+ */
+
+ngx_int_t
+ngx_http_pay_status_intents(ngx_conf_t *cf)
+{
+    ngx_uint_t              p, i;
+    ngx_str_t               labels[4];
+    ngx_http_pay_status_t  *st;
+    const pay_error_info_t *info;
+
+    st = ngx_http_pay_status_get(cf);
+    if (st == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (st->intents[0][0] != NULL) {
+        return NGX_OK;
+    }
+
+    ngx_str_set(&labels[0], "provider");
+    ngx_str_set(&labels[2], "outcome");
+
+    for (p = 0; p < NGX_HTTP_PAY_STATUS_PROVIDERS; p++) {
+
+        if (p == NGX_HTTP_PAY_PROVIDER_STANDARD) {
+            continue;
+        }
+
+        labels[1].data = (u_char *) (p ? pay_provider_name(p) : "none");
+        labels[1].len = ngx_strlen(labels[1].data);
+
+        ngx_str_set(&labels[2], "outcome");
+
+        for (i = 0; i < NGX_HTTP_PAY_STATUS_OUTCOMES; i++) {
+
+            if (i < NGX_HTTP_PAY_OUTCOME_ERROR) {
+                labels[3].data =
+                          (u_char *) ngx_http_pay_status_intent_outcomes[i];
+
+            } else {
+                switch (i - NGX_HTTP_PAY_OUTCOME_ERROR) {
+                case PAY_OK:
+                case PAY_ERR_SIGNATURE_MISSING:
+                case PAY_ERR_SIGNATURE_MALFORMED:
+                case PAY_ERR_SIGNATURE_MISMATCH:
+                case PAY_ERR_TIMESTAMP_OUT_OF_TOLERANCE:
+                case PAY_ERR_CERT_URL_REJECTED:
+                case PAY_ERR_CERT_UNTRUSTED:
+                case PAY_ERR_TRANSMISSION_REUSED:
+                case PAY_ERR_DUPLICATE:
+                case PAY_ERR_IN_FLIGHT:
+                    continue;
+                default:
+                    break;
+                }
+
+                info = pay_error_info(i - NGX_HTTP_PAY_OUTCOME_ERROR);
+                labels[3].data = (u_char *) info->code;
+            }
+
+            labels[3].len = ngx_strlen(labels[3].data);
+
+            st->intents[p][i] = ngx_http_pay_status_series(cf,
+                                    NGX_HTTP_PAY_METRIC_INTENTS, labels, 2);
+            if (st->intents[p][i] == NULL) {
+                return NGX_ERROR;
+            }
+        }
+
+        if (p == 0) {
+            continue;
+        }
+
+        ngx_str_set(&labels[2], "result");
+
+        for (i = 0; i < NGX_HTTP_PAY_ATTEMPT_RESULTS; i++) {
+            labels[3].data = (u_char *) ngx_http_pay_status_attempt_results[i];
+            labels[3].len = ngx_strlen(labels[3].data);
+
+            st->attempts[p][i] = ngx_http_pay_status_series(cf,
+                                     NGX_HTTP_PAY_METRIC_INTENT_ATTEMPTS,
+                                     labels, 2);
+            if (st->attempts[p][i] == NULL) {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_pay_status_intent_done(ngx_uint_t provider, ngx_uint_t outcome)
+{
+    ngx_http_pay_status_t  *st;
+
+    st = ngx_http_pay_status_running();
+
+    if (st != NULL && provider < NGX_HTTP_PAY_STATUS_PROVIDERS
+        && outcome < NGX_HTTP_PAY_STATUS_OUTCOMES)
+    {
+        ngx_http_pay_status_inc(st->intents[provider][outcome]);
+    }
+}
+
+
+/* an attempt: its HTTP status, or 0 and "timeout", "error", "skipped" */
+
+void
+ngx_http_pay_status_intent_attempt(ngx_uint_t provider, ngx_uint_t status,
+    const char *outcome)
+{
+    ngx_uint_t              result;
+    ngx_http_pay_status_t  *st;
+
+    st = ngx_http_pay_status_running();
+
+    if (st == NULL || provider >= NGX_HTTP_PAY_STATUS_PROVIDERS) {
+        return;
+    }
+
+    if (outcome != NULL) {
+        result = (ngx_strcmp(outcome, "timeout") == 0) ? 3
+                 : (ngx_strcmp(outcome, "skipped") == 0) ? 5 : 4;
+
+    } else {
+        result = (status >= 200 && status < 300) ? 0
+                 : (status >= 400 && status < 500) ? 1
+                 : (status >= 500 && status < 600) ? 2 : 4;
+    }
+
+    ngx_http_pay_status_inc(st->attempts[provider][result]);
+}
+
+
+/* a PayPal webhook location: the certificate cache's results */
+
+ngx_int_t
+ngx_http_pay_status_paypal(ngx_conf_t *cf)
+{
+    ngx_uint_t              i;
+    ngx_str_t               labels[2];
+    ngx_http_pay_status_t  *st;
+
+    st = ngx_http_pay_status_get(cf);
+    if (st == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (st->certs[0] != NULL) {
+        return NGX_OK;
+    }
+
+    ngx_str_set(&labels[0], "result");
+
+    for (i = 0; i < NGX_HTTP_PAY_CERT_RESULTS; i++) {
+        labels[1].data = (u_char *) ngx_http_pay_status_cert_results[i];
+        labels[1].len = ngx_strlen(labels[1].data);
+
+        st->certs[i] = ngx_http_pay_status_series(cf,
+                           NGX_HTTP_PAY_METRIC_PAYPAL_CERT_CACHE, labels, 1);
+        if (st->certs[i] == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_pay_status_paypal_cert(ngx_uint_t result)
+{
+    ngx_http_pay_status_t  *st;
+
+    st = ngx_http_pay_status_running();
+
+    if (st != NULL && result < NGX_HTTP_PAY_CERT_RESULTS) {
+        ngx_http_pay_status_inc(st->certs[result]);
+    }
 }
 
 

@@ -85,6 +85,26 @@ ngx_int_t ngx_http_pay_status_webhook(ngx_conf_t *cf, ngx_uint_t provider,
 void ngx_http_pay_status_webhook_done(ngx_http_request_t *r,
     ngx_uint_t provider, ngx_uint_t outcome);
 
+/* intents (a pay_intent location): outcome as for webhooks, with
+   $pay_idempotency's value - 1 below NGX_HTTP_PAY_OUTCOME_ERROR, 5 aborted;
+   provider 0: none tried */
+#define NGX_HTTP_PAY_ATTEMPT_RESULTS    6
+
+ngx_int_t ngx_http_pay_status_intents(ngx_conf_t *cf);
+void ngx_http_pay_status_intent_done(ngx_uint_t provider,
+    ngx_uint_t outcome);
+void ngx_http_pay_status_intent_attempt(ngx_uint_t provider,
+    ngx_uint_t status, const char *outcome);
+
+/* PayPal's certificate cache: hit, fetch, rejected */
+#define NGX_HTTP_PAY_CERT_HIT           0
+#define NGX_HTTP_PAY_CERT_FETCH         1
+#define NGX_HTTP_PAY_CERT_REJECTED      2
+#define NGX_HTTP_PAY_CERT_RESULTS       3
+
+ngx_int_t ngx_http_pay_status_paypal(ngx_conf_t *cf);
+void ngx_http_pay_status_paypal_cert(ngx_uint_t result);
+
 /* histograms: the time in microseconds */
 void ngx_http_pay_status_observe(ngx_http_pay_status_series_t *s,
     ngx_msec_t usec);
