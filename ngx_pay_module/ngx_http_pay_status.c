@@ -296,7 +296,8 @@ ngx_http_pay_status_init_zone(ngx_shm_zone_t *zone, void *data)
         st->sh = shpool->data;
 
     } else {
-        size = zone->shm.size - zone->shm.size / 8 - 8 * ngx_pagesize;
+        /* room for the slab pool's own pages, even in the smallest zone */
+        size = zone->shm.size - zone->shm.size / 4 - 2 * ngx_pagesize;
         n = (size - sizeof(ngx_http_pay_status_sh_t))
             / sizeof(ngx_http_pay_status_cell_t) + 1;
 

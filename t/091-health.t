@@ -24,7 +24,7 @@ add_block_preprocessor(sub {
 
 repeat_each(1);
 
-plan tests => 22;
+plan tests => 27;
 
 no_shuffle();
 run_tests();
@@ -119,6 +119,28 @@ GET /pay_health
 --- request
 HEAD /pay_health
 --- response_body
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 6: a zone too small for every series: those left out are said, the rest served
+--- http_config
+    pay_store local shm=1m;
+    pay_store fleet redis=127.0.0.1:$TEST_NGINX_HEALTH_REDIS_PORT;
+    pay_status_zone 32k;
+--- config
+    location = /pay_status {
+        pay_status;
+    }
+--- request
+GET /pay_status
+--- response_body_like eval
+PayTest::lines_like('ngx_pay_info{version="0.3.0"} 1',
+                    'ngx_pay_store_up{store="local"} 1')
+--- error_log
+zone is full
 --- no_error_log
 [alert]
 [crit]
