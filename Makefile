@@ -39,7 +39,8 @@ MODULE := $(BUILD)/ngx_http_pay_module.so
 
 BUILD_PKGS := nginx nginx-dev libssl-dev libjansson-dev libhiredis-dev \
               gcc make
-TEST_PKGS  := libcmocka-dev redis-server libtest-base-perl curl openssl
+TEST_PKGS  := libcmocka-dev redis-server libtest-base-perl curl openssl \
+              prometheus
 BENCH_PKGS := wrk
 DEB_PKGS   := debhelper dpkg-dev
 

@@ -14,6 +14,7 @@
 
 #include "ngx_http_pay_module.h"
 #include "ngx_http_pay_breaker.h"
+#include "ngx_http_pay_status.h"
 
 
 typedef struct {
@@ -37,8 +38,19 @@ typedef struct {
 } ngx_http_pay_breaker_t;
 
 
+/* a slot, for its gauge ngx_pay_breaker_open */
+typedef struct {
+    ngx_shm_zone_t              *zone;
+    ngx_uint_t                   slot;
+} ngx_http_pay_breaker_gauge_t;
+
+
 static ngx_int_t ngx_http_pay_breaker_init_zone(ngx_shm_zone_t *zone,
     void *data);
+static ngx_int_t ngx_http_pay_breaker_gauge(ngx_conf_t *cf,
+    ngx_shm_zone_t *zone, ngx_uint_t slot, const char *provider,
+    ngx_str_t *api);
+static ngx_int_t ngx_http_pay_breaker_is_open(void *data);
 static ngx_http_pay_breaker_node_t *ngx_http_pay_breaker_node(
     ngx_http_pay_breaker_t *b, ngx_uint_t slot);
 
@@ -116,7 +128,68 @@ ngx_http_pay_breaker_slot(ngx_conf_t *cf, const char *provider,
 
     b->owners[b->n] = owner;
 
+    if (ngx_http_pay_breaker_gauge(cf, zone, b->n, provider, api) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return b->n++;
+}
+
+
+static ngx_int_t
+ngx_http_pay_breaker_gauge(ngx_conf_t *cf, ngx_shm_zone_t *zone,
+    ngx_uint_t slot, const char *provider, ngx_str_t *api)
+{
+    ngx_str_t                      labels[4];
+    ngx_http_pay_breaker_gauge_t  *g;
+
+    g = ngx_palloc(cf->pool, sizeof(ngx_http_pay_breaker_gauge_t));
+    if (g == NULL) {
+        return NGX_ERROR;
+    }
+
+    g->zone = zone;
+    g->slot = slot;
+
+    ngx_str_set(&labels[0], "provider");
+    labels[1].data = (u_char *) provider;
+    labels[1].len = ngx_strlen(provider);
+    ngx_str_set(&labels[2], "api");
+    labels[3] = *api;
+
+    return ngx_http_pay_status_gauge(cf, NGX_HTTP_PAY_METRIC_BREAKER_OPEN,
+                                     labels, 2, ngx_http_pay_breaker_is_open,
+                                     g);
+}
+
+
+/* 1 while the slot's breaker is open (its probe included), for the page */
+
+static ngx_int_t
+ngx_http_pay_breaker_is_open(void *data)
+{
+    ngx_http_pay_breaker_gauge_t *g = data;
+
+    ngx_uint_t                    open;
+    ngx_http_pay_breaker_t       *b;
+    ngx_http_pay_breaker_node_t  *node;
+
+    b = g->zone->data;
+
+    if (b == NULL || b->sh == NULL) {
+        return 0;
+    }
+
+    ngx_shmtx_lock(&b->shpool->mutex);
+
+    node = &b->sh->nodes[g->slot];
+
+    open = (node->owner == b->owners[g->slot] && node->open_until != 0
+            && (ngx_msec_int_t) (node->open_until - ngx_current_msec) > 0);
+
+    ngx_shmtx_unlock(&b->shpool->mutex);
+
+    return open;
 }
 
 

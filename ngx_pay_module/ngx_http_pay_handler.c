@@ -39,6 +39,7 @@
 #include "ngx_http_pay_dedupe.h"
 #include "ngx_http_pay_intent.h"
 #include "ngx_http_pay_paypal.h"
+#include "ngx_http_pay_status.h"
 #include "ngx_http_pay_webhook.h"
 
 
@@ -53,6 +54,7 @@ static ngx_int_t ngx_http_pay_body_ready(ngx_http_request_t *r,
     ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx);
 static ngx_int_t ngx_http_pay_decided(ngx_http_pay_ctx_t *ctx, ngx_int_t rc);
 static void ngx_http_pay_ctx_cleanup(void *data);
+static void ngx_http_pay_count(ngx_http_pay_ctx_t *ctx);
 static ngx_int_t ngx_http_pay_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_pay_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
@@ -201,6 +203,7 @@ ngx_http_pay_start(ngx_http_request_t *r, ngx_http_pay_loc_conf_t *plcf)
     }
 
     ctx->provider = plcf->webhook;
+    ctx->status_secrets = plcf->status_secrets;
 
     if (plcf->intent != NULL) {
         /* the method and the Idempotency-Key, before the body */
@@ -394,6 +397,71 @@ ngx_http_pay_ctx_cleanup(void *data)
     ngx_http_pay_paypal_cleanup(ctx);
     ngx_http_pay_dedupe_finish(ctx);
     ngx_http_pay_intent_finish(ctx);
+    ngx_http_pay_count(ctx);
+}
+
+
+/*
+ * The one place a webhook's outcome is counted: when the request ends,
+ * what came of it is known, however it ended.
+ */
+
+static void
+ngx_http_pay_count(ngx_http_pay_ctx_t *ctx)
+{
+    ngx_uint_t                      outcome;
+    ngx_http_pay_status_series_t  **secrets;
+
+    if (ctx->intent != NULL) {
+        outcome = (ctx->error != PAY_OK)
+                  ? NGX_HTTP_PAY_OUTCOME_ERROR + ctx->error
+                  : (ctx->intent->idempotency != NGX_HTTP_PAY_IDEM_NONE)
+                    ? ctx->intent->idempotency - 1
+                    : NGX_HTTP_PAY_OUTCOME_ABORTED;
+
+        ngx_http_pay_status_intent_done(ctx->intent->provider, outcome);
+        return;
+    }
+
+    if (ctx->provider == NGX_HTTP_PAY_PROVIDER_OFF) {
+        return;
+    }
+
+    if (ctx->dedupe == NGX_HTTP_PAY_DEDUPE_DUPLICATE
+        || ctx->error == PAY_ERR_DUPLICATE)
+    {
+        outcome = NGX_HTTP_PAY_OUTCOME_DUPLICATE;
+
+    } else if (ctx->dedupe == NGX_HTTP_PAY_DEDUPE_IN_FLIGHT
+               || ctx->error == PAY_ERR_IN_FLIGHT)
+    {
+        outcome = NGX_HTTP_PAY_OUTCOME_IN_FLIGHT;
+
+    } else if (ctx->error != PAY_OK) {
+        outcome = NGX_HTTP_PAY_OUTCOME_ERROR + ctx->error;
+
+    } else if (ctx->state == NGX_HTTP_PAY_STATE_DONE
+               && ctx->status == NGX_DECLINED)
+    {
+        outcome = (ctx->dedupe == NGX_HTTP_PAY_DEDUPE_RETRY)
+                  ? NGX_HTTP_PAY_OUTCOME_RETRY
+                  : (ctx->dedupe == NGX_HTTP_PAY_DEDUPE_BYPASS)
+                    ? NGX_HTTP_PAY_OUTCOME_BYPASS
+                    : NGX_HTTP_PAY_OUTCOME_FORWARDED;
+
+    } else {
+        /* the client went away before anything was decided */
+        outcome = NGX_HTTP_PAY_OUTCOME_ABORTED;
+    }
+
+    ngx_http_pay_status_webhook_done(ctx->request, ctx->provider, outcome);
+
+    if (ctx->secret != 0 && ctx->status_secrets != NULL
+        && ctx->secret <= ctx->status_secrets->nelts)
+    {
+        secrets = ctx->status_secrets->elts;
+        ngx_http_pay_status_inc(secrets[ctx->secret - 1]);
+    }
 }
 
 

@@ -16,6 +16,7 @@
 
 #include "ngx_http_pay_module.h"
 #include "ngx_http_pay_intent.h"
+#include "ngx_http_pay_status.h"
 #include "ngx_http_pay_breaker.h"
 
 
@@ -551,4 +552,6 @@ ngx_http_pay_intent_attempted(ngx_http_pay_intent_t *in, const char *outcome,
     }
 
     in->attempts_len = p - in->attempts;
+
+    ngx_http_pay_status_intent_attempt(in->provider, status, outcome);
 }

@@ -19,6 +19,7 @@
 #include "ngx_http_pay_dedupe.h"
 #include "ngx_http_pay_intent.h"
 #include "ngx_http_pay_paypal.h"
+#include "ngx_http_pay_status.h"
 #include "ngx_http_pay_webhook.h"
 
 
@@ -34,6 +35,8 @@ static void *ngx_http_pay_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_pay_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static char *ngx_http_pay_note_credentials(ngx_conf_t *cf,
+    ngx_http_pay_loc_conf_t *conf);
+static char *ngx_http_pay_count_webhook(ngx_conf_t *cf,
     ngx_http_pay_loc_conf_t *conf);
 static char *ngx_http_pay_webhook(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -294,6 +297,20 @@ static ngx_command_t  ngx_http_pay_commands[] = {
       offsetof(ngx_http_pay_loc_conf_t, log_level),
       &ngx_http_pay_log_levels },
 
+    { ngx_string("pay_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
+      ngx_http_pay_status_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("pay_status_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_pay_status_zone_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("pay_dedupe"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_pay_dedupe_directive,
@@ -346,7 +363,11 @@ ngx_http_pay_preconfiguration(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_pay_postconfiguration(ngx_conf_t *cf)
 {
-    return ngx_http_pay_handler_init(cf);
+    if (ngx_http_pay_handler_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_pay_status_page_init(cf);
 }
 
 
@@ -368,7 +389,10 @@ ngx_http_pay_create_main_conf(ngx_conf_t *cf)
      *     pmcf->credential_locations = NULL;
      *     pmcf->paypal_bindings = NULL;
      *     pmcf->dedupe_namespaces = NULL;
+     *     pmcf->status = NULL;
      */
+
+    pmcf->status_size = NGX_CONF_UNSET_SIZE;
 
     if (ngx_array_init(&pmcf->stores, cf->pool, 4,
                        sizeof(ngx_http_pay_store_t *))
@@ -603,7 +627,49 @@ ngx_http_pay_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
+    if (ngx_http_pay_count_webhook(cf, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     return ngx_http_pay_webhook_merge(cf, conf);
+}
+
+
+/*
+ * A location's series: an intent location's, a webhook location's (its
+ * provider's outcomes, its secrets; PayPal's certificate cache).
+ */
+
+static char *
+ngx_http_pay_count_webhook(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *conf)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (conf->intent != NULL && ngx_http_pay_status_intents(cf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->webhook == NGX_HTTP_PAY_PROVIDER_OFF) {
+        return NGX_CONF_OK;
+    }
+
+    if (conf->webhook == NGX_HTTP_PAY_PROVIDER_PAYPAL
+        && ngx_http_pay_status_paypal(cf) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (ngx_http_pay_status_webhook(cf, conf->webhook, &clcf->name,
+                                    conf->secrets ? conf->secrets->nelts : 0,
+                                    &conf->status_secrets)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
 }
 
 

@@ -126,6 +126,8 @@ typedef struct {
 
     /* pay_log_level: a client fault's first line per code and minute */
     ngx_uint_t            log_level;
+    /* of ngx_http_pay_status_series_t *: by secret (the counters) */
+    ngx_array_t          *status_secrets;
 
     /* where pay_webhook was set, for configuration error messages */
     u_char               *webhook_file;
@@ -153,6 +155,8 @@ typedef struct {
     ngx_msec_t            dedupe_ttl;   /* of the claiming location */
 
     const char           *event_kind;   /* $pay_event_kind, static */
+    size_t                secret;       /* $pay_secret: 1-based, 0: none */
+    ngx_array_t          *status_secrets;   /* the location's counters */
 
     /* PayPal's certificate and token fetches, NULL for other providers */
     ngx_http_pay_paypal_t   *paypal;
@@ -177,6 +181,11 @@ extern ngx_module_t  ngx_http_pay_module;
 ngx_int_t ngx_http_pay_handler_init(ngx_conf_t *cf);
 ngx_http_pay_ctx_t *ngx_http_pay_create_ctx(ngx_http_request_t *r);
 ngx_http_pay_ctx_t *ngx_http_pay_get_ctx(ngx_http_request_t *r);
+
+/* ngx_http_pay_status_page.c: pay_status, the page and the health */
+char *ngx_http_pay_status_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_pay_status_page_init(ngx_conf_t *cf);
 
 /* ngx_http_pay_variables.c */
 ngx_int_t ngx_http_pay_add_variables(ngx_conf_t *cf);

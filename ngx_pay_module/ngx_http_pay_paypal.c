@@ -35,6 +35,7 @@
 #include "ngx_http_pay_module.h"
 #include "ngx_http_pay_api.h"
 #include "ngx_http_pay_paypal.h"
+#include "ngx_http_pay_status.h"
 #include "ngx_http_pay_paypal_cache.h"
 #include "ngx_http_pay_paypal_token.h"
 #include "pay_crc32.h"
@@ -346,10 +347,12 @@ ngx_http_pay_paypal_cert(ngx_http_request_t *r,
     switch (rc) {
 
     case NGX_HTTP_PAY_CACHE_HIT:
+        ngx_http_pay_status_paypal_cert(NGX_HTTP_PAY_CERT_HIT);
         *der = value;
         return NGX_DECLINED;
 
     case NGX_HTTP_PAY_CACHE_NEGATIVE:
+        ngx_http_pay_status_paypal_cert(NGX_HTTP_PAY_CERT_REJECTED);
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "pay: paypal certificate \"%V\" failed validation "
                       "recently: %V", &pp->cert_url, &value);
@@ -358,6 +361,7 @@ ngx_http_pay_paypal_cert(ngx_http_request_t *r,
                                        [PAY_ERR_CERT_UNTRUSTED]);
 
     case NGX_HTTP_PAY_CACHE_FAILED:
+        ngx_http_pay_status_paypal_cert(NGX_HTTP_PAY_CERT_REJECTED);
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "pay: paypal certificate \"%V\" could not be fetched "
                       "recently: %V", &pp->cert_url, &value);
@@ -399,6 +403,8 @@ ngx_http_pay_paypal_cert(ngx_http_request_t *r,
         return ngx_http_pay_reject(r, ctx, PAY_ERR_INTERNAL,
                                    "out of memory");
     }
+
+    ngx_http_pay_status_paypal_cert(NGX_HTTP_PAY_CERT_FETCH);
 
     pp->fetching = 1;
     pp->step = NGX_HTTP_PAY_PAYPAL_CERT_FETCH;

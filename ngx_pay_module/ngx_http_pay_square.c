@@ -98,9 +98,9 @@ ngx_http_pay_square_verify(ngx_http_request_t *r,
         rc = PAY_ERR_INTERNAL;
 
     } else {
-        rc = pay_square_verify(sig, len, url.data, url.len,
-                               body->data, body->len,
-                               keys->elts, keys->nelts);
+        rc = pay_square_verify_key(sig, len, url.data, url.len,
+                                   body->data, body->len,
+                                   keys->elts, keys->nelts, &ctx->secret);
     }
 
     if (rc != PAY_OK) {

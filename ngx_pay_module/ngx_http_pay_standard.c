@@ -77,11 +77,11 @@ ngx_http_pay_standard_verify(ngx_http_request_t *r,
         }
     }
 
-    rc = pay_standard_verify(value[0], len[0], value[1], len[1],
-                             value[2], len[2], body->data, body->len,
-                             plcf->keys->elts, plcf->keys->nelts,
-                             (long long) ngx_time(),
-                             (long long) plcf->tolerance);
+    rc = pay_standard_verify_key(value[0], len[0], value[1], len[1],
+                                 value[2], len[2], body->data, body->len,
+                                 plcf->keys->elts, plcf->keys->nelts,
+                                 (long long) ngx_time(),
+                                 (long long) plcf->tolerance, &ctx->secret);
 
     if (rc != PAY_OK) {
         return ngx_http_pay_reject(r, ctx, rc,

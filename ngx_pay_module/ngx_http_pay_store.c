@@ -20,10 +20,69 @@
 #include <openssl/rand.h>
 
 #include "ngx_http_pay_module.h"
+#include "ngx_http_pay_status.h"
+
+
+/* the operations as counted, in the order of the engine's table */
+#define NGX_HTTP_PAY_STORE_OPS      5
+#define NGX_HTTP_PAY_STORE_RESULTS  9       /* the results, then "sent" */
+#define NGX_HTTP_PAY_STORE_SENT     8
+
+
+typedef struct {
+    ngx_http_pay_store_engine_t    engine;     /* the wrappers */
+    ngx_http_pay_store_engine_t   *real;
+    ngx_http_pay_status_series_t  *ops[NGX_HTTP_PAY_STORE_OPS]
+                                      [NGX_HTTP_PAY_STORE_RESULTS];
+    ngx_http_pay_status_series_t  *seconds[NGX_HTTP_PAY_STORE_OPS];
+} ngx_http_pay_store_counted_t;
+
+
+/* an operation under way: what to give back to the caller's op */
+typedef struct {
+    ngx_http_pay_store_handler_pt  handler;
+    void                          *data;
+    ngx_http_pay_store_counted_t  *counted;
+    ngx_uint_t                     op;
+    ngx_msec_t                     start;      /* microseconds */
+} ngx_http_pay_store_timing_t;
 
 
 static char *ngx_http_pay_store_engine_conf(ngx_conf_t *cf,
     ngx_http_pay_store_t *store, ngx_str_t *args, ngx_uint_t nargs);
+static ngx_int_t ngx_http_pay_store_count_one(ngx_conf_t *cf,
+    ngx_http_pay_store_t *store);
+static ngx_int_t ngx_http_pay_store_timed(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_op_t *op, ngx_uint_t which);
+static void ngx_http_pay_store_answered(ngx_http_pay_store_op_t *op);
+static void ngx_http_pay_store_counted(ngx_http_pay_store_counted_t *cnt,
+    ngx_uint_t which, ngx_uint_t result, ngx_msec_t start);
+static ngx_msec_t ngx_http_pay_store_usec(void);
+static ngx_int_t ngx_http_pay_store_claim_timed(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_op_t *op);
+static ngx_int_t ngx_http_pay_store_complete_timed(
+    ngx_http_pay_store_t *store, ngx_http_pay_store_op_t *op);
+static ngx_int_t ngx_http_pay_store_release_timed(
+    ngx_http_pay_store_t *store, ngx_http_pay_store_op_t *op);
+static ngx_int_t ngx_http_pay_store_get_timed(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_op_t *op);
+static ngx_int_t ngx_http_pay_store_abandon_timed(
+    ngx_http_pay_store_t *store, ngx_http_pay_store_op_t *op);
+
+
+static const char  *ngx_http_pay_store_op_names[NGX_HTTP_PAY_STORE_OPS] = {
+    "claim", "complete", "release", "get", "abandon"
+};
+
+
+/* the results each operation can have, by bit (result names' order) */
+static ngx_uint_t  ngx_http_pay_store_op_results[NGX_HTTP_PAY_STORE_OPS] = {
+    0x0c7,      /* claim: new processing done down retry */
+    0x170,      /* complete: ok not_owner down sent */
+    0x170,      /* release */
+    0x0ce,      /* get: processing done absent down retry */
+    0x170       /* abandon */
+};
 
 
 static ngx_uint_t  ngx_http_pay_store_counter;
@@ -439,4 +498,260 @@ ngx_http_pay_store_use(ngx_conf_t *cf, ngx_flag_t *on, ngx_str_t *name,
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * Counting the stores' operations: each store gets a table of wrappers in
+ * front of its engine's, so the features and the engines stay as they
+ * are.  An operation answered at once is counted at once; one answered
+ * later (Redis) has its handler wrapped, and is counted when the answer
+ * comes, timed from the call.  Fire and forget (no handler: completions
+ * at the request's end) is counted as "sent", untimed.
+ */
+
+ngx_int_t
+ngx_http_pay_store_count(ngx_conf_t *cf)
+{
+    ngx_uint_t                 i;
+    ngx_http_pay_store_t     **stores;
+    ngx_http_pay_main_conf_t  *pmcf;
+
+    pmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_pay_module);
+    stores = pmcf->stores.elts;
+
+    for (i = 0; i < pmcf->stores.nelts; i++) {
+        if (stores[i]->counted == NULL
+            && ngx_http_pay_store_count_one(cf, stores[i]) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_pay_store_count_one(ngx_conf_t *cf, ngx_http_pay_store_t *store)
+{
+    ngx_str_t                      labels[6];
+    ngx_uint_t                     op, res;
+    ngx_http_pay_store_counted_t  *cnt;
+
+    cnt = ngx_pcalloc(cf->pool, sizeof(ngx_http_pay_store_counted_t));
+    if (cnt == NULL) {
+        return NGX_ERROR;
+    }
+
+    cnt->real = store->engine;
+    cnt->engine = *store->engine;
+    cnt->engine.claim = ngx_http_pay_store_claim_timed;
+    cnt->engine.complete = ngx_http_pay_store_complete_timed;
+    cnt->engine.release = ngx_http_pay_store_release_timed;
+    cnt->engine.get = ngx_http_pay_store_get_timed;
+    cnt->engine.abandon = ngx_http_pay_store_abandon_timed;
+
+    ngx_str_set(&labels[0], "store");
+    labels[1] = store->name;
+    ngx_str_set(&labels[2], "op");
+    ngx_str_set(&labels[4], "result");
+
+    for (op = 0; op < NGX_HTTP_PAY_STORE_OPS; op++) {
+
+        labels[3].data = (u_char *) ngx_http_pay_store_op_names[op];
+        labels[3].len = ngx_strlen(labels[3].data);
+
+        for (res = 0; res < NGX_HTTP_PAY_STORE_RESULTS; res++) {
+
+            if (!(ngx_http_pay_store_op_results[op] & (1 << res))) {
+                continue;
+            }
+
+            labels[5].data = (u_char *) ((res == NGX_HTTP_PAY_STORE_SENT)
+                                 ? "sent"
+                                 : ngx_http_pay_store_result_name(res));
+            labels[5].len = ngx_strlen(labels[5].data);
+
+            cnt->ops[op][res] = ngx_http_pay_status_series(cf,
+                                    NGX_HTTP_PAY_METRIC_STORE_OPS, labels, 3);
+            if (cnt->ops[op][res] == NULL) {
+                return NGX_ERROR;
+            }
+        }
+
+        cnt->seconds[op] = ngx_http_pay_status_series(cf,
+                               NGX_HTTP_PAY_METRIC_STORE_SECONDS, labels, 2);
+        if (cnt->seconds[op] == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    store->counted = cnt;
+    store->engine = &cnt->engine;
+
+    return NGX_OK;
+}
+
+
+ngx_uint_t
+ngx_http_pay_store_up(ngx_http_pay_store_t *store)
+{
+    ngx_http_pay_store_engine_t  *engine;
+
+    engine = store->engine;
+
+    return (engine->up == NULL) ? 1 : engine->up(store);
+}
+
+
+static ngx_int_t
+ngx_http_pay_store_timed(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_op_t *op, ngx_uint_t which)
+{
+    ngx_int_t                      rc;
+    ngx_msec_t                     start;
+    ngx_http_pay_store_op_pt       fn;
+    ngx_http_pay_store_timing_t   *t;
+    ngx_http_pay_store_counted_t  *cnt;
+
+    cnt = store->counted;
+
+    switch (which) {
+    case 0:
+        fn = cnt->real->claim;
+        break;
+    case 1:
+        fn = cnt->real->complete;
+        break;
+    case 2:
+        fn = cnt->real->release;
+        break;
+    case 3:
+        fn = cnt->real->get;
+        break;
+    default:
+        fn = cnt->real->abandon;
+        break;
+    }
+
+    start = ngx_http_pay_store_usec();
+    t = NULL;
+
+    if (op->handler != NULL && op->pool != NULL) {
+        t = ngx_palloc(op->pool, sizeof(ngx_http_pay_store_timing_t));
+
+        if (t != NULL) {
+            t->handler = op->handler;
+            t->data = op->data;
+            t->counted = cnt;
+            t->op = which;
+            t->start = start;
+
+            op->handler = ngx_http_pay_store_answered;
+            op->data = t;
+        }
+
+    } else if (op->handler == NULL) {
+        ngx_http_pay_status_inc(cnt->ops[which][NGX_HTTP_PAY_STORE_SENT]);
+        return fn(store, op);
+    }
+
+    rc = fn(store, op);
+
+    if (rc == NGX_AGAIN && t != NULL) {
+        /* counted in ngx_http_pay_store_answered() */
+        return rc;
+    }
+
+    if (t != NULL) {
+        op->handler = t->handler;
+        op->data = t->data;
+    }
+
+    if (rc == NGX_OK) {
+        ngx_http_pay_store_counted(cnt, which, op->result, start);
+    }
+
+    return rc;
+}
+
+
+static void
+ngx_http_pay_store_answered(ngx_http_pay_store_op_t *op)
+{
+    ngx_http_pay_store_timing_t  *t;
+
+    t = op->data;
+
+    op->handler = t->handler;
+    op->data = t->data;
+
+    ngx_http_pay_store_counted(t->counted, t->op, op->result, t->start);
+
+    op->handler(op);
+}
+
+
+static void
+ngx_http_pay_store_counted(ngx_http_pay_store_counted_t *cnt,
+    ngx_uint_t which, ngx_uint_t result, ngx_msec_t start)
+{
+    if (result < NGX_HTTP_PAY_STORE_SENT) {
+        ngx_http_pay_status_inc(cnt->ops[which][result]);
+    }
+
+    ngx_http_pay_status_observe(cnt->seconds[which],
+                                ngx_http_pay_store_usec() - start);
+}
+
+
+static ngx_msec_t
+ngx_http_pay_store_usec(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (ngx_msec_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+
+static ngx_int_t
+ngx_http_pay_store_claim_timed(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_op_t *op)
+{
+    return ngx_http_pay_store_timed(store, op, 0);
+}
+
+
+static ngx_int_t
+ngx_http_pay_store_complete_timed(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_op_t *op)
+{
+    return ngx_http_pay_store_timed(store, op, 1);
+}
+
+
+static ngx_int_t
+ngx_http_pay_store_release_timed(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_op_t *op)
+{
+    return ngx_http_pay_store_timed(store, op, 2);
+}
+
+
+static ngx_int_t
+ngx_http_pay_store_get_timed(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_op_t *op)
+{
+    return ngx_http_pay_store_timed(store, op, 3);
+}
+
+
+static ngx_int_t
+ngx_http_pay_store_abandon_timed(ngx_http_pay_store_t *store,
+    ngx_http_pay_store_op_t *op)
+{
+    return ngx_http_pay_store_timed(store, op, 4);
 }

@@ -144,6 +144,9 @@ typedef struct {
                                                   ngx_cycle_t *cycle);
     void                          (*exit_process)(ngx_http_pay_store_t *store,
                                                   ngx_cycle_t *cycle);
+
+    /* 1 when this worker reaches the store now; NULL: always */
+    ngx_uint_t                    (*up)(ngx_http_pay_store_t *store);
 } ngx_http_pay_store_engine_t;
 
 
@@ -166,6 +169,7 @@ struct ngx_http_pay_store_s {
     ngx_str_t                       name;
     ngx_http_pay_store_engine_t    *engine;
     void                           *data;       /* the engine's own */
+    void                           *counted;    /* its counters, or NULL */
 
     /* per worker: written only after fork, by that worker */
     ngx_http_pay_store_outage_t     outage;
@@ -198,6 +202,10 @@ typedef struct {
 
     /* of ngx_http_pay_dedupe_ns_t: default namespaces, one location each */
     ngx_array_t                    *dedupe_namespaces;
+
+    /* the counters (ngx_http_pay_status.c) and pay_status_zone's size */
+    void                           *status;
+    size_t                          status_size;
 } ngx_http_pay_main_conf_t;
 
 
@@ -241,6 +249,17 @@ void ngx_http_pay_store_exit_process(ngx_cycle_t *cycle);
  */
 void ngx_http_pay_store_outage(ngx_http_pay_store_t *store,
     ngx_http_pay_store_result_e result);
+
+/*
+ * At postconfiguration, with the counters on: every store's operations
+ * are counted and timed (ngx_pay_store_operations_total,
+ * ngx_pay_store_seconds) by a table of wrappers put in front of its
+ * engine's.
+ */
+ngx_int_t ngx_http_pay_store_count(ngx_conf_t *cf);
+
+/* 1 when this worker reaches the store now (ngx_pay_store_up, health) */
+ngx_uint_t ngx_http_pay_store_up(ngx_http_pay_store_t *store);
 
 /* a fresh claim token of NGX_HTTP_PAY_STORE_TOKEN_LEN hex digits */
 ngx_int_t ngx_http_pay_store_token(ngx_pool_t *pool, ngx_str_t *token);

@@ -66,6 +66,7 @@ static ngx_int_t ngx_http_pay_store_redis_init_process(
     ngx_http_pay_store_t *store, ngx_cycle_t *cycle);
 static void ngx_http_pay_store_redis_exit_process(
     ngx_http_pay_store_t *store, ngx_cycle_t *cycle);
+static ngx_uint_t ngx_http_pay_store_redis_up(ngx_http_pay_store_t *store);
 
 static ngx_int_t ngx_http_pay_store_redis_start(ngx_http_pay_store_t *store,
     ngx_http_pay_store_op_t *op, ngx_uint_t command);
@@ -83,7 +84,8 @@ ngx_http_pay_store_engine_t  ngx_http_pay_store_redis_engine = {
     ngx_http_pay_store_redis_get,
     ngx_http_pay_store_redis_abandon,
     ngx_http_pay_store_redis_init_process,
-    ngx_http_pay_store_redis_exit_process
+    ngx_http_pay_store_redis_exit_process,
+    ngx_http_pay_store_redis_up
 };
 
 
@@ -316,4 +318,15 @@ ngx_http_pay_store_redis_forget(ngx_http_pay_store_redis_t *rs,
     }
 
     return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_pay_store_redis_up(ngx_http_pay_store_t *store)
+{
+    ngx_http_pay_store_redis_t  *rs;
+
+    rs = store->data;
+
+    return rs->redis.inited && ngx_http_pay_redis_ready(&rs->redis);
 }

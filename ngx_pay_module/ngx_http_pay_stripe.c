@@ -66,11 +66,12 @@ ngx_http_pay_stripe_verify(ngx_http_request_t *r,
         rc = PAY_ERR_SIGNATURE_MISSING;
 
     } else {
-        rc = pay_stripe_verify((const char *) h->value.data, h->value.len,
-                               body->data, body->len,
-                               plcf->keys->elts, plcf->keys->nelts,
-                               (long long) ngx_time(),
-                               (long long) plcf->tolerance);
+        rc = pay_stripe_verify_key((const char *) h->value.data,
+                                   h->value.len, body->data, body->len,
+                                   plcf->keys->elts, plcf->keys->nelts,
+                                   (long long) ngx_time(),
+                                   (long long) plcf->tolerance,
+                                   &ctx->secret);
     }
 
     if (rc != PAY_OK) {

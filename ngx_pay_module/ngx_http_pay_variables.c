@@ -30,6 +30,8 @@ static ngx_int_t ngx_http_pay_variable_livemode(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_pay_variable_kind(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_pay_variable_secret(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_pay_variable_error(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_pay_variable_dedupe(ngx_http_request_t *r,
@@ -62,6 +64,9 @@ static ngx_http_variable_t  ngx_http_pay_vars[] = {
       0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("pay_event_kind"), NULL, ngx_http_pay_variable_kind,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("pay_secret"), NULL, ngx_http_pay_variable_secret,
       0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("pay_error"), NULL, ngx_http_pay_variable_error,
@@ -237,6 +242,33 @@ ngx_http_pay_variable_kind(ngx_http_request_t *r,
 
     ngx_http_pay_variable_set(v, (u_char *) ctx->event_kind,
                               ngx_strlen(ctx->event_kind));
+
+    return NGX_OK;
+}
+
+
+/* the 1-based position of the pay_webhook_secret that verified */
+
+static ngx_int_t
+ngx_http_pay_variable_secret(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char              *p;
+    ngx_http_pay_ctx_t  *ctx;
+
+    ctx = ngx_http_pay_get_ctx(r->main);
+
+    if (ctx == NULL || ctx->secret == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, NGX_SIZE_T_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_pay_variable_set(v, p, ngx_sprintf(p, "%uz", ctx->secret) - p);
 
     return NGX_OK;
 }

@@ -28,8 +28,19 @@ pay_square_verify(const char *sig, size_t sig_len,
     const unsigned char *body, size_t body_len,
     pay_hmac_key_t *const *keys, size_t nkeys)
 {
-    int            matched;
-    size_t         i, size, decoded_len;
+    return pay_square_verify_key(sig, sig_len, url, url_len, body, body_len,
+                                 keys, nkeys, NULL);
+}
+
+
+pay_rc_e
+pay_square_verify_key(const char *sig, size_t sig_len,
+    const unsigned char *url, size_t url_len,
+    const unsigned char *body, size_t body_len,
+    pay_hmac_key_t *const *keys, size_t nkeys, size_t *key)
+{
+    int            matched, m;
+    size_t         i, size, decoded_len, which;
     pay_rc_e       rc;
     pay_iovec_t    parts[2];
     unsigned char  decoded[PAY_HMAC_MAX_LEN];
@@ -76,6 +87,7 @@ pay_square_verify(const char *sig, size_t sig_len,
     parts[1].len = body_len;
 
     matched = 0;
+    which = 0;
     rc = PAY_OK;
 
     for (i = 0; i < nkeys; i++) {
@@ -86,7 +98,10 @@ pay_square_verify(const char *sig, size_t sig_len,
         }
 
         /* every key is tried: which one matched is not something to time */
-        matched |= pay_mem_equal(decoded, mac, size);
+        m = pay_mem_equal(decoded, mac, size);
+        matched |= m;
+        /* the first key that matched, without a branch */
+        which |= (size_t) (m & (which == 0)) * (i + 1);
     }
 
     /* a MAC over attacker-chosen bytes is a forgery: leave none behind */
@@ -94,6 +109,10 @@ pay_square_verify(const char *sig, size_t sig_len,
 
     if (rc != PAY_OK) {
         return rc;
+    }
+
+    if (key != NULL) {
+        *key = matched ? which : 0;
     }
 
     return matched ? PAY_OK : PAY_ERR_SIGNATURE_MISMATCH;

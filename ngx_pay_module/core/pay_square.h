@@ -47,6 +47,15 @@ pay_rc_e pay_square_verify(const char *sig, size_t sig_len,
     pay_hmac_key_t *const *keys, size_t nkeys);
 
 /*
+ * The same, and *key (when not NULL) is the 1-based position in keys of
+ * the first key that matched, 0 when none did.  Every key is still tried.
+ */
+pay_rc_e pay_square_verify_key(const char *sig, size_t sig_len,
+    const unsigned char *url, size_t url_len,
+    const unsigned char *body, size_t body_len,
+    pay_hmac_key_t *const *keys, size_t nkeys, size_t *key);
+
+/*
  * The time Square signs, for want of a signed timestamp: the top-level
  * "created_at" of the (verified) body, an RFC 3339 date-time
  * (pay_timestamp_rfc3339()), in *t as seconds since the epoch.  Returns

@@ -201,8 +201,21 @@ pay_standard_verify(const char *id, size_t id_len,
     pay_hmac_key_t *const *keys, size_t nkeys,
     long long now, long long tolerance)
 {
-    int                     matched;
-    size_t                  first, batch, i, v1_count, v1_valid;
+    return pay_standard_verify_key(id, id_len, ts, ts_len, sig, sig_len,
+                                   body, body_len, keys, nkeys, now,
+                                   tolerance, NULL);
+}
+
+
+pay_rc_e
+pay_standard_verify_key(const char *id, size_t id_len,
+    const char *ts, size_t ts_len, const char *sig, size_t sig_len,
+    const unsigned char *body, size_t body_len,
+    pay_hmac_key_t *const *keys, size_t nkeys,
+    long long now, long long tolerance, size_t *key)
+{
+    int                     matched, km[PAY_STANDARD_MAC_BATCH];
+    size_t                  first, batch, i, v1_count, v1_valid, which;
     long long               t;
     pay_rc_e                rc;
     pay_iovec_t             parts[5];
@@ -269,6 +282,7 @@ pay_standard_verify(const char *id, size_t id_len,
     parts[4].len = body_len;
 
     matched = 0;
+    which = 0;
     rc = PAY_OK;
 
     for (first = 0; first < nkeys; first += batch) {
@@ -291,6 +305,10 @@ pay_standard_verify(const char *id, size_t id_len,
 
         /* every v1 against every MAC: which one matched is not timed */
 
+        for (i = 0; i < batch; i++) {
+            km[i] = 0;
+        }
+
         pay_standard_cursor_init(&cursor, sig, sig_len);
 
         while (pay_standard_next_entry(&cursor, &entry)) {
@@ -300,9 +318,15 @@ pay_standard_verify(const char *id, size_t id_len,
             }
 
             for (i = 0; i < batch; i++) {
-                matched |= pay_mem_equal(decoded, macs[i],
-                                         PAY_STANDARD_SIG_LEN);
+                km[i] |= pay_mem_equal(decoded, macs[i],
+                                       PAY_STANDARD_SIG_LEN);
             }
+        }
+
+        /* the first configured key that matched, without a branch */
+        for (i = 0; i < batch; i++) {
+            matched |= km[i];
+            which |= (size_t) (km[i] & (which == 0)) * (first + i + 1);
         }
     }
 
@@ -313,6 +337,10 @@ done:
 
     if (rc != PAY_OK) {
         return rc;
+    }
+
+    if (key != NULL) {
+        *key = matched ? which : 0;
     }
 
     return matched ? PAY_OK : PAY_ERR_SIGNATURE_MISMATCH;

@@ -69,5 +69,15 @@ pay_rc_e pay_standard_verify(const char *id, size_t id_len,
     pay_hmac_key_t *const *keys, size_t nkeys,
     long long now, long long tolerance);
 
+/*
+ * The same, and *key (when not NULL) is the 1-based position in keys of
+ * the first key that matched, 0 when none did.  Every key is still tried.
+ */
+pay_rc_e pay_standard_verify_key(const char *id, size_t id_len,
+    const char *ts, size_t ts_len, const char *sig, size_t sig_len,
+    const unsigned char *body, size_t body_len,
+    pay_hmac_key_t *const *keys, size_t nkeys,
+    long long now, long long tolerance, size_t *key);
+
 
 #endif /* PAY_STANDARD_H_INCLUDED_ */

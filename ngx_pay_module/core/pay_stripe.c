@@ -315,8 +315,19 @@ pay_stripe_verify(const char *value, size_t value_len,
     pay_hmac_key_t *const *keys, size_t nkeys,
     long long now, long long tolerance)
 {
-    int                   matched;
-    size_t                first, batch, i;
+    return pay_stripe_verify_key(value, value_len, body, body_len, keys,
+                                 nkeys, now, tolerance, NULL);
+}
+
+
+pay_rc_e
+pay_stripe_verify_key(const char *value, size_t value_len,
+    const unsigned char *body, size_t body_len,
+    pay_hmac_key_t *const *keys, size_t nkeys,
+    long long now, long long tolerance, size_t *key)
+{
+    int                   matched, km[PAY_STRIPE_MAC_BATCH];
+    size_t                first, batch, i, which;
     pay_rc_e              rc;
     pay_iovec_t           parts[3];
     unsigned char         sig[PAY_STRIPE_SIG_LEN];
@@ -347,6 +358,7 @@ pay_stripe_verify(const char *value, size_t value_len,
     parts[2].len = body_len;
 
     matched = 0;
+    which = 0;
     rc = PAY_OK;
 
     for (first = 0; first < nkeys; first += batch) {
@@ -373,6 +385,10 @@ pay_stripe_verify(const char *value, size_t value_len,
          * exit: which one matched is not something to time.
          */
 
+        for (i = 0; i < batch; i++) {
+            km[i] = 0;
+        }
+
         pay_stripe_cursor_init(&cursor, value, value_len);
 
         while (pay_stripe_next_item(&cursor, &item) == 1) {
@@ -384,8 +400,14 @@ pay_stripe_verify(const char *value, size_t value_len,
             }
 
             for (i = 0; i < batch; i++) {
-                matched |= pay_mem_equal(sig, macs[i], PAY_STRIPE_SIG_LEN);
+                km[i] |= pay_mem_equal(sig, macs[i], PAY_STRIPE_SIG_LEN);
             }
+        }
+
+        /* the first configured key that matched, without a branch */
+        for (i = 0; i < batch; i++) {
+            matched |= km[i];
+            which |= (size_t) (km[i] & (which == 0)) * (first + i + 1);
         }
     }
 
@@ -396,6 +418,10 @@ done:
 
     if (rc != PAY_OK) {
         return rc;
+    }
+
+    if (key != NULL) {
+        *key = matched ? which : 0;
     }
 
     return matched ? PAY_OK : PAY_ERR_SIGNATURE_MISMATCH;

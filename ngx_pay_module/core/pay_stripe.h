@@ -72,5 +72,15 @@ pay_rc_e pay_stripe_verify(const char *value, size_t value_len,
     pay_hmac_key_t *const *keys, size_t nkeys,
     long long now, long long tolerance);
 
+/*
+ * The same, and *key (when not NULL) is the 1-based position in keys of
+ * the first key that matched, 0 when none did ($pay_secret, the
+ * rotation metric).  Every key is still tried.
+ */
+pay_rc_e pay_stripe_verify_key(const char *value, size_t value_len,
+    const unsigned char *body, size_t body_len,
+    pay_hmac_key_t *const *keys, size_t nkeys,
+    long long now, long long tolerance, size_t *key);
+
 
 #endif /* PAY_STRIPE_H_INCLUDED_ */

@@ -442,4 +442,62 @@ sub json_like {
     return $re . '[^\n]*\}\n?$';
 }
 
+# promtool's verdict on a Prometheus text exposition: "" when
+# "promtool check metrics" (Debian's prometheus package) passes it, else
+# its output and exit status.  For add_response_body_check in t/09*.t.
+sub promtool_check {
+    my ($text) = @_;
+    my $dir = File::Spec->rel2abs(File::Spec->catdir('t', 'tmp'));
+    mkdir $dir unless -d $dir;
+    my $file = "$dir/promtool-$$.txt";
+    open my $fh, '>', $file or die "promtool_check: $file: $!";
+    print $fh $text;
+    close $fh;
+    my $out = `promtool check metrics < '$file' 2>&1`;
+    my $rc = $? >> 8;
+    unlink $file;
+    return $rc == 0 ? '' : "promtool exit $rc: $out";
+}
+
+# Every response that is a pay_status page (it starts with the module's
+# first # HELP) is given to promtool: one subtest each.
+sub check_pages_with_promtool {
+    Test::Nginx::Socket::add_response_body_check(sub {
+        my ($block, $body, $req_idx) = @_;
+        return unless defined $body && $body =~ /\A# HELP ngx_pay_/;
+        Test::More::is(promtool_check($body), '',
+                       $block->name . " - promtool check metrics"
+                       . " (req $req_idx)");
+    });
+}
+
+# A pattern for "--- response_body_like": the body has each of these
+# lines, whole, in any order (a pay_status page):
+#   PayTest::lines_like('ngx_pay_info{version="0.3.0"} 1', ...)
+sub lines_like {
+    return '(?ms)' . join '', map { "(?=.*^\Q$_\E\n)" } @_;
+}
+
+# The same for pieces of one line (a JSON page), in any order.
+sub pieces_like {
+    return '(?s)' . join '', map { "(?=.*\Q$_\E)" } @_;
+}
+
+# A counter's value in a pay_status page, -1 when the series is absent:
+#   PayTest::metric($body, 'ngx_pay_webhooks_total',
+#                   provider => 'stripe', outcome => 'forwarded')
+sub metric {
+    my ($text, $name, @labels) = @_;
+    my @pairs;
+    while (@labels) {
+        my ($k, $v) = splice @labels, 0, 2;
+        push @pairs, qq($k="$v");
+    }
+    my $series = $name . '{' . join(',', @pairs) . '}';
+    for my $line (split /\n/, $text) {
+        return $1 if $line =~ /^\Q$series\E (\S+)$/;
+    }
+    return -1;
+}
+
 1;

@@ -356,6 +356,7 @@ test_sha1(void **state)
 static void
 test_several_keys(void **state)
 {
+    size_t           key;
     pay_hmac_key_t  *keys[3];
 
     (void) state;
@@ -385,6 +386,21 @@ test_several_keys(void **state)
                                        strlen(Q1_URL), fx.q1.data,
                                        fx.q1.len, keys, 3),
                      PAY_OK);
+
+    /* which key verified: 1-based, 0 when none */
+    key = 99;
+    assert_int_equal(pay_square_verify_key(Q1_SIG, strlen(Q1_SIG),
+                                           (const unsigned char *) Q1_URL,
+                                           strlen(Q1_URL), fx.q1.data,
+                                           fx.q1.len, keys, 3, &key),
+                     PAY_OK);
+    assert_int_equal(key, 3);
+    assert_int_equal(pay_square_verify_key(Q1_SIG, strlen(Q1_SIG),
+                                           (const unsigned char *) Q1_URL,
+                                           strlen(Q1_URL), fx.q1.data,
+                                           fx.q1.len, keys, 2, &key),
+                     PAY_ERR_SIGNATURE_MISMATCH);
+    assert_int_equal(key, 0);
     assert_int_equal(pay_square_verify(Q1_SIG, strlen(Q1_SIG),
                                        (const unsigned char *) Q1_URL,
                                        strlen(Q1_URL), fx.q1.data,

@@ -261,6 +261,7 @@ test_w1_negatives(void **state)
 static void
 test_rotation_keys(void **state)
 {
+    size_t           key;
     pay_hmac_key_t  *keys[3];
 
     (void) state;
@@ -284,6 +285,23 @@ test_rotation_keys(void **state)
                      PAY_OK);
     assert_int_equal(verify_keys(W1_ID, W1_TS, W1_SIG, keys, 2, W1_TIME, 300),
                      PAY_ERR_SIGNATURE_MISMATCH);
+
+    /* which key verified: 1-based, 0 when none */
+    key = 99;
+    assert_int_equal(pay_standard_verify_key(W1_ID, strlen(W1_ID), W1_TS,
+                                             strlen(W1_TS), W1_SIG,
+                                             strlen(W1_SIG), fx.w1.data,
+                                             fx.w1.len, keys, 3, W1_TIME,
+                                             300, &key),
+                     PAY_OK);
+    assert_int_equal(key, 3);
+    assert_int_equal(pay_standard_verify_key(W1_ID, strlen(W1_ID), W1_TS,
+                                             strlen(W1_TS), W1_SIG,
+                                             strlen(W1_SIG), fx.w1.data,
+                                             fx.w1.len, keys, 2, W1_TIME,
+                                             300, &key),
+                     PAY_ERR_SIGNATURE_MISMATCH);
+    assert_int_equal(key, 0);
 
     /* no key: nothing matches */
     assert_int_equal(verify_keys(W1_ID, W1_TS, W1_SIG, keys, 0, W1_TIME, 300),

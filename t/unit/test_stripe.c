@@ -273,6 +273,7 @@ test_s3_tolerance(void **state)
 static void
 test_s4_rotation(void **state)
 {
+    size_t                key;
     const char           *hdr = S4_HEADER;
     pay_hmac_key_t       *keys[2];
     pay_stripe_header_t   h;
@@ -312,12 +313,34 @@ test_s4_rotation(void **state)
                                        S3_TIME, 300),
                      PAY_OK);
 
+    /* which key verified: 1-based */
+    key = 99;
+    assert_int_equal(pay_stripe_verify_key(S3_HEADER, strlen(S3_HEADER),
+                                           fx.s3.data, fx.s3.len, keys, 2,
+                                           S3_TIME, 300, &key),
+                     PAY_OK);
+    assert_int_equal(key, 2);
+
+    /* two v1 and both secrets: the first configured one is named */
+    keys[0] = fx.old_secret;
+    keys[1] = fx.new_secret;
+    assert_int_equal(pay_stripe_verify_key(hdr, strlen(hdr), fx.s3.data,
+                                           fx.s3.len, keys, 2, S3_TIME, 300,
+                                           &key),
+                     PAY_OK);
+    assert_int_equal(key, 1);
+
     /* neither held secret signed it */
     keys[0] = fx.other;
     keys[1] = fx.test_space;
     assert_int_equal(pay_stripe_verify(hdr, strlen(hdr), fx.s3.data,
                                        fx.s3.len, keys, 2, S3_TIME, 300),
                      PAY_ERR_SIGNATURE_MISMATCH);
+    assert_int_equal(pay_stripe_verify_key(hdr, strlen(hdr), fx.s3.data,
+                                           fx.s3.len, keys, 2, S3_TIME, 300,
+                                           &key),
+                     PAY_ERR_SIGNATURE_MISMATCH);
+    assert_int_equal(key, 0);
 }
 
 

@@ -27,7 +27,7 @@ our @EXPORT = qw(
     log_level no_long_string no_root_location env_to_nginx
     check_accum_error_log server_port server_addr server_name
     server_root html_dir timeout bail_out is_str
-    add_block_preprocessor add_cleanup_handler
+    add_block_preprocessor add_cleanup_handler add_response_body_check
 );
 
 # ---------------------------------------------------------------------------
@@ -54,6 +54,7 @@ our $NoLongString = 0;
 our @EnvToNginx;
 our @BlockPreprocessors;
 our @CleanupHandlers;
+our @ResponseBodyChecks;
 
 # An absolute prefix keeps the absolute paths written into nginx.conf valid.
 our $ServRoot = File::Spec->rel2abs($ENV{TEST_NGINX_SERVROOT} || 't/servroot');
@@ -105,6 +106,7 @@ sub no_root_location ()   { $NoRootLocation = 1 }
 sub check_accum_error_log () { $CheckAccumErrLog = 1 }
 sub add_block_preprocessor (&) { unshift @BlockPreprocessors, shift }
 sub add_cleanup_handler ($) { unshift @CleanupHandlers, shift }
+sub add_response_body_check ($) { push @ResponseBodyChecks, shift }
 
 sub master_process_enabled (@) {
     $MasterProcessEnabled = shift() ? 'on' : 'off' if @_;
@@ -939,6 +941,11 @@ sub check_response {
         my $desc = "$name - response_body_$type - response is expected ($summary)";
         $type eq 'like' ? Test::More::like($body, qr/$pat/s, $desc)
                         : Test::More::unlike($body, qr/$pat/s, $desc);
+    }
+
+    # as the real module: every check sees every response's body
+    for my $check (@ResponseBodyChecks) {
+        $check->($block, $body, $req_idx, $rep, undef);
     }
 }
 

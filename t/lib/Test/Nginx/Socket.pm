@@ -92,7 +92,9 @@ C<worker_connections>, C<log_level>, C<no_long_string>,
 C<no_root_location>, C<env_to_nginx>, C<check_accum_error_log>,
 C<server_port> (also C<$Test::Nginx::Socket::ServerPort>), C<server_addr>,
 C<server_name>, C<server_root>, C<html_dir>, C<timeout>, C<bail_out>,
-C<is_str>, C<add_block_preprocessor>, C<add_cleanup_handler>.
+C<is_str>, C<add_block_preprocessor>, C<add_cleanup_handler>,
+C<add_response_body_check> (called after the built-in checks of every
+response with the block, the body, the request index and the repeat).
 
 =head2 Sections
 

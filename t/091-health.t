@@ -1,0 +1,146 @@
+# pay_status health: 200 while every store answers, 503 problem+json naming
+# the store that does not, and 200 again once it is back.  A private
+# redis-server is stopped before the second block and started again on the
+# same port before the third (each block starts nginx afresh).
+#
+# Every block: one status, one body, the listed headers, and no [alert] or
+# [crit].
+
+use Test::Nginx::Socket;
+use lib 't/lib';
+use PayTest;
+
+our $port = PayTest::redis_server();
+$ENV{TEST_NGINX_HEALTH_REDIS_PORT} = $port;
+
+add_block_preprocessor(sub {
+    my ($block) = @_;
+    if ($block->name =~ /Redis stopped/) {
+        PayTest::redis_stop($port);
+    } elsif ($block->name =~ /Redis started again/) {
+        PayTest::redis_server(port => $port);
+    }
+});
+
+repeat_each(1);
+
+plan tests => 27;
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: every store answers: 200
+--- http_config
+    pay_store local shm=1m;
+    pay_store fleet redis=127.0.0.1:$TEST_NGINX_HEALTH_REDIS_PORT;
+--- config
+    location = /pay_health {
+        pay_status health;
+    }
+--- request
+GET /pay_health
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"status":"ok","stores":{"local":"up","fleet":"up"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 2: Redis stopped: 503 naming the store
+--- http_config
+    pay_store local shm=1m;
+    pay_store fleet redis=127.0.0.1:$TEST_NGINX_HEALTH_REDIS_PORT;
+--- config
+    location = /pay_health {
+        pay_status health;
+    }
+--- request
+GET /pay_health
+--- error_code: 503
+--- response_headers
+Content-Type: application/problem+json
+--- response_body
+{"type":"urn:ngx-pay:error:store_unavailable","title":"Store unavailable","status":503,"detail":"store \"fleet\" is not reachable","code":"store_unavailable","store":"fleet","stores":{"local":"up","fleet":"down"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 3: the counters say it too
+--- http_config
+    pay_store local shm=1m;
+    pay_store fleet redis=127.0.0.1:$TEST_NGINX_HEALTH_REDIS_PORT;
+--- config
+    location = /pay_status {
+        pay_status;
+    }
+--- request
+GET /pay_status
+--- response_body_like eval
+PayTest::lines_like('ngx_pay_store_up{store="local"} 1',
+                    'ngx_pay_store_up{store="fleet"} 0')
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 4: Redis started again: 200
+--- http_config
+    pay_store local shm=1m;
+    pay_store fleet redis=127.0.0.1:$TEST_NGINX_HEALTH_REDIS_PORT;
+--- config
+    location = /pay_health {
+        pay_status health;
+    }
+--- request
+GET /pay_health
+--- response_body
+{"status":"ok","stores":{"local":"up","fleet":"up"}}
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 5: HEAD answers the status alone
+--- http_config
+    pay_store local shm=1m;
+--- config
+    location = /pay_health {
+        pay_status health;
+    }
+--- request
+HEAD /pay_health
+--- response_body
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 6: a zone too small for every series: those left out are said, the rest served
+--- http_config
+    pay_store local shm=1m;
+    pay_store fleet redis=127.0.0.1:$TEST_NGINX_HEALTH_REDIS_PORT;
+    pay_status_zone 32k;
+--- config
+    location = /pay_status {
+        pay_status;
+    }
+--- request
+GET /pay_status
+--- response_body_like eval
+PayTest::lines_like('ngx_pay_info{version="0.3.0"} 1',
+                    'ngx_pay_store_up{store="local"} 1')
+--- error_log
+zone is full
+--- no_error_log
+[alert]
+[crit]
