@@ -71,7 +71,6 @@ static ngx_http_pay_status_series_t *ngx_http_pay_status_make(ngx_conf_t *cf,
     ngx_uint_t metric, ngx_str_t *labels, ngx_uint_t nlabels);
 static ngx_int_t ngx_http_pay_status_info(void *data);
 static ngx_http_pay_status_t *ngx_http_pay_status_running(void);
-static size_t ngx_http_pay_status_escape(u_char *dst, ngx_str_t *src);
 static u_char *ngx_http_pay_status_json_labels(u_char *p, ngx_str_t *labels);
 static u_char *ngx_http_pay_status_prom(u_char *p,
     ngx_http_pay_status_series_t *s, const char *name);
@@ -1086,7 +1085,7 @@ ngx_http_pay_status_json_labels(u_char *p, ngx_str_t *labels)
 
 /* Prometheus' escapes of a label value, which JSON reads the same */
 
-static size_t
+size_t
 ngx_http_pay_status_escape(u_char *dst, ngx_str_t *src)
 {
     u_char  *p;

@@ -113,6 +113,13 @@ void ngx_http_pay_status_observe(ngx_http_pay_status_series_t *s,
 ngx_int_t ngx_http_pay_status_render(ngx_http_request_t *r,
     ngx_uint_t json, ngx_chain_t *out);
 
+/*
+ * src with '\\', '"' and newline escaped, as a label value and a JSON
+ * string both take it: at most 2 * src->len bytes at dst; returns the
+ * length written
+ */
+size_t ngx_http_pay_status_escape(u_char *dst, ngx_str_t *src);
+
 
 static ngx_inline void
 ngx_http_pay_status_inc(ngx_http_pay_status_series_t *s)

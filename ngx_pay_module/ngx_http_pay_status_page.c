@@ -190,7 +190,7 @@ ngx_http_pay_health_handler(ngx_http_request_t *r)
     u_char                    *p;
     size_t                     len;
     ngx_buf_t                 *b;
-    ngx_uint_t                 i, down;
+    ngx_uint_t                 i;
     ngx_chain_t                out;
     ngx_http_pay_store_t     **stores, *first;
     const pay_error_info_t    *info;
@@ -203,12 +203,25 @@ ngx_http_pay_health_handler(ngx_http_request_t *r)
     pmcf = ngx_http_get_module_main_conf(r, ngx_http_pay_module);
     stores = pmcf->stores.elts;
 
+    /*
+     * A store name is any configuration word, quotes included: each is
+     * escaped (at most twice its length), and the first store down is
+     * named three times.
+     */
+
     len = 256;
     first = NULL;
-    down = 0;
 
     for (i = 0; i < pmcf->stores.nelts; i++) {
-        len += stores[i]->name.len + 16;
+        len += 2 * stores[i]->name.len + 16;
+
+        if (first == NULL && !ngx_http_pay_store_up(stores[i])) {
+            first = stores[i];
+        }
+    }
+
+    if (first != NULL) {
+        len += 4 * first->name.len;
     }
 
     b = ngx_create_temp_buf(r->pool, 2 * len);
@@ -216,43 +229,36 @@ ngx_http_pay_health_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* store names are configuration words without '"' or '\\' */
+    /* the stores' states first, at the buffer's start; the answer after */
 
-    p = ngx_sprintf(b->last, "\"stores\":{");
+    p = ngx_cpymem(b->last, "\"stores\":{", sizeof("\"stores\":{") - 1);
 
     for (i = 0; i < pmcf->stores.nelts; i++) {
-        if (!ngx_http_pay_store_up(stores[i])) {
-            down++;
-
-            if (first == NULL) {
-                first = stores[i];
-            }
-        }
-
-        p = ngx_sprintf(p, "%s\"%V\":\"%s\"", i ? "," : "", &stores[i]->name,
+        p = ngx_sprintf(p, "%s\"", i ? "," : "");
+        p += ngx_http_pay_status_escape(p, &stores[i]->name);
+        p = ngx_sprintf(p, "\":\"%s\"",
                         ngx_http_pay_store_up(stores[i]) ? "up" : "down");
     }
 
     *p++ = '}';
 
     len = p - b->last;
-    p = b->last + len;
+    b->pos = p;
 
     if (first == NULL) {
         b->last = ngx_sprintf(p, "{\"status\":\"ok\",%*s}\n", len, b->last);
-        b->pos = p;
 
     } else {
         info = pay_error_info(PAY_ERR_STORE_UNAVAILABLE);
 
-        b->last = ngx_sprintf(p, "{\"type\":\"urn:ngx-pay:error:%s\","
-                              "\"title\":\"%s\",\"status\":503,"
-                              "\"detail\":\"store \\\"%V\\\" is not "
-                              "reachable\",\"code\":\"%s\",\"store\":\"%V\","
-                              "%*s}\n",
-                              info->code, info->title, &first->name,
-                              info->code, &first->name, len, b->last);
-        b->pos = p;
+        p = ngx_sprintf(p, "{\"type\":\"urn:ngx-pay:error:%s\","
+                        "\"title\":\"%s\",\"status\":503,"
+                        "\"detail\":\"store \\\"", info->code, info->title);
+        p += ngx_http_pay_status_escape(p, &first->name);
+        p = ngx_sprintf(p, "\\\" is not reachable\",\"code\":\"%s\","
+                        "\"store\":\"", info->code);
+        p += ngx_http_pay_status_escape(p, &first->name);
+        b->last = ngx_sprintf(p, "\",%*s}\n", len, b->last);
     }
 
     out.buf = b;
