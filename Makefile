@@ -7,6 +7,9 @@
 #                   + the reliability test
 #   make test-tour  the README's tour against make run's configuration
 #                   (util/test-tour; make test runs it after the suite)
+#   make test-health  pay_status health flipping 200/503/200 with Redis
+#                   stopped and started under one running nginx
+#                   (util/test-health; make test runs it after the tour)
 #   make test-reliability  exactly-once delivery under retries, app failures,
 #                   a Redis restart and a reload (util/test-reliability)
 #   make unit       the C unit tests only (t/unit: core, and the glue
@@ -116,6 +119,11 @@ test-reliability: build
 test-tour: build
 	@util/ensure-packages $(TEST_PKGS)
 	@util/test-tour
+
+.PHONY: test-health
+test-health: build
+	@util/ensure-packages $(TEST_PKGS)
+	@util/test-health
 
 test-asan: build
 	@util/ensure-packages $(TEST_PKGS) dpkg-dev clang

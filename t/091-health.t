@@ -1,7 +1,8 @@
 # pay_status health: 200 while every store answers, 503 problem+json naming
 # the store that does not, and 200 again once it is back.  A private
 # redis-server is stopped before the second block and started again on the
-# same port before the third (each block starts nginx afresh).
+# same port before the third (each block starts nginx afresh; util/test-health
+# flips it inside one running nginx).
 #
 # Every block: one status, one body, the listed headers, and no [alert] or
 # [crit].
