@@ -957,3 +957,50 @@ my $h = main::headers(main::event("WH-32"));
 --- no_error_log
 [alert]
 [crit]
+
+
+
+=== TEST 34: the certificate cache's results in pay_status
+A good certificate fetched once and then found twice; an untrusted one
+fetched once and then refused from the cache.
+--- config
+    location = /hook {
+        pay_webhook paypal;
+        pay_paypal_webhook_id WH_ID_1;
+        pay_paypal_cert_location /_pay/paypal_cert/;
+        pay_paypal_trusted_certificate $TEST_NGINX_PKI_ROOT;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location /_pay/paypal_cert/ {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STUB_PORT/;
+        subrequest_output_buffer_size 16k;
+    }
+    location = /app {
+        return 200 "app\n";
+    }
+    location = /pay_status {
+        pay_status;
+    }
+--- request eval
+[main::delivery("WH-34a"), main::delivery("WH-34b"),
+ main::delivery("WH-34c"), main::delivery("WH-34d"),
+ main::delivery("WH-34e"), "GET /pay_status"]
+--- more_headers eval
+[main::headers(main::event("WH-34a")), main::headers(main::event("WH-34b")),
+ main::headers(main::event("WH-34c")),
+ main::headers(main::event("WH-34d"), key => $::PKI->{rogue_key},
+               cert_url => "$::CERTS/CERT-rogue"),
+ main::headers(main::event("WH-34e"), key => $::PKI->{rogue_key},
+               cert_url => "$::CERTS/CERT-rogue"), ""]
+--- error_code eval
+[200, 200, 200, 400, 400, 200]
+--- response_body_like eval
+["^app\$", "^app\$", "^app\$", '"code":"cert_untrusted"',
+ '"code":"cert_untrusted"',
+ '(?ms)^ngx_pay_paypal_cert_cache\{result="hit"\} 2$.*'
+ . '^ngx_pay_paypal_cert_cache\{result="fetch"\} 2$.*'
+ . '^ngx_pay_paypal_cert_cache\{result="rejected"\} 1$']
+--- no_error_log
+[alert]
+[crit]
