@@ -17,7 +17,11 @@
 #   make check-layout  no circle between the module's files, core/ pure,
 #                   no glue file over 1,200 lines (util/check-layout)
 #   make test-asan  unit tests + the suite under AddressSanitizer + UBSan
-#   make bench      wrk benchmarks against plain proxy_pass
+#   make bench      wrk benchmarks against plain proxy_pass, then
+#                   make bench-counters
+#   make bench-counters  instructions per request with the counters on
+#                   and off, under Valgrind's callgrind
+#                   (util/bench-counters)
 #   make test-nginx-versions  the suite against each nginx source in
 #                   build/nginx-sources/ (or NGINX_SOURCES=...), each
 #                   built from source (util/test-nginx-versions)
@@ -44,7 +48,7 @@ BUILD_PKGS := nginx nginx-dev libssl-dev libjansson-dev libhiredis-dev \
               gcc make
 TEST_PKGS  := libcmocka-dev redis-server libtest-base-perl curl openssl \
               prometheus
-BENCH_PKGS := wrk
+BENCH_PKGS := wrk valgrind
 DEB_PKGS   := debhelper dpkg-dev
 
 # the version is NGX_PAY_VERSION in ngx_pay_module/ngx_http_pay_version.h
@@ -134,6 +138,12 @@ test-asan: build
 bench: build
 	@util/ensure-packages $(BENCH_PKGS) $(TEST_PKGS)
 	@bench/run
+	@util/bench-counters
+
+.PHONY: bench-counters
+bench-counters: build
+	@util/ensure-packages $(BENCH_PKGS) $(TEST_PKGS)
+	@util/bench-counters
 
 # the files the package owns are left to dpkg
 define refuse-if-packaged
