@@ -6,7 +6,7 @@
 #   make run        build, then serve conf.example on 127.0.0.1:8080
 #   make test       unit tests + the Test::Nginx suite (starts its own Redis)
 #                   + the hostile-request suite + the README's tour
-#                   + the reliability test
+#                   + ngx-pay's test + the reliability test
 #   make test-cli   ngx-pay against a running nginx with the module
 #                   (util/test-cli; make test runs it after the suite)
 #   make test-tour  the README's tour against make run's configuration
