@@ -23,10 +23,12 @@
 #                   build/nginx-sources/ (or NGINX_SOURCES=...), each
 #                   built from source (util/test-nginx-versions)
 #   make install    the module, mod-http-pay.conf and its modules-enabled
-#                   symlink where Debian's nginx looks (DESTDIR, PREFIX,
-#                   MODULES_DIR, ... below); make uninstall removes them
+#                   symlink where Debian's nginx looks, ngx-pay in
+#                   $(PREFIX)/bin and its man page (DESTDIR, PREFIX,
+#                   MODULES_DIR, BINDIR, ... below); make uninstall
+#                   removes them
 #   make deb        build/libnginx-mod-http-pay_<version>_<arch>.deb
-#                   (packaging/debian, dh_nginx)
+#                   (packaging/debian, dh_nginx), with /usr/bin/ngx-pay
 #   make test-deb   as root on Debian: install the .deb, serve a signed
 #                   delivery through the system nginx, purge it (part of
 #                   make test; skipped otherwise)

@@ -485,7 +485,9 @@ cli_deliver(const cli_backfill_conf_t *conf, cli_sign_t *s, json_t *event,
 
         cli_headers_free(&h);
 
-        if (res.status >= 500 && attempt < conf->attempts) {
+        if ((res.status >= 500 || res.status == 429)
+            && attempt < conf->attempts)
+        {
             cli_response_free(&res);
             cli_backoff(attempt);
             continue;
