@@ -10,6 +10,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,6 +27,9 @@
 
 
 const char  *cli_command = NULL;
+
+
+static int cli_buf_copy(const char *s, cli_buf_t *out);
 
 
 static const char  *cli_providers[] = {
@@ -168,7 +172,6 @@ cli_provider_name(cli_provider_e provider)
 int
 cli_secret_load(const char *option, const char *value, cli_buf_t *out)
 {
-    size_t     len;
     const char  *env;
 
     out->data = NULL;
@@ -187,15 +190,9 @@ cli_secret_load(const char *option, const char *value, cli_buf_t *out)
             return -1;
         }
 
-        len = strlen(env);
-        out->data = malloc(len + 1);
-        if (out->data == NULL) {
-            cli_error("out of memory");
+        if (cli_buf_copy(env, out) != 0) {
             return -1;
         }
-
-        memcpy(out->data, env, len + 1);
-        out->len = len;
 
     } else if (strncmp(value, "file:", 5) == 0 && value[5] != '\0') {
         if (cli_read_file(value + 5, out) != 0) {
@@ -217,16 +214,8 @@ cli_secret_load(const char *option, const char *value, cli_buf_t *out)
 
         out->data[out->len] = '\0';
 
-    } else {
-        len = strlen(value);
-        out->data = malloc(len + 1);
-        if (out->data == NULL) {
-            cli_error("out of memory");
-            return -1;
-        }
-
-        memcpy(out->data, value, len + 1);
-        out->len = len;
+    } else if (cli_buf_copy(value, out) != 0) {
+        return -1;
     }
 
     if (out->len == 0) {
@@ -234,6 +223,23 @@ cli_secret_load(const char *option, const char *value, cli_buf_t *out)
         cli_buf_wipe(out);
         return -1;
     }
+
+    return 0;
+}
+
+
+static int
+cli_buf_copy(const char *s, cli_buf_t *out)
+{
+    out->len = strlen(s);
+    out->data = malloc(out->len + 1);
+    if (out->data == NULL) {
+        out->len = 0;
+        cli_error("out of memory");
+        return -1;
+    }
+
+    memcpy(out->data, s, out->len + 1);
 
     return 0;
 }
@@ -468,16 +474,37 @@ cli_rfc3339(long long t, char *out, size_t size)
 }
 
 
-int
-cli_wants_help(int argc, char **argv)
-{
-    int  i;
+/* getopt_long() said '?' (unknown option) or ':' (no value given) */
 
-    for (i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            return 1;
-        }
+int
+cli_option_error(int c, char **argv)
+{
+    if (c == ':') {
+        cli_error("option \"%s\" needs a value", argv[optind - 1]);
+
+    } else {
+        cli_error("unknown option \"%s\" (ngx-pay %s --help)",
+                  argv[optind - 1], cli_command);
     }
 
-    return 0;
+    return CLI_USAGE;
+}
+
+
+/* the one argument left after the options: the provider */
+
+int
+cli_provider_arg(int argc, char **argv, cli_provider_e *provider)
+{
+    if (optind >= argc) {
+        cli_error("no provider given (stripe, square, standard, paypal)");
+        return -1;
+    }
+
+    if (optind + 1 < argc) {
+        cli_error("unexpected argument \"%s\"", argv[optind + 1]);
+        return -1;
+    }
+
+    return cli_provider(argv[optind], provider);
 }

@@ -91,7 +91,8 @@ int cli_parse_number(const char *s, long long min, long long max,
 int cli_parse_since(const char *s, long long now, long long *t);
 void cli_random_hex(char *out, size_t n);
 void cli_rfc3339(long long t, char *out, size_t size);
-int cli_wants_help(int argc, char **argv);
+int cli_option_error(int c, char **argv);
+int cli_provider_arg(int argc, char **argv, cli_provider_e *provider);
 
 /* ngx_pay_cli_sign.c */
 int cli_sign_headers(const cli_sign_t *s, const unsigned char *body,

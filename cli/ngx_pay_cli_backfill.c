@@ -117,7 +117,7 @@ cli_backfill(int argc, char **argv)
     opterr = 0;
     optind = 1;
 
-    while ((c = getopt_long(argc, argv, "hq", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hq", options, NULL)) != -1) {
         switch (c) {
         case 'k':
             api_key = optarg;
@@ -171,23 +171,11 @@ cli_backfill(int argc, char **argv)
             fputs(cli_backfill_usage, stdout);
             return CLI_OK;
         default:
-            cli_error("unknown option \"%s\" (ngx-pay backfill --help)",
-                      argv[optind - 1]);
-            return CLI_USAGE;
+            return cli_option_error(c, argv);
         }
     }
 
-    if (optind >= argc) {
-        cli_error("no provider given (stripe)");
-        return CLI_USAGE;
-    }
-
-    if (optind + 1 < argc) {
-        cli_error("unexpected argument \"%s\"", argv[optind + 1]);
-        return CLI_USAGE;
-    }
-
-    if (cli_provider(argv[optind], &provider) != 0) {
+    if (cli_provider_arg(argc, argv, &provider) != 0) {
         return CLI_USAGE;
     }
 

@@ -218,7 +218,7 @@ cli_send(int argc, char **argv)
     opterr = 0;
     optind = 1;
 
-    while ((c = getopt_long(argc, argv, "hi", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hi", options, NULL)) != -1) {
         switch (c) {
         case 'U':
             url = optarg;
@@ -277,23 +277,11 @@ cli_send(int argc, char **argv)
             fputs(cli_send_usage, stdout);
             return CLI_OK;
         default:
-            cli_error("unknown option \"%s\" (ngx-pay send --help)",
-                      argv[optind - 1]);
-            return CLI_USAGE;
+            return cli_option_error(c, argv);
         }
     }
 
-    if (optind >= argc) {
-        cli_error("no provider given (stripe, square, standard, paypal)");
-        return CLI_USAGE;
-    }
-
-    if (optind + 1 < argc) {
-        cli_error("unexpected argument \"%s\"", argv[optind + 1]);
-        return CLI_USAGE;
-    }
-
-    if (cli_provider(argv[optind], &s.provider) != 0) {
+    if (cli_provider_arg(argc, argv, &s.provider) != 0) {
         return CLI_USAGE;
     }
 

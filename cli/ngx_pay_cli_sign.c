@@ -388,7 +388,7 @@ cli_sign(int argc, char **argv)
     opterr = 0;
     optind = 1;
 
-    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
         switch (c) {
         case 's':
             secret = optarg;
@@ -418,23 +418,11 @@ cli_sign(int argc, char **argv)
             fputs(cli_sign_usage, stdout);
             return CLI_OK;
         default:
-            cli_error("unknown option \"%s\" (ngx-pay sign --help)",
-                      argv[optind - 1]);
-            return CLI_USAGE;
+            return cli_option_error(c, argv);
         }
     }
 
-    if (optind >= argc) {
-        cli_error("no provider given (stripe, square, standard, paypal)");
-        return CLI_USAGE;
-    }
-
-    if (optind + 1 < argc) {
-        cli_error("unexpected argument \"%s\"", argv[optind + 1]);
-        return CLI_USAGE;
-    }
-
-    if (cli_provider(argv[optind], &s.provider) != 0) {
+    if (cli_provider_arg(argc, argv, &s.provider) != 0) {
         return CLI_USAGE;
     }
 
