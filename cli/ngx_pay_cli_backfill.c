@@ -230,10 +230,16 @@ cli_backfill(int argc, char **argv)
     if (fetch_rc == 0) {
         /* Stripe lists newest first: deliver from the end */
         for (i = n; i > 0; i--) {
-            if (cli_deliver(&conf, &s, json_array_get(events, i - 1),
-                            &delivered, &duplicate)
-                != 0)
-            {
+            c = cli_deliver(&conf, &s, json_array_get(events, i - 1),
+                            &delivered, &duplicate);
+
+            if (c == -2) {
+                /* unreachable (the line before said so): the rest too */
+                failed += (long long) i;
+                break;
+            }
+
+            if (c != 0) {
                 failed++;
             }
         }
@@ -421,7 +427,10 @@ cli_get_page(const cli_backfill_conf_t *conf, const char *url,
 }
 
 
-/* one event: signed now, POSTed; 0 delivered or duplicate, -1 failed */
+/*
+ * One event: signed now, POSTed.  0 delivered or duplicate, -1 refused
+ * or failed, -2 the endpoint could not be reached (after --attempts).
+ */
 
 static int
 cli_deliver(const cli_backfill_conf_t *conf, cli_sign_t *s, json_t *event,
@@ -468,6 +477,7 @@ cli_deliver(const cli_backfill_conf_t *conf, cli_sign_t *s, json_t *event,
             if (!conf->quiet) {
                 printf("failed %s: unreachable\n", id);
             }
+            rc = -2;
             break;
         }
 
