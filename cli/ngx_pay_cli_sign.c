@@ -231,7 +231,7 @@ static int
 cli_sign_paypal(const cli_sign_t *s, const unsigned char *body, size_t len,
     cli_headers_t *out)
 {
-    char                  tid[40], hex[33], when[32];
+    char                  tid[PAY_PAYPAL_ID_MAX + 1], hex[33], when[32];
     char                  msg[PAY_PAYPAL_MESSAGE_MAX];
     char                  sig[pay_base64_encoded_len(PAY_PAYPAL_SIG_MAX) + 1];
     size_t                n;
@@ -254,6 +254,12 @@ cli_sign_paypal(const cli_sign_t *s, const unsigned char *body, size_t len,
     }
 
     if (s->id != NULL) {
+        if (strlen(s->id) > PAY_PAYPAL_ID_MAX) {
+            cli_error("--id: a transmission id has at most %d bytes",
+                      PAY_PAYPAL_ID_MAX);
+            return -1;
+        }
+
         snprintf(tid, sizeof(tid), "%s", s->id);
 
     } else {
