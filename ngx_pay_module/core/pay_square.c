@@ -22,6 +22,23 @@
 #define PAY_SQUARE_TIME_MAX  64
 
 
+static void pay_square_message(pay_iovec_t *parts, const unsigned char *url,
+    size_t url_len, const unsigned char *body, size_t body_len);
+
+
+/* what Square signs: the notification URL, then the raw body */
+
+static void
+pay_square_message(pay_iovec_t *parts, const unsigned char *url,
+    size_t url_len, const unsigned char *body, size_t body_len)
+{
+    parts[0].data = url;
+    parts[0].len = url_len;
+    parts[1].data = body;
+    parts[1].len = body_len;
+}
+
+
 pay_rc_e
 pay_square_verify(const char *sig, size_t sig_len,
     const unsigned char *url, size_t url_len,
@@ -81,10 +98,7 @@ pay_square_verify_key(const char *sig, size_t sig_len,
         return PAY_ERR_INTERNAL;
     }
 
-    parts[0].data = url;
-    parts[0].len = url_len;
-    parts[1].data = body;
-    parts[1].len = body_len;
+    pay_square_message(parts, url, url_len, body, body_len);
 
     matched = 0;
     which = 0;
@@ -139,4 +153,39 @@ pay_square_created_at(const unsigned char *body, size_t len, long long *t)
     }
 
     return PAY_OK;
+}
+
+
+size_t
+pay_square_sign(const pay_hmac_key_t *key, const unsigned char *url,
+    size_t url_len, const unsigned char *body, size_t body_len, char *out,
+    size_t size)
+{
+    size_t         len;
+    pay_iovec_t    parts[2];
+    unsigned char  mac[PAY_HMAC_MAX_LEN];
+
+    if (key == NULL || url == NULL || url_len == 0 || out == NULL
+        || (body == NULL && body_len != 0))
+    {
+        return 0;
+    }
+
+    len = pay_base64_encoded_len(pay_hmac_size(key));
+    if (size < len + 1) {
+        return 0;
+    }
+
+    pay_square_message(parts, url, url_len, body, body_len);
+
+    if (pay_hmac_compute(key, parts, 2, mac) != 0) {
+        return 0;
+    }
+
+    pay_base64_encode(mac, pay_hmac_size(key), out);
+    out[len] = '\0';
+
+    OPENSSL_cleanse(mac, sizeof(mac));
+
+    return len;
 }

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 
+#include "pay_base64.h"
 #include "pay_error.h"
 #include "pay_hmac.h"
 
@@ -66,6 +67,20 @@ pay_rc_e pay_square_verify_key(const char *sig, size_t sig_len,
  */
 pay_rc_e pay_square_created_at(const unsigned char *body, size_t len,
     long long *t);
+
+/*
+ * Signs as Square does (the ngx-pay CLI, tests): writes the base64 of
+ * HMAC(key, url || body), the message pay_square_verify() checks, and a
+ * NUL to out[0..size) (PAY_SQUARE_SIGN_MAX is always enough); a SHA-256
+ * key gives the x-square-hmacsha256-signature value, a SHA-1 key the
+ * legacy one.  Returns the length without the NUL, 0 on a bad argument,
+ * a short out or an OpenSSL failure.
+ */
+#define PAY_SQUARE_SIGN_MAX  (pay_base64_encoded_len(PAY_HMAC_MAX_LEN) + 1)
+
+size_t pay_square_sign(const pay_hmac_key_t *key, const unsigned char *url,
+    size_t url_len, const unsigned char *body, size_t body_len, char *out,
+    size_t size);
 
 
 #endif /* PAY_SQUARE_H_INCLUDED_ */

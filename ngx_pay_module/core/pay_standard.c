@@ -50,6 +50,29 @@ static int pay_standard_next_entry(pay_standard_cursor_t *c,
 static int pay_standard_decode_v1(const pay_standard_entry_t *entry,
     unsigned char *sig);
 static int pay_standard_parse_ts(const char *ts, size_t len, long long *t);
+static void pay_standard_message(pay_iovec_t *parts, const char *id,
+    size_t id_len, const char *ts, size_t ts_len, const unsigned char *body,
+    size_t body_len);
+
+
+/* what is signed: <id> "." <timestamp> "." <raw body> */
+
+static void
+pay_standard_message(pay_iovec_t *parts, const char *id, size_t id_len,
+    const char *ts, size_t ts_len, const unsigned char *body,
+    size_t body_len)
+{
+    parts[0].data = id;
+    parts[0].len = id_len;
+    parts[1].data = ".";
+    parts[1].len = 1;
+    parts[2].data = ts;
+    parts[2].len = ts_len;
+    parts[3].data = ".";
+    parts[3].len = 1;
+    parts[4].data = body;
+    parts[4].len = body_len;
+}
 
 
 static void
@@ -270,16 +293,7 @@ pay_standard_verify_key(const char *id, size_t id_len,
         return PAY_ERR_INTERNAL;
     }
 
-    parts[0].data = id;
-    parts[0].len = id_len;
-    parts[1].data = ".";
-    parts[1].len = 1;
-    parts[2].data = ts;
-    parts[2].len = ts_len;
-    parts[3].data = ".";
-    parts[3].len = 1;
-    parts[4].data = body;
-    parts[4].len = body_len;
+    pay_standard_message(parts, id, id_len, ts, ts_len, body, body_len);
 
     matched = 0;
     which = 0;
@@ -344,4 +358,43 @@ done:
     }
 
     return matched ? PAY_OK : PAY_ERR_SIGNATURE_MISMATCH;
+}
+
+
+size_t
+pay_standard_sign(const pay_hmac_key_t *key, const char *id, size_t id_len,
+    const char *ts, size_t ts_len, const unsigned char *body,
+    size_t body_len, char *out, size_t size)
+{
+    long long      t;
+    size_t         len;
+    pay_iovec_t    parts[5];
+    unsigned char  mac[PAY_STANDARD_SIG_LEN];
+
+    if (key == NULL || pay_hmac_size(key) != PAY_STANDARD_SIG_LEN
+        || id == NULL || pay_event_field_check(id, id_len) != 0
+        || ts == NULL || pay_standard_parse_ts(ts, ts_len, &t) != 0
+        || out == NULL || (body == NULL && body_len != 0))
+    {
+        return 0;
+    }
+
+    len = 3 + pay_base64_encoded_len(PAY_STANDARD_SIG_LEN);
+    if (size < len + 1) {
+        return 0;
+    }
+
+    pay_standard_message(parts, id, id_len, ts, ts_len, body, body_len);
+
+    if (pay_hmac_compute(key, parts, 5, mac) != 0) {
+        return 0;
+    }
+
+    memcpy(out, "v1,", 3);
+    pay_base64_encode(mac, PAY_STANDARD_SIG_LEN, out + 3);
+    out[len] = '\0';
+
+    OPENSSL_cleanse(mac, sizeof(mac));
+
+    return len;
 }

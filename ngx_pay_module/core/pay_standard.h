@@ -79,5 +79,18 @@ pay_rc_e pay_standard_verify_key(const char *id, size_t id_len,
     pay_hmac_key_t *const *keys, size_t nkeys,
     long long now, long long tolerance, size_t *key);
 
+/*
+ * Signs as Standard Webhooks senders do (the ngx-pay CLI, tests): writes
+ * "v1,<base64>", the MAC over the message pay_standard_verify() checks,
+ * and a NUL to out[0..size) (PAY_STANDARD_SIGN_MAX is enough).  id and ts
+ * must be what verify accepts (an event id, 1..19 digits).  Returns the
+ * length without the NUL, or 0 (a bad argument, a short out, OpenSSL).
+ */
+#define PAY_STANDARD_SIGN_MAX  (3 + 44 + 1)
+
+size_t pay_standard_sign(const pay_hmac_key_t *key, const char *id,
+    size_t id_len, const char *ts, size_t ts_len, const unsigned char *body,
+    size_t body_len, char *out, size_t size);
+
 
 #endif /* PAY_STANDARD_H_INCLUDED_ */

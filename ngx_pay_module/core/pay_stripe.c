@@ -12,6 +12,7 @@
 
 
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -57,6 +58,23 @@ static int pay_stripe_parse_t(const unsigned char *p, size_t len,
 static int pay_stripe_hex_digit(unsigned char c);
 static int pay_stripe_decode_sig(const unsigned char *p, size_t len,
     unsigned char *sig);
+static void pay_stripe_message(pay_iovec_t *parts, const char *t,
+    size_t t_len, const unsigned char *body, size_t body_len);
+
+
+/* what Stripe signs: <t> "." <raw body>, for verify and sign alike */
+
+static void
+pay_stripe_message(pay_iovec_t *parts, const char *t, size_t t_len,
+    const unsigned char *body, size_t body_len)
+{
+    parts[0].data = t;
+    parts[0].len = t_len;
+    parts[1].data = ".";
+    parts[1].len = 1;
+    parts[2].data = body;
+    parts[2].len = body_len;
+}
 
 
 static void
@@ -350,12 +368,7 @@ pay_stripe_verify_key(const char *value, size_t value_len,
         return PAY_ERR_INTERNAL;
     }
 
-    parts[0].data = h.t_str;
-    parts[0].len = h.t_len;
-    parts[1].data = ".";
-    parts[1].len = 1;
-    parts[2].data = body;
-    parts[2].len = body_len;
+    pay_stripe_message(parts, h.t_str, h.t_len, body, body_len);
 
     matched = 0;
     which = 0;
@@ -425,4 +438,55 @@ done:
     }
 
     return matched ? PAY_OK : PAY_ERR_SIGNATURE_MISMATCH;
+}
+
+
+size_t
+pay_stripe_sign(const pay_hmac_key_t *key, long long t,
+    const unsigned char *body, size_t body_len, char *out, size_t size)
+{
+    int            n;
+    char           ts[24];
+    size_t         i, len;
+    pay_iovec_t    parts[3];
+    unsigned char  mac[PAY_STRIPE_SIG_LEN];
+
+    static const char  hex[] = "0123456789abcdef";
+
+    if (key == NULL || pay_hmac_size(key) != PAY_STRIPE_SIG_LEN || t < 0
+        || out == NULL || (body == NULL && body_len != 0))
+    {
+        return 0;
+    }
+
+    n = snprintf(ts, sizeof(ts), "%lld", t);
+    if (n <= 0 || (size_t) n >= sizeof(ts)) {
+        return 0;
+    }
+
+    len = 2 + (size_t) n + 4 + PAY_STRIPE_HEX_LEN;
+    if (size < len + 1) {
+        return 0;
+    }
+
+    pay_stripe_message(parts, ts, (size_t) n, body, body_len);
+
+    if (pay_hmac_compute(key, parts, 3, mac) != 0) {
+        return 0;
+    }
+
+    memcpy(out, "t=", 2);
+    memcpy(out + 2, ts, (size_t) n);
+    memcpy(out + 2 + n, ",v1=", 4);
+
+    for (i = 0; i < PAY_STRIPE_SIG_LEN; i++) {
+        out[2 + n + 4 + 2 * i] = hex[mac[i] >> 4];
+        out[2 + n + 4 + 2 * i + 1] = hex[mac[i] & 0xf];
+    }
+
+    out[len] = '\0';
+
+    OPENSSL_cleanse(mac, sizeof(mac));
+
+    return len;
 }

@@ -82,5 +82,17 @@ pay_rc_e pay_stripe_verify_key(const char *value, size_t value_len,
     pay_hmac_key_t *const *keys, size_t nkeys,
     long long now, long long tolerance, size_t *key);
 
+/*
+ * Signs as Stripe does (the ngx-pay CLI, tests): writes the header value
+ * "t=<t>,v1=<64 lowercase hex>" and a NUL to out[0..size), the MAC over
+ * the same message pay_stripe_verify() checks.  key as for verify; t >= 0.
+ * Returns the length without the NUL, 0 on a bad argument, a short out
+ * (PAY_STRIPE_SIGN_MAX is always enough) or an OpenSSL failure.
+ */
+#define PAY_STRIPE_SIGN_MAX  (2 + 19 + 4 + 2 * PAY_STRIPE_SIG_LEN + 1)
+
+size_t pay_stripe_sign(const pay_hmac_key_t *key, long long t,
+    const unsigned char *body, size_t body_len, char *out, size_t size);
+
 
 #endif /* PAY_STRIPE_H_INCLUDED_ */

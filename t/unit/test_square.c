@@ -709,12 +709,45 @@ test_created_at(void **state)
 }
 
 
+
+/* pay_square_sign(): the vectors' signatures from their inputs */
+
+static void
+test_sign(void **state)
+{
+    char  out[PAY_SQUARE_SIGN_MAX];
+
+    (void) state;
+
+    assert_int_equal(pay_square_sign(fx.q1_key, (const unsigned char *) Q1_URL,
+                                     strlen(Q1_URL), fx.q1.data, fx.q1.len,
+                                     out, sizeof(out)),
+                     strlen(Q1_SIG));
+    assert_string_equal(out, Q1_SIG);
+
+    assert_int_equal(pay_square_sign(fx.q23_key,
+                                     (const unsigned char *) Q23_URL,
+                                     strlen(Q23_URL), fx.q2.data, fx.q2.len,
+                                     out, sizeof(out)),
+                     strlen(Q2_SIG));
+    assert_string_equal(out, Q2_SIG);
+
+    /* no URL, no room */
+    assert_int_equal(pay_square_sign(fx.q1_key, NULL, 0, fx.q1.data,
+                                     fx.q1.len, out, sizeof(out)), 0);
+    assert_int_equal(pay_square_sign(fx.q1_key,
+                                     (const unsigned char *) Q1_URL,
+                                     strlen(Q1_URL), fx.q1.data, fx.q1.len,
+                                     out, strlen(Q1_SIG)), 0);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test(test_q1),
         cmocka_unit_test(test_q2_q3),
+        cmocka_unit_test(test_sign),
         cmocka_unit_test(test_q1_url_mismatch),
         cmocka_unit_test(test_q1_other_key),
         cmocka_unit_test(test_q1_other_signature),

@@ -811,11 +811,40 @@ test_secret_decode_bad(void **state)
 }
 
 
+
+/* pay_standard_sign(): W1's header from W1's inputs */
+
+static void
+test_sign(void **state)
+{
+    char  out[PAY_STANDARD_SIGN_MAX];
+
+    (void) state;
+
+    assert_int_equal(pay_standard_sign(fx.w1_key, W1_ID, strlen(W1_ID), W1_TS,
+                                       strlen(W1_TS), fx.w1.data, fx.w1.len,
+                                       out, sizeof(out)),
+                     strlen(W1_SIG));
+    assert_string_equal(out, W1_SIG);
+
+    /* what verify would refuse is not signed */
+    assert_int_equal(pay_standard_sign(fx.w1_key, "", 0, W1_TS,
+                                       strlen(W1_TS), fx.w1.data, fx.w1.len,
+                                       out, sizeof(out)), 0);
+    assert_int_equal(pay_standard_sign(fx.w1_key, W1_ID, strlen(W1_ID), "x",
+                                       1, fx.w1.data, fx.w1.len, out,
+                                       sizeof(out)), 0);
+    assert_int_equal(pay_standard_sign(fx.w1_key, W1_ID, strlen(W1_ID), W1_TS,
+                                       strlen(W1_TS), fx.w1.data, fx.w1.len,
+                                       out, strlen(W1_SIG)), 0);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test(test_w1),
+        cmocka_unit_test(test_sign),
         cmocka_unit_test(test_w1_negatives),
         cmocka_unit_test(test_rotation_keys),
         cmocka_unit_test(test_rotation_entries),

@@ -47,6 +47,7 @@
 #define S4_HEADER  "t=" S3_T ",v1=" S4_NEW ",v1=" S4_OLD ",v0=" S4_V0
 
 #define S3_TIME    1700000000LL
+#define S1_TIME_VALUE  1234567890LL
 
 
 typedef struct {
@@ -1041,6 +1042,42 @@ test_timestamp_extremes(void **state)
 }
 
 
+
+/* pay_stripe_sign(): S3's header from S3's inputs, and what verify takes */
+
+static void
+test_sign(void **state)
+{
+    char    out[PAY_STRIPE_SIGN_MAX];
+    size_t  n;
+
+    (void) state;
+
+    n = pay_stripe_sign(fx.test, S3_TIME, fx.s3.data, fx.s3.len, out,
+                        sizeof(out));
+    assert_int_equal(n, strlen(S3_HEADER));
+    assert_string_equal(out, S3_HEADER);
+
+    n = pay_stripe_sign(fx.test, S1_TIME_VALUE, fx.s1.data, fx.s1.len, out,
+                        sizeof(out));
+    assert_string_equal(out, S1_HEADER);
+
+    /* too small, bad arguments */
+    assert_int_equal(pay_stripe_sign(fx.test, S3_TIME, fx.s3.data,
+                                     fx.s3.len, out, strlen(S3_HEADER)), 0);
+    assert_int_equal(pay_stripe_sign(NULL, S3_TIME, fx.s3.data, fx.s3.len,
+                                     out, sizeof(out)), 0);
+    assert_int_equal(pay_stripe_sign(fx.test, -1, fx.s3.data, fx.s3.len,
+                                     out, sizeof(out)), 0);
+
+    /* an empty body signs too */
+    n = pay_stripe_sign(fx.test, S3_TIME, NULL, 0, out, sizeof(out));
+    assert_true(n > 0);
+    assert_int_equal(pay_stripe_verify(out, n, NULL, 0, &fx.test, 1,
+                                       S3_TIME, 300),
+                     PAY_OK);
+}
+
 int
 main(void)
 {
@@ -1072,6 +1109,7 @@ main(void)
         cmocka_unit_test(test_embedded_nul),
         cmocka_unit_test(test_verify_order),
         cmocka_unit_test(test_verify_keys),
+        cmocka_unit_test(test_sign),
         cmocka_unit_test(test_verify_empty_body),
         cmocka_unit_test(test_timestamp_window),
         cmocka_unit_test(test_timestamp_extremes),

@@ -1,0 +1,325 @@
+
+/*
+ * Copyright (C) ngx_pay authors
+ *
+ * ngx-pay's HTTP, with libcurl: one request at a time, the answer's
+ * status, header block and body kept, and what the module's answers mean
+ * (docs/cli.md#what-an-answer-means).
+ */
+
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "ngx_pay_cli.h"
+#include "ngx_http_pay_version.h"
+
+
+#define CLI_ANSWER_MAX  (8 * 1024 * 1024)
+
+
+static size_t cli_http_write(char *data, size_t size, size_t n, void *arg);
+static size_t cli_http_header(char *data, size_t size, size_t n, void *arg);
+static int cli_buf_append(cli_buf_t *buf, const char *data, size_t len);
+
+
+int
+cli_http_init(void)
+{
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+
+void
+cli_http_cleanup(void)
+{
+    curl_global_cleanup();
+}
+
+
+/*
+ * method with url; bearer (a secret, never printed) as Authorization;
+ * headers; body when method is POST.  Returns 0 with res filled in
+ * whatever the status, or -1 after one line naming the URL and why it
+ * could not be asked (unreachable, timed out, ...).
+ */
+
+int
+cli_http(const char *method, const char *url, const char *bearer,
+    const cli_headers_t *headers, const unsigned char *body, size_t len,
+    long timeout, cli_response_t *res)
+{
+    int                 rc;
+    char               *line, errbuf[CURL_ERROR_SIZE];
+    size_t              i, n;
+    CURL               *curl;
+    CURLcode            code;
+    struct curl_slist  *list, *l;
+
+    memset(res, 0, sizeof(cli_response_t));
+
+    curl = curl_easy_init();
+    if (curl == NULL) {
+        cli_error("libcurl: cannot make a handle");
+        return -1;
+    }
+
+    list = NULL;
+    rc = -1;
+    errbuf[0] = '\0';
+
+    /* no "Expect: 100-continue": one round trip, as providers do */
+    l = curl_slist_append(list, "Expect:");
+    if (l == NULL) {
+        goto done;
+    }
+    list = l;
+
+    if (body != NULL) {
+        l = curl_slist_append(list, "Content-Type: application/json");
+        if (l == NULL) {
+            goto done;
+        }
+        list = l;
+    }
+
+    for (i = 0; headers != NULL && i < headers->n; i++) {
+        n = strlen(headers->name[i]) + 2 + strlen(headers->value[i]) + 1;
+        line = malloc(n);
+        if (line == NULL) {
+            goto done;
+        }
+
+        snprintf(line, n, "%s: %s", headers->name[i], headers->value[i]);
+        l = curl_slist_append(list, line);
+        free(line);
+        if (l == NULL) {
+            goto done;
+        }
+        list = l;
+    }
+
+    if (bearer != NULL) {
+        /* libcurl copies it; the copy here is wiped */
+        n = sizeof("Authorization: Bearer ") + strlen(bearer);
+        line = malloc(n);
+        if (line == NULL) {
+            goto done;
+        }
+
+        snprintf(line, n, "Authorization: Bearer %s", bearer);
+        l = curl_slist_append(list, line);
+        memset(line, 0, n);
+        free(line);
+        if (l == NULL) {
+            goto done;
+        }
+        list = l;
+    }
+
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, "ngx-pay/" NGX_PAY_VERSION);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, timeout);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, cli_http_write);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &res->body);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, cli_http_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &res->head);
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+
+    if (body != NULL) {
+        curl_easy_setopt(curl, CURLOPT_POST, 1L);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                         (curl_off_t) len);
+
+    } else if (strcmp(method, "GET") != 0) {
+        curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+    }
+
+    code = curl_easy_perform(curl);
+
+    if (code != CURLE_OK) {
+        cli_error("%s %s: %s", method, url,
+                  errbuf[0] ? errbuf : curl_easy_strerror(code));
+        cli_response_free(res);
+        goto free;
+    }
+
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &res->status);
+
+    if (res->body.data == NULL) {
+        res->body.data = calloc(1, 1);
+    }
+
+    if (res->head.data == NULL) {
+        res->head.data = calloc(1, 1);
+    }
+
+    if (res->body.data == NULL || res->head.data == NULL) {
+        cli_error("out of memory");
+        cli_response_free(res);
+        goto free;
+    }
+
+    rc = 0;
+    goto free;
+
+done:
+
+    cli_error("out of memory");
+
+free:
+
+    curl_slist_free_all(list);
+    curl_easy_cleanup(curl);
+
+    return rc;
+}
+
+
+void
+cli_response_free(cli_response_t *res)
+{
+    cli_buf_free(&res->head);
+    cli_buf_free(&res->body);
+}
+
+
+static size_t
+cli_http_write(char *data, size_t size, size_t n, void *arg)
+{
+    return cli_buf_append(arg, data, size * n) == 0 ? size * n : 0;
+}
+
+
+/* the header block of the last answer only (not of a 1xx before it) */
+
+static size_t
+cli_http_header(char *data, size_t size, size_t n, void *arg)
+{
+    cli_buf_t  *head;
+
+    head = arg;
+
+    if (size * n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+        head->len = 0;
+    }
+
+    return cli_buf_append(head, data, size * n) == 0 ? size * n : 0;
+}
+
+
+static int
+cli_buf_append(cli_buf_t *buf, const char *data, size_t len)
+{
+    unsigned char  *p;
+
+    if (buf->len + len > CLI_ANSWER_MAX) {
+        return -1;
+    }
+
+    p = realloc(buf->data, buf->len + len + 1);
+    if (p == NULL) {
+        return -1;
+    }
+
+    buf->data = p;
+    memcpy(buf->data + buf->len, data, len);
+    buf->len += len;
+    buf->data[buf->len] = '\0';
+
+    return 0;
+}
+
+
+/*
+ * A duplicate: the module answers a verified event that was delivered
+ * already itself, 200 with the JSON object {"received":true,
+ * "duplicate":true} (docs/errors.md); the app's answers never reach the
+ * sender with that member unless the app says so in the same words.
+ */
+
+int
+cli_response_duplicate(const cli_response_t *res)
+{
+    int           dup;
+    json_t       *j;
+    json_error_t  err;
+
+    if (res->status != 200) {
+        return 0;
+    }
+
+    j = json_loadb((const char *) res->body.data, res->body.len, 0, &err);
+    dup = (j != NULL && json_is_object(j)
+           && json_is_true(json_object_get(j, "duplicate")));
+    json_decref(j);
+
+    return dup;
+}
+
+
+/* the "code" of a problem+json answer; 0, or -1 when there is none */
+
+int
+cli_response_code(const cli_response_t *res, char *code, size_t size)
+{
+    int           rc;
+    json_t       *j, *c;
+    const char   *s;
+    json_error_t  err;
+
+    rc = -1;
+
+    j = json_loadb((const char *) res->body.data, res->body.len, 0, &err);
+    if (j == NULL) {
+        return -1;
+    }
+
+    c = json_object_get(j, "code");
+
+    if (json_is_string(c)) {
+        s = json_string_value(c);
+        if (strlen(s) < size && strspn(s, "abcdefghijklmnopqrstuvwxyz_")
+                                == strlen(s))
+        {
+            strcpy(code, s);
+            rc = 0;
+        }
+    }
+
+    json_decref(j);
+
+    return rc;
+}
+
+
+/*
+ * One word for an answer: "delivered" (2xx from the app), "duplicate",
+ * the problem+json code, or "http_error" (any other answer).
+ */
+
+const char *
+cli_response_outcome(const cli_response_t *res, char *code, size_t size)
+{
+    if (cli_response_duplicate(res)) {
+        return "duplicate";
+    }
+
+    if (res->status >= 200 && res->status < 300) {
+        return "delivered";
+    }
+
+    if (cli_response_code(res, code, size) == 0) {
+        return code;
+    }
+
+    return "http_error";
+}
