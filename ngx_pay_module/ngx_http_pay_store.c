@@ -297,7 +297,10 @@ ngx_http_pay_store_init_process(ngx_cycle_t *cycle)
     stores = pmcf->stores.elts;
 
     for (i = 0; i < pmcf->stores.nelts; i++) {
-        if (stores[i]->engine->init_process == NULL) {
+        /* a store no location uses is not connected */
+        if (stores[i]->engine->init_process == NULL
+            || ngx_http_pay_store_unused(stores[i]))
+        {
             continue;
         }
 
@@ -591,6 +594,13 @@ ngx_http_pay_store_count_one(ngx_conf_t *cf, ngx_http_pay_store_t *store)
     store->engine = &cnt->engine;
 
     return NGX_OK;
+}
+
+
+ngx_uint_t
+ngx_http_pay_store_unused(ngx_http_pay_store_t *store)
+{
+    return !store->used && store->engine->init_process != NULL;
 }
 
 

@@ -177,6 +177,12 @@ struct ngx_http_pay_store_s {
     /* where pay_store was set, for messages */
     u_char                         *file;
     ngx_uint_t                      line;
+
+    /*
+     * a location uses it (a webhook's dedupe, an intent's idempotency):
+     * only those are connected in the workers
+     */
+    unsigned                        used:1;
 };
 
 
@@ -257,6 +263,12 @@ void ngx_http_pay_store_outage(ngx_http_pay_store_t *store,
  * engine's.
  */
 ngx_int_t ngx_http_pay_store_count(ngx_conf_t *cf);
+
+/*
+ * 1 when no location uses a store that would be connected (Redis): the
+ * workers leave it alone, health says "unused", it has no up gauge
+ */
+ngx_uint_t ngx_http_pay_store_unused(ngx_http_pay_store_t *store);
 
 /* 1 when this worker reaches the store now (ngx_pay_store_up, health) */
 ngx_uint_t ngx_http_pay_store_up(ngx_http_pay_store_t *store);

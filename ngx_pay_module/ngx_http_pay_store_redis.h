@@ -60,7 +60,7 @@ typedef struct {
     ngx_str_t                       value;      /* "D" + value, or "U" */
     ngx_str_t                       ttl;        /* milliseconds, decimal */
 
-    unsigned                        sent:1;     /* hiredis holds it */
+    unsigned                        sent:1;     /* the connection holds it */
     unsigned                        answered:1; /* op->result is final */
     unsigned                        forget:1;   /* no handler */
     unsigned                        waiting:1;  /* in store->retry */
@@ -74,6 +74,8 @@ typedef struct {
 struct ngx_http_pay_store_redis_s {
     ngx_http_pay_redis_t            redis;
     ngx_str_t                       prefix;
+    ngx_str_t                       host;       /* of redis=, for TLS */
+    ngx_http_pay_redis_tls_t       *tls;        /* tls_*= seen */
 
     ngx_queue_t                     records;    /* every live record */
     ngx_queue_t                     retry;      /* owed fire-and-forget */
@@ -82,6 +84,7 @@ struct ngx_http_pay_store_redis_s {
 
     unsigned                        eval_claim:1;   /* Redis before 7 */
     unsigned                        alerted:1;
+    unsigned                        tls_words:1;
 };
 
 

@@ -4,7 +4,7 @@
  *
  * The Redis store engine's commands (see ngx_http_pay_store_redis.c for
  * the records' protocol): a record allocated per command, its command
- * sent, its timer, hiredis's callback for its reply, the decoding of that
+ * sent, its timer, the callback for its reply, the decoding of that
  * reply into a store result (with the check that what a key holds is one
  * of the module's records), and what follows a reply: a claim sent again
  * as a script (Redis before 7, or an unknown record to take over), the
@@ -59,8 +59,8 @@ static void ngx_http_pay_store_redis_answer(
 static void ngx_http_pay_store_redis_resume(ngx_event_t *ev);
 static void ngx_http_pay_store_redis_timeout(ngx_event_t *ev);
 static void ngx_http_pay_store_redis_flush(ngx_http_pay_store_redis_t *rs);
-static void ngx_http_pay_store_redis_reply(redisAsyncContext *ac, void *reply,
-    void *data);
+static void ngx_http_pay_store_redis_reply(ngx_http_pay_redis_t *rd,
+    redisReply *reply, void *data);
 
 
 const char  *ngx_http_pay_store_redis_commands[] = {
@@ -116,13 +116,14 @@ static ngx_str_t  ngx_http_pay_store_redis_transients[] = {
 
 
 /*
- * hiredis calls this exactly once per command: with the reply, or with
- * NULL when the connection is lost or freed.  The reply is freed when this
- * returns, so whatever the caller gets is copied into op->pool here.
+ * The connection calls this exactly once per command: with the reply, or
+ * with NULL when the connection is lost or closed.  The reply is freed
+ * when this returns, so whatever the caller gets is copied into op->pool
+ * here.
  */
 
 static void
-ngx_http_pay_store_redis_reply(redisAsyncContext *ac, void *reply,
+ngx_http_pay_store_redis_reply(ngx_http_pay_redis_t *rd, redisReply *reply,
     void *data)
 {
     u_char                         *p;
@@ -707,7 +708,7 @@ ngx_http_pay_store_redis_answer(ngx_http_pay_store_redis_op_t *rop,
     rop->op->result = result;
     rop->answered = 1;
 
-    /* the handler may run the request's phases: not from inside hiredis */
+    /* the handler may run the request's phases: not from inside a reply */
     ngx_post_event(&rop->resume, &ngx_posted_events);
 }
 
@@ -785,7 +786,7 @@ ngx_http_pay_store_redis_cancel(void *data)
 }
 
 
-/* frees the record once neither hiredis, the caller nor a retry holds it */
+/* frees the record once no connection, caller or retry holds it */
 
 void
 ngx_http_pay_store_redis_free(ngx_http_pay_store_redis_op_t *rop)

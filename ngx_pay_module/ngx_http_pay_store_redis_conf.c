@@ -3,11 +3,11 @@
  * Copyright (C) ngx_pay authors
  *
  * The Redis store engine's configuration: pay_store's words redis=, db=,
- * password=, timeout= and prefix= parsed into the store's
- * ngx_http_pay_store_redis_t.  It runs only while the configuration is
- * read (in the master, which resolves a host name here so that no worker
- * ever does), hence a file apart from the engine's run time in
- * ngx_http_pay_store_redis.c.
+ * user=, password=, timeout=, ping=, prefix= and the tls words parsed
+ * into the store's ngx_http_pay_store_redis_t.  It runs only while the
+ * configuration is read (in the master, which resolves a host name here
+ * so that no worker ever does), hence a file apart from the engine's run
+ * time in ngx_http_pay_store_redis.c.
  */
 
 
@@ -21,11 +21,17 @@
 
 static ngx_int_t ngx_http_pay_store_redis_address(ngx_conf_t *cf,
     ngx_http_pay_store_redis_t *rs, ngx_str_t *addr);
+static ngx_int_t ngx_http_pay_store_redis_tls_word(ngx_conf_t *cf,
+    ngx_http_pay_store_redis_t *rs, ngx_str_t *word);
+static ngx_int_t ngx_http_pay_store_redis_secret(ngx_conf_t *cf,
+    ngx_str_t *word, size_t skip, ngx_str_t *to);
 
 
 /*
- * pay_store NAME redis=HOST:PORT|unix:PATH [db=N] [password=SECRET]
- *     [timeout=250ms] [prefix=pay:]
+ * pay_store NAME redis=HOST:PORT|unix:PATH [db=N] [user=USER]
+ *     [password=SECRET] [timeout=250ms] [ping=10s] [prefix=pay:]
+ *     [tls] [tls_trusted_certificate=FILE] [tls_name=NAME]
+ *     [tls_certificate=FILE tls_certificate_key=FILE]
  */
 
 char *
@@ -37,8 +43,6 @@ ngx_http_pay_store_redis_conf(ngx_conf_t *cf, ngx_http_pay_store_t *store,
     ngx_uint_t                   i, prefix;
     ngx_http_pay_store_redis_t  *rs;
 
-    static ngx_str_t  directive = ngx_string("pay_store");
-
     rs = ngx_pcalloc(cf->pool, sizeof(ngx_http_pay_store_redis_t));
     if (rs == NULL) {
         return NGX_CONF_ERROR;
@@ -47,6 +51,7 @@ ngx_http_pay_store_redis_conf(ngx_conf_t *cf, ngx_http_pay_store_t *store,
     rs->redis.name = store->name;
     rs->redis.timeout = NGX_CONF_UNSET_MSEC;
     rs->redis.db = NGX_CONF_UNSET_UINT;
+    rs->redis.ping = NGX_CONF_UNSET_MSEC;
 
     prefix = 0;
 
@@ -55,7 +60,7 @@ ngx_http_pay_store_redis_conf(ngx_conf_t *cf, ngx_http_pay_store_t *store,
         /* words from the configuration parser are NUL-terminated */
 
         if (ngx_strncmp(args[i].data, "redis=", 6) == 0) {
-            if (rs->redis.host != NULL) {
+            if (rs->redis.sockaddr != NULL) {
                 goto duplicate;
             }
 
@@ -88,18 +93,66 @@ ngx_http_pay_store_redis_conf(ngx_conf_t *cf, ngx_http_pay_store_t *store,
                 goto duplicate;
             }
 
-            s.data = args[i].data + 9;
-            s.len = args[i].len - 9;
-
-            /* its messages name the directive, never the secret */
-            if (ngx_http_pay_secret_load(cf, &directive, &s,
-                                         &rs->redis.password)
+            if (ngx_http_pay_store_redis_secret(cf, &args[i], 9,
+                                                &rs->redis.password)
                 != NGX_OK)
             {
                 return NGX_CONF_ERROR;
             }
 
             continue;
+        }
+
+        if (ngx_strncmp(args[i].data, "user=", 5) == 0) {
+            if (rs->redis.user.data != NULL) {
+                goto duplicate;
+            }
+
+            if (ngx_http_pay_store_redis_secret(cf, &args[i], 5,
+                                                &rs->redis.user)
+                != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(args[i].data, "ping=", 5) == 0) {
+            if (rs->redis.ping != NGX_CONF_UNSET_MSEC) {
+                goto duplicate;
+            }
+
+            s.data = args[i].data + 5;
+            s.len = args[i].len - 5;
+
+            if (s.len == 3 && ngx_strncmp(s.data, "off", 3) == 0) {
+                rs->redis.ping = 0;
+                continue;
+            }
+
+            rs->redis.ping = ngx_parse_time(&s, 0);
+
+            if (rs->redis.ping == (ngx_msec_t) NGX_ERROR
+                || rs->redis.ping == 0)
+            {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(args[i].data, "tls", 3) == 0) {
+            switch (ngx_http_pay_store_redis_tls_word(cf, rs, &args[i])) {
+            case NGX_OK:
+                continue;
+            case NGX_DECLINED:
+                goto duplicate;
+            case NGX_ABORT:
+                break;
+            default:
+                return NGX_CONF_ERROR;
+            }
         }
 
         if (ngx_strncmp(args[i].data, "timeout=", 8) == 0) {
@@ -139,7 +192,7 @@ ngx_http_pay_store_redis_conf(ngx_conf_t *cf, ngx_http_pay_store_t *store,
         return NGX_CONF_ERROR;
     }
 
-    if (rs->redis.host == NULL) {
+    if (rs->redis.sockaddr == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "pay_store \"%V\": no \"redis=\" address",
                            &store->name);
@@ -148,6 +201,38 @@ ngx_http_pay_store_redis_conf(ngx_conf_t *cf, ngx_http_pay_store_t *store,
 
     ngx_conf_init_msec_value(rs->redis.timeout, 250);
     ngx_conf_init_uint_value(rs->redis.db, 0);
+    ngx_conf_init_msec_value(rs->redis.ping, 10000);
+
+    if (rs->redis.user.len && rs->redis.password.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "pay_store \"%V\": \"user=\" needs "
+                           "\"password=\"", &store->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (rs->redis.tls != NULL) {
+        if (rs->redis.tls->name.len == 0) {
+            if (rs->host.len == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "pay_store \"%V\": \"tls\" over a unix "
+                                   "socket needs \"tls_name=\"",
+                                   &store->name);
+                return NGX_CONF_ERROR;
+            }
+
+            rs->redis.tls->name = rs->host;
+        }
+
+        if (ngx_http_pay_redis_tls_conf(cf, &rs->redis) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+
+    } else if (rs->tls_words) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "pay_store \"%V\": \"tls_*=\" parameters need "
+                           "\"tls\"", &store->name);
+        return NGX_CONF_ERROR;
+    }
 
     if (!prefix) {
         ngx_str_set(&rs->prefix, "pay:");
@@ -174,18 +259,18 @@ invalid:
 
 
 /*
- * Names are resolved here, while loading the configuration: hiredis gets
- * the first address as a numeric IP and never calls getaddrinfo() on a
- * name in a worker.
+ * Names are resolved here, while loading the configuration: a worker
+ * connects to the first address, numeric, and never calls getaddrinfo().
  */
 
 static ngx_int_t
 ngx_http_pay_store_redis_address(ngx_conf_t *cf,
     ngx_http_pay_store_redis_t *rs, ngx_str_t *addr)
 {
-    u_char     *p;
-    size_t      len;
-    ngx_url_t   u;
+    u_char              *p;
+    size_t               len;
+    ngx_url_t            u;
+    struct sockaddr_un  *sun;
 
     if (addr->len >= 5 && ngx_strncmp(addr->data, "unix:", 5) == 0) {
         len = addr->len - 5;
@@ -200,15 +285,17 @@ ngx_http_pay_store_redis_address(ngx_conf_t *cf,
             return NGX_ERROR;
         }
 
-        p = ngx_pnalloc(cf->pool, len + 1);
-        if (p == NULL) {
+        sun = ngx_pcalloc(cf->pool, sizeof(struct sockaddr_un));
+        if (sun == NULL) {
             return NGX_ERROR;
         }
 
-        (void) ngx_cpystrn(p, addr->data + 5, len + 1);
+        sun->sun_family = AF_UNIX;
+        (void) ngx_cpystrn((u_char *) sun->sun_path, addr->data + 5,
+                           len + 1);
 
-        rs->redis.host = p;
-        rs->redis.port = 0;
+        rs->redis.sockaddr = (struct sockaddr *) sun;
+        rs->redis.socklen = sizeof(struct sockaddr_un);
         rs->redis.addr = *addr;
 
         return NGX_OK;
@@ -236,18 +323,124 @@ ngx_http_pay_store_redis_address(ngx_conf_t *cf,
         return NGX_ERROR;
     }
 
-    p = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN + 1);
+    rs->redis.sockaddr = u.addrs[0].sockaddr;
+    rs->redis.socklen = u.addrs[0].socklen;
+    rs->redis.addr = u.addrs[0].name;
+
+    /* the name TLS checks by default, NUL-terminated, without [] */
+
+    p = ngx_pnalloc(cf->pool, u.host.len + 1);
     if (p == NULL) {
         return NGX_ERROR;
     }
 
-    len = ngx_sock_ntop(u.addrs[0].sockaddr, u.addrs[0].socklen, p,
-                        NGX_SOCKADDR_STRLEN, 0);
-    p[len] = '\0';
+    rs->host.data = p;
+    rs->host.len = u.host.len;
 
-    rs->redis.host = p;
-    rs->redis.port = ngx_inet_get_port(u.addrs[0].sockaddr);
-    rs->redis.addr = u.addrs[0].name;
+    if (u.host.len > 2 && u.host.data[0] == '[') {
+        rs->host.len -= 2;
+        ngx_memcpy(p, u.host.data + 1, rs->host.len);
+
+    } else {
+        ngx_memcpy(p, u.host.data, u.host.len);
+    }
+
+    p[rs->host.len] = '\0';
 
     return NGX_OK;
+}
+
+
+/*
+ * tls, tls_trusted_certificate=, tls_certificate=, tls_certificate_key=,
+ * tls_name=: NGX_OK, NGX_DECLINED (a duplicate), NGX_ABORT (not one of
+ * them) or NGX_ERROR
+ */
+
+static ngx_int_t
+ngx_http_pay_store_redis_tls_word(ngx_conf_t *cf,
+    ngx_http_pay_store_redis_t *rs, ngx_str_t *word)
+{
+    size_t                     skip;
+    ngx_str_t                 *to;
+    ngx_http_pay_redis_tls_t  *tls;
+
+    tls = rs->redis.tls;
+
+    if (tls == NULL) {
+        tls = ngx_pcalloc(cf->pool, sizeof(ngx_http_pay_redis_tls_t));
+        if (tls == NULL) {
+            return NGX_ERROR;
+        }
+
+        rs->tls = tls;
+    }
+
+    tls = rs->tls;
+
+    if (word->len == 3) {
+        if (rs->redis.tls != NULL) {
+            return NGX_DECLINED;
+        }
+
+        rs->redis.tls = tls;
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(word->data, "tls_trusted_certificate=", 24) == 0) {
+        skip = 24;
+        to = &tls->trusted;
+
+    } else if (ngx_strncmp(word->data, "tls_certificate=", 16) == 0) {
+        skip = 16;
+        to = &tls->certificate;
+
+    } else if (ngx_strncmp(word->data, "tls_certificate_key=", 20) == 0) {
+        skip = 20;
+        to = &tls->certificate_key;
+
+    } else if (ngx_strncmp(word->data, "tls_name=", 9) == 0) {
+        skip = 9;
+        to = &tls->name;
+
+    } else {
+        return NGX_ABORT;
+    }
+
+    if (to->data != NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (word->len == skip) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "pay_store \"%V\": empty \"%V\"",
+                           &rs->redis.name, word);
+        return NGX_ERROR;
+    }
+
+    /* words from the configuration parser are NUL-terminated */
+    to->data = word->data + skip;
+    to->len = word->len - skip;
+
+    rs->tls_words = 1;
+
+    return NGX_OK;
+}
+
+
+/* password= and user=: a value, env:NAME or file:PATH, never logged */
+
+static ngx_int_t
+ngx_http_pay_store_redis_secret(ngx_conf_t *cf, ngx_str_t *word,
+    size_t skip, ngx_str_t *to)
+{
+    ngx_str_t  s;
+
+    static ngx_str_t  directive = ngx_string("pay_store");
+
+    s.data = word->data + skip;
+    s.len = word->len - skip;
+
+    /* its messages name the directive, never the secret */
+    return ngx_http_pay_secret_load(cf, &directive, &s, to);
 }

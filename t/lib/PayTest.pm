@@ -14,6 +14,7 @@ use File::Spec;
 use IO::Socket::INET;
 use MIME::Base64 ();
 use POSIX ();
+use Time::HiRes ();
 
 # Signs like Stripe: v1 = hex HMAC-SHA256(secret as-is, "<t>.<body>").
 sub stripe_v1 {
@@ -99,6 +100,57 @@ END {
     for my $pid (@servers) {
         kill 'KILL', $pid;
         waitpid $pid, 0;
+    }
+}
+
+# For "--- init" (run once nginx is up): waits until the block's error log
+# has at least $count lines matching $re, for at most $seconds (default
+# 10); returns how many there are, dies when the deadline passes first.
+#
+#   PayTest::wait_log(qr/redis \S+ connected/, 1);
+sub error_log_path {
+    my $root = $ENV{TEST_NGINX_SERVROOT} || 't/servroot';
+    return File::Spec->rel2abs("$root/logs/error.log");
+}
+
+sub log_lines {
+    my ($re) = @_;
+    open my $fh, '<', error_log_path() or return 0;
+    my $n = grep { $_ =~ $re } <$fh>;
+    close $fh;
+    return $n;
+}
+
+sub wait_log {
+    my ($re, $count, $seconds) = @_;
+    $count //= 1;
+    my $deadline = time + ($seconds // 10);
+    while (1) {
+        my $n = log_lines($re);
+        return $n if $n >= $count;
+        die "wait_log: $count of $re not seen in time ($n)\n"
+            if time > $deadline;
+        select undef, undef, undef, 0.05;
+    }
+}
+
+# Waits until $cond->() has held for $hold seconds running, for at most
+# $seconds in all (default 10); dies when the deadline passes first.
+sub wait_until {
+    my ($cond, $hold, $seconds) = @_;
+    my $deadline = time + ($seconds // 10);
+    my $since;
+    while (1) {
+        my $now = Time::HiRes::time();
+        if ($cond->()) {
+            $since //= $now;
+            return 1 if $now - $since >= $hold;
+        } else {
+            undef $since;
+        }
+        die "wait_until: the condition did not hold in time\n"
+            if time > $deadline;
+        select undef, undef, undef, 0.05;
     }
 }
 
