@@ -276,6 +276,18 @@ ngx_http_pay_redis_connect(ngx_http_pay_redis_t *rd)
 
     c = rd->pc.connection;
 
+    /* TLS allocates its state from the connection's pool */
+    c->pool = ngx_create_pool(512, rd->log);
+    if (c->pool == NULL) {
+        ngx_close_connection(c);
+        redisReaderFree(rd->reader);
+        rd->reader = NULL;
+        rd->pc.connection = NULL;
+        ngx_http_pay_redis_log_failure(rd, "connect failed", "no memory");
+        ngx_http_pay_redis_schedule(rd);
+        return;
+    }
+
     c->data = rd;
     c->read->handler = ngx_http_pay_redis_connect_handler;
     c->write->handler = ngx_http_pay_redis_connect_handler;
@@ -605,7 +617,9 @@ ngx_http_pay_redis_read_handler(ngx_event_t *rev)
     }
 
     for ( ;; ) {
-        n = c->recv(c, buf, sizeof(buf));
+        n = (c->ssl != NULL)
+            ? ngx_http_pay_redis_tls_recv(rd, buf, sizeof(buf))
+            : c->recv(c, buf, sizeof(buf));
 
         if (n == NGX_AGAIN) {
             break;
@@ -618,7 +632,9 @@ ngx_http_pay_redis_read_handler(ngx_event_t *rev)
 
         if (n == NGX_ERROR) {
             err = ngx_socket_errno;
-            ngx_http_pay_redis_close(rd, (c->ssl == NULL && err)
+            ngx_http_pay_redis_close(rd, (c->ssl != NULL)
+                                         ? (const char *) rd->errstr
+                                         : err
                                          ? ngx_http_pay_redis_strerror(rd,
                                                                        err)
                                          : "read failed");
@@ -757,6 +773,7 @@ ngx_http_pay_redis_replies(ngx_http_pay_redis_t *rd)
 static void
 ngx_http_pay_redis_close(ngx_http_pay_redis_t *rd, const char *reason)
 {
+    ngx_pool_t                *pool;
     ngx_queue_t               *q;
     ngx_connection_t          *c;
     ngx_http_pay_redis_cmd_t  *pc;
@@ -794,7 +811,9 @@ ngx_http_pay_redis_close(ngx_http_pay_redis_t *rd, const char *reason)
             (void) ngx_ssl_shutdown(c);
         }
 #endif
+        pool = c->pool;
         ngx_close_connection(c);
+        ngx_destroy_pool(pool);
     }
 
     rd->pc.connection = NULL;

@@ -170,6 +170,13 @@ ngx_int_t ngx_http_pay_redis_tls_start(ngx_http_pay_redis_t *rd,
  */
 ngx_int_t ngx_http_pay_redis_tls_verify(ngx_http_pay_redis_t *rd);
 
+/*
+ * As c->recv on the TLS connection: n, 0 (closed), NGX_AGAIN, or
+ * NGX_ERROR with OpenSSL's reason in rd->errstr
+ */
+ssize_t ngx_http_pay_redis_tls_recv(ngx_http_pay_redis_t *rd, u_char *buf,
+    size_t size);
+
 /* the worker exits: the kept session goes */
 void ngx_http_pay_redis_tls_done(ngx_http_pay_redis_t *rd);
 

@@ -246,6 +246,75 @@ ngx_http_pay_redis_tls_verify(ngx_http_pay_redis_t *rd)
 
 
 /*
+ * SSL_read() for the read loop, instead of c->recv (ngx_ssl_recv): its
+ * errors are ours to word and log once ("TLS: tlsv13 alert certificate
+ * required" when the server wants a client certificate, which TLS 1.3
+ * says only after the handshake), where nginx would log them at crit.
+ */
+
+ssize_t
+ngx_http_pay_redis_tls_recv(ngx_http_pay_redis_t *rd, u_char *buf,
+    size_t size)
+{
+    int                n, sslerr;
+    ngx_err_t          err;
+    const char        *reason;
+    unsigned long      e;
+    ngx_connection_t  *c;
+
+    c = rd->c;
+
+    ERR_clear_error();
+
+    n = SSL_read(c->ssl->connection, buf, size);
+
+    if (n > 0) {
+        return n;
+    }
+
+    sslerr = SSL_get_error(c->ssl->connection, n);
+    err = (sslerr == SSL_ERROR_SYSCALL) ? ngx_errno : 0;
+
+    if (sslerr == SSL_ERROR_WANT_READ || sslerr == SSL_ERROR_WANT_WRITE) {
+        c->read->ready = 0;
+        return NGX_AGAIN;
+    }
+
+    if (sslerr == SSL_ERROR_ZERO_RETURN
+        || (sslerr == SSL_ERROR_SYSCALL && err == 0))
+    {
+        return 0;
+    }
+
+    e = ERR_peek_last_error();
+    reason = (e != 0) ? ERR_reason_error_string(e) : NULL;
+
+    if (reason != NULL) {
+        (void) ngx_snprintf(rd->errstr, sizeof(rd->errstr) - 1,
+                            "TLS: %s%Z", reason);
+
+    } else if (err) {
+        (void) ngx_snprintf(rd->errstr, sizeof(rd->errstr) - 1,
+                            "TLS: read failed (%d)%Z", err);
+
+    } else {
+        (void) ngx_snprintf(rd->errstr, sizeof(rd->errstr) - 1,
+                            "TLS: read failed (SSL error %d)%Z", sslerr);
+    }
+
+    rd->errstr[sizeof(rd->errstr) - 1] = '\0';
+
+    ERR_clear_error();
+
+    /* as nginx does after a fatal error: no close_notify on this one */
+    c->ssl->no_wait_shutdown = 1;
+    c->ssl->no_send_shutdown = 1;
+
+    return NGX_ERROR;
+}
+
+
+/*
  * nginx's ngx_ssl_check_host() matches names; an address written in
  * redis= (no tls_name=) is matched against the certificate's IP entries
  */
@@ -336,6 +405,14 @@ ngx_http_pay_redis_tls_start(ngx_http_pay_redis_t *rd,
 
 ngx_int_t
 ngx_http_pay_redis_tls_verify(ngx_http_pay_redis_t *rd)
+{
+    return NGX_ERROR;
+}
+
+
+ssize_t
+ngx_http_pay_redis_tls_recv(ngx_http_pay_redis_t *rd, u_char *buf,
+    size_t size)
 {
     return NGX_ERROR;
 }

@@ -257,7 +257,8 @@ sub _resp_reply {
 # Starts a private redis-server on 127.0.0.1 (a free port, or port => N to
 # start one again where a stopped one was) without persistence, and
 # returns its port once it answers.  password => S adds --requirepass,
-# unixsocket => PATH a unix socket as well.  Its output goes to
+# unixsocket => PATH a unix socket as well, tls => { port, cert, key, ca,
+# auth_clients } a TLS port as well, args => [...] more arguments.  Its output goes to
 # t/tmp/redis-PORT.log.  Stopped with redis_stop($port)
 # or when the test script exits.
 my %redis_servers;    # port => pid
@@ -286,6 +287,14 @@ sub redis_server {
                '--dir', $dir, '--logfile', '');
     push @cmd, '--requirepass', $o{password} if defined $o{password};
     push @cmd, '--unixsocket', $o{unixsocket} if defined $o{unixsocket};
+    if (my $t = $o{tls}) {
+        # TLS on tls_port beside the plain port (for the test's own looks)
+        push @cmd, '--tls-port', $t->{port}, '--tls-cert-file', $t->{cert},
+                   '--tls-key-file', $t->{key},
+                   '--tls-ca-cert-file', $t->{ca},
+                   '--tls-auth-clients', $t->{auth_clients} ? 'yes' : 'no';
+    }
+    push @cmd, @{ $o{args} } if $o{args};
 
     my $pid = fork;
     die "cannot fork: $!" unless defined $pid;
@@ -319,6 +328,15 @@ sub redis_server {
 }
 
 # Stops a Redis started by redis_server() and waits until it has exited.
+# The Redis TLS tests' certificates (t/lib/redis-tls-pki), made once in
+# t/tmp/redis-tls: returns the directory's absolute path.
+sub redis_tls_pki {
+    my $dir = File::Spec->rel2abs('t/tmp/redis-tls');
+    system('t/lib/redis-tls-pki', $dir) == 0
+        or die "redis_tls_pki: t/lib/redis-tls-pki failed\n";
+    return $dir;
+}
+
 sub redis_stop {
     my ($port) = @_;
     my $pid = delete $redis_servers{$port} or return;
