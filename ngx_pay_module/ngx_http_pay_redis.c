@@ -78,6 +78,9 @@ static void ngx_http_pay_redis_read_handler(ngx_event_t *rev);
 static void ngx_http_pay_redis_write_handler(ngx_event_t *wev);
 static ngx_int_t ngx_http_pay_redis_flush(ngx_http_pay_redis_t *rd);
 static ngx_int_t ngx_http_pay_redis_replies(ngx_http_pay_redis_t *rd);
+static ngx_uint_t ngx_http_pay_redis_redirected(redisReply *r);
+static void ngx_http_pay_redis_cluster(ngx_http_pay_redis_t *rd,
+    redisReply *r);
 static void ngx_http_pay_redis_close(ngx_http_pay_redis_t *rd,
     const char *reason);
 static void ngx_http_pay_redis_log_failure(ngx_http_pay_redis_t *rd,
@@ -755,6 +758,10 @@ ngx_http_pay_redis_replies(ngx_http_pay_redis_t *rd)
 
         rd->active = ngx_current_msec;
 
+        if (!rd->failed && ngx_http_pay_redis_redirected(reply)) {
+            ngx_http_pay_redis_cluster(rd, reply);
+        }
+
         pc->handler(rd, reply, pc->data);
 
         freeReplyObject(reply);
@@ -762,6 +769,48 @@ ngx_http_pay_redis_replies(ngx_http_pay_redis_t *rd)
 
         /* a handler never closes the connection itself (abort is posted) */
     }
+}
+
+
+/* -MOVED or -ASK: the key lives on another node of a Redis Cluster */
+
+static ngx_uint_t
+ngx_http_pay_redis_redirected(redisReply *r)
+{
+    if (r->type != REDIS_REPLY_ERROR) {
+        return 0;
+    }
+
+    return (r->len > 6 && ngx_strncmp(r->str, "MOVED ", 6) == 0)
+           || (r->len > 4 && ngx_strncmp(r->str, "ASK ", 4) == 0);
+}
+
+
+/*
+ * A Redis Cluster node answered for a key it does not hold.  A store is
+ * one endpoint: following a slot map is not done, and a store that works
+ * for the keys of one node only would half-work.  The worker stops using
+ * the store until the configuration is reloaded: its requests get 503.
+ */
+
+static void
+ngx_http_pay_redis_cluster(ngx_http_pay_redis_t *rd, redisReply *r)
+{
+    ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                  "pay_store \"%V\": redis %V is a Redis Cluster node that "
+                  "redirects (\"%*s\"): a store needs one endpoint that "
+                  "holds every key; use the cluster's single-endpoint mode "
+                  "(a cluster proxy) or Sentinel; the store is not used "
+                  "until nginx is reloaded", &rd->name, &rd->addr,
+                  ngx_min(r->len, NGX_HTTP_PAY_REDIS_ERR_LEN), r->str);
+
+    /* nothing was written: no claim to give back, nothing owed again */
+    rd->failed = 1;
+    rd->connected = 0;
+    rd->quiet = 1;
+    rd->cluster = 1;
+
+    ngx_http_pay_redis_abort(rd, "Redis Cluster redirection");
 }
 
 
@@ -912,7 +961,7 @@ ngx_http_pay_redis_strerror(ngx_http_pay_redis_t *rd, ngx_err_t err)
 static void
 ngx_http_pay_redis_schedule(ngx_http_pay_redis_t *rd)
 {
-    if (rd->exiting || rd->reconnect.timer_set) {
+    if (rd->exiting || rd->cluster || rd->reconnect.timer_set) {
         return;
     }
 

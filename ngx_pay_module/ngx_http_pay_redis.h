@@ -102,6 +102,7 @@ struct ngx_http_pay_redis_s {
     unsigned                      pinging:1;
     unsigned                      closing:1;
     unsigned                      exiting:1;
+    unsigned                      cluster:1;  /* -MOVED seen: not used */
 };
 
 
