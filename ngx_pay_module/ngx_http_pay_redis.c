@@ -64,6 +64,9 @@ typedef struct {
 
 
 static void ngx_http_pay_redis_connect(ngx_http_pay_redis_t *rd);
+static void ngx_http_pay_redis_resolved(ngx_resolver_ctx_t *ctx);
+static void ngx_http_pay_redis_connect_peer(ngx_http_pay_redis_t *rd,
+    struct sockaddr *sockaddr, socklen_t socklen);
 static ngx_int_t ngx_http_pay_redis_queue(ngx_http_pay_redis_t *rd,
     ngx_http_pay_redis_reply_pt fn, void *data, int argc, const char **argv,
     const size_t *argvlen);
@@ -224,9 +227,7 @@ ngx_http_pay_redis_abort(ngx_http_pay_redis_t *rd, const char *reason)
 static void
 ngx_http_pay_redis_connect(ngx_http_pay_redis_t *rd)
 {
-    ngx_int_t          rc;
-    ngx_err_t          err;
-    ngx_connection_t  *c;
+    ngx_resolver_ctx_t  *ctx;
 
     rd->reason = NULL;
     rd->handshake = 0;
@@ -246,10 +247,93 @@ ngx_http_pay_redis_connect(ngx_http_pay_redis_t *rd)
         return;
     }
 
+    /* from here every failure goes through close(): it fails AUTH/SELECT */
+    rd->attempt = 1;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, rd->log, 0,
+                   "pay_store \"%V\": redis connecting to %V",
+                   &rd->name, &rd->addr);
+
+    /* covers resolving, the TCP connect and TLS, then AUTH and SELECT */
+    ngx_add_timer(&rd->connect_timer, rd->timeout);
+
+    ngx_http_pay_redis_handshake(rd);
+
+    if (rd->resolver == NULL) {
+        ngx_http_pay_redis_connect_peer(rd, rd->sockaddr, rd->socklen);
+        return;
+    }
+
+    /* a name: resolved again for every connection, so a move is followed */
+
+    ctx = ngx_resolve_start(rd->resolver, NULL);
+
+    if (ctx == NULL || ctx == NGX_NO_RESOLVER) {
+        ngx_http_pay_redis_close(rd, "cannot start resolving");
+        return;
+    }
+
+    ctx->name = rd->host;
+    ctx->handler = ngx_http_pay_redis_resolved;
+    ctx->data = rd;
+    ctx->timeout = rd->resolver_timeout;
+
+    rd->resolving = ctx;
+
+    /* the handler may run before this returns (a cached answer) */
+    if (ngx_resolve_name(ctx) != NGX_OK) {
+        rd->resolving = NULL;
+        ngx_http_pay_redis_close(rd, "cannot resolve");
+    }
+}
+
+
+static void
+ngx_http_pay_redis_resolved(ngx_resolver_ctx_t *ctx)
+{
+    ngx_uint_t             i;
+    ngx_http_pay_redis_t  *rd;
+
+    rd = ctx->data;
+    rd->resolving = NULL;
+
+    if (ctx->state) {
+        (void) ngx_snprintf(rd->errstr, sizeof(rd->errstr) - 1,
+                            "cannot resolve \"%V\": %s%Z", &rd->host,
+                            ngx_resolver_strerror(ctx->state));
+        rd->errstr[sizeof(rd->errstr) - 1] = '\0';
+
+        ngx_resolve_name_done(ctx);
+        ngx_http_pay_redis_close(rd, (const char *) rd->errstr);
+        return;
+    }
+
+    /* each new connection takes the next address of the answer */
+    i = rd->next_addr++ % ctx->naddrs;
+
+    rd->resolved_len = ctx->addrs[i].socklen;
+    ngx_memcpy(&rd->resolved, ctx->addrs[i].sockaddr, rd->resolved_len);
+    ngx_inet_set_port(&rd->resolved.sockaddr, rd->port);
+
+    ngx_resolve_name_done(ctx);
+
+    ngx_http_pay_redis_connect_peer(rd, &rd->resolved.sockaddr,
+                                    rd->resolved_len);
+}
+
+
+static void
+ngx_http_pay_redis_connect_peer(ngx_http_pay_redis_t *rd,
+    struct sockaddr *sockaddr, socklen_t socklen)
+{
+    ngx_int_t          rc;
+    ngx_err_t          err;
+    ngx_connection_t  *c;
+
     ngx_memzero(&rd->pc, sizeof(ngx_peer_connection_t));
 
-    rd->pc.sockaddr = rd->sockaddr;
-    rd->pc.socklen = rd->socklen;
+    rd->pc.sockaddr = sockaddr;
+    rd->pc.socklen = socklen;
     rd->pc.name = &rd->addr;
     rd->pc.get = ngx_event_get_peer;
     rd->pc.log = rd->log;
@@ -257,23 +341,18 @@ ngx_http_pay_redis_connect(ngx_http_pay_redis_t *rd)
     rd->pc.tries = 1;
 
     /* a peer that vanished without a word is noticed by the kernel too */
-    rd->pc.so_keepalive = (rd->sockaddr->sa_family != AF_UNIX);
+    rd->pc.so_keepalive = (sockaddr->sa_family != AF_UNIX);
 
     rc = ngx_event_connect_peer(&rd->pc);
 
     if (rc == NGX_ERROR || rc == NGX_BUSY || rc == NGX_DECLINED) {
         /* nginx closed the socket: errno still says why connect() failed */
         err = ngx_socket_errno;
-
-        redisReaderFree(rd->reader);
-        rd->reader = NULL;
         rd->pc.connection = NULL;
 
-        ngx_http_pay_redis_log_failure(rd, "connect failed",
-            (rc == NGX_DECLINED && err)
-            ? ngx_http_pay_redis_strerror(rd, err)
-            : "cannot connect");
-        ngx_http_pay_redis_schedule(rd);
+        ngx_http_pay_redis_close(rd, (rc == NGX_DECLINED && err)
+                                     ? ngx_http_pay_redis_strerror(rd, err)
+                                     : "cannot connect");
         return;
     }
 
@@ -283,11 +362,8 @@ ngx_http_pay_redis_connect(ngx_http_pay_redis_t *rd)
     c->pool = ngx_create_pool(512, rd->log);
     if (c->pool == NULL) {
         ngx_close_connection(c);
-        redisReaderFree(rd->reader);
-        rd->reader = NULL;
         rd->pc.connection = NULL;
-        ngx_http_pay_redis_log_failure(rd, "connect failed", "no memory");
-        ngx_http_pay_redis_schedule(rd);
+        ngx_http_pay_redis_close(rd, "no memory");
         return;
     }
 
@@ -299,16 +375,6 @@ ngx_http_pay_redis_connect(ngx_http_pay_redis_t *rd)
     c->log = rd->log;
 
     rd->c = c;
-    rd->attempt = 1;
-
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, rd->log, 0,
-                   "pay_store \"%V\": redis connecting to %V",
-                   &rd->name, &rd->addr);
-
-    /* covers the TCP connect and TLS, then AUTH and SELECT */
-    ngx_add_timer(&rd->connect_timer, rd->timeout);
-
-    ngx_http_pay_redis_handshake(rd);
 
     if (rc == NGX_OK) {
         /* a unix socket may be connected at once */
@@ -578,6 +644,18 @@ ngx_http_pay_redis_transport_up(ngx_http_pay_redis_t *rd)
 static void
 ngx_http_pay_redis_established(ngx_http_pay_redis_t *rd)
 {
+    size_t  len;
+    u_char  addr[NGX_SOCKADDR_STRLEN + sizeof(" to ")];
+
+    len = 0;
+
+    if (rd->resolver != NULL) {
+        /* which address the name gave this time */
+        ngx_memcpy(addr, " to ", 4);
+        len = 4 + ngx_sock_ntop(&rd->resolved.sockaddr, rd->resolved_len,
+                                addr + 4, NGX_SOCKADDR_STRLEN, 1);
+    }
+
     rd->up = 1;
     rd->failure[0] = '\0';
     rd->backoff = NGX_HTTP_PAY_REDIS_BACKOFF_MIN;
@@ -587,8 +665,8 @@ ngx_http_pay_redis_established(ngx_http_pay_redis_t *rd)
     }
 
     ngx_log_error(NGX_LOG_NOTICE, rd->log, 0,
-                  "pay_store \"%V\": redis %V connected%s",
-                  &rd->name, &rd->addr,
+                  "pay_store \"%V\": redis %V connected%*s%s",
+                  &rd->name, &rd->addr, len, addr,
                   (rd->tls != NULL) ? " (TLS)" : "");
 
     if (rd->ping && !rd->idle.timer_set) {
@@ -847,6 +925,11 @@ ngx_http_pay_redis_close(ngx_http_pay_redis_t *rd, const char *reason)
 
     if (rd->abort.posted) {
         ngx_delete_posted_event(&rd->abort);
+    }
+
+    if (rd->resolving != NULL) {
+        ngx_resolve_name_done(rd->resolving);
+        rd->resolving = NULL;
     }
 
     c = rd->c;

@@ -56,6 +56,11 @@ struct ngx_http_pay_redis_s {
     ngx_str_t                     addr;       /* "127.0.0.1:6379", for logs */
     struct sockaddr              *sockaddr;   /* numeric, or a unix socket */
     socklen_t                     socklen;
+    ngx_str_t                     host;       /* a name: resolved at each
+                                                 connection */
+    in_port_t                     port;       /* with host */
+    ngx_resolver_t               *resolver;   /* NULL: sockaddr is used */
+    ngx_msec_t                    resolver_timeout;
     ngx_str_t                     user;       /* empty: AUTH pass */
     ngx_str_t                     password;   /* empty: no AUTH */
     ngx_uint_t                    db;         /* 0: no SELECT */
@@ -68,6 +73,10 @@ struct ngx_http_pay_redis_s {
 
     /* per worker */
     ngx_peer_connection_t         pc;
+    ngx_resolver_ctx_t           *resolving;
+    ngx_sockaddr_t                resolved;
+    socklen_t                     resolved_len;
+    ngx_uint_t                    next_addr;  /* rotates over the answer */
     ngx_connection_t             *c;          /* NULL: no connection */
     redisReader                  *reader;
     ngx_log_t                    *log;

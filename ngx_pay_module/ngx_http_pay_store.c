@@ -275,6 +275,28 @@ ngx_http_pay_store_default(ngx_conf_t *cf, ngx_http_pay_main_conf_t *pmcf)
 
 
 ngx_int_t
+ngx_http_pay_store_postconf(ngx_conf_t *cf)
+{
+    ngx_uint_t                 i;
+    ngx_http_pay_store_t     **stores;
+    ngx_http_pay_main_conf_t  *pmcf;
+
+    pmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_pay_module);
+    stores = pmcf->stores.elts;
+
+    for (i = 0; i < pmcf->stores.nelts; i++) {
+        if (stores[i]->engine->postconf != NULL
+            && stores[i]->engine->postconf(cf, stores[i]) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
 ngx_http_pay_store_init_process(ngx_cycle_t *cycle)
 {
     ngx_uint_t                 i;

@@ -147,6 +147,14 @@ typedef struct {
 
     /* 1 when this worker reaches the store now; NULL: always */
     ngx_uint_t                    (*up)(ngx_http_pay_store_t *store);
+
+    /*
+     * once the http block is read (postconfiguration): checks what needs
+     * the whole configuration (Redis: a resolver for a host name); NULL:
+     * nothing
+     */
+    ngx_int_t                     (*postconf)(ngx_conf_t *cf,
+                                              ngx_http_pay_store_t *store);
 } ngx_http_pay_store_engine_t;
 
 
@@ -244,6 +252,9 @@ ngx_http_pay_store_t *ngx_http_pay_store_find(ngx_http_pay_main_conf_t *pmcf,
  */
 ngx_http_pay_store_t *ngx_http_pay_store_default(ngx_conf_t *cf,
     ngx_http_pay_main_conf_t *pmcf);
+
+/* every store's engine postconf, at postconfiguration */
+ngx_int_t ngx_http_pay_store_postconf(ngx_conf_t *cf);
 
 /* every store's engine init_process / exit_process, in worker processes */
 ngx_int_t ngx_http_pay_store_init_process(ngx_cycle_t *cycle);

@@ -85,6 +85,7 @@ struct ngx_http_pay_store_redis_s {
     unsigned                        eval_claim:1;   /* Redis before 7 */
     unsigned                        alerted:1;
     unsigned                        tls_words:1;
+    unsigned                        resolve:1;  /* redis= is a name */
 };
 
 
@@ -92,6 +93,8 @@ struct ngx_http_pay_store_redis_s {
 
 char *ngx_http_pay_store_redis_conf(ngx_conf_t *cf,
     ngx_http_pay_store_t *store, ngx_str_t *args, ngx_uint_t nargs);
+ngx_int_t ngx_http_pay_store_redis_postconf(ngx_conf_t *cf,
+    ngx_http_pay_store_t *store);
 
 
 /* ngx_http_pay_store_redis_command.c */

@@ -60,7 +60,7 @@ ngx_http_pay_store_redis_conf(ngx_conf_t *cf, ngx_http_pay_store_t *store,
         /* words from the configuration parser are NUL-terminated */
 
         if (ngx_strncmp(args[i].data, "redis=", 6) == 0) {
-            if (rs->redis.sockaddr != NULL) {
+            if (rs->redis.addr.data != NULL) {
                 goto duplicate;
             }
 
@@ -192,7 +192,7 @@ ngx_http_pay_store_redis_conf(ngx_conf_t *cf, ngx_http_pay_store_t *store,
         return NGX_CONF_ERROR;
     }
 
-    if (rs->redis.sockaddr == NULL) {
+    if (rs->redis.addr.data == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "pay_store \"%V\": no \"redis=\" address",
                            &store->name);
@@ -305,6 +305,7 @@ ngx_http_pay_store_redis_address(ngx_conf_t *cf,
 
     u.url = *addr;
     u.default_port = 6379;
+    u.no_resolve = 1;
 
     if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
         if (u.err) {
@@ -316,16 +317,25 @@ ngx_http_pay_store_redis_address(ngx_conf_t *cf,
         return NGX_ERROR;
     }
 
-    if (u.uri.len || u.naddrs == 0) {
+    if (u.uri.len || u.host.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "pay_store \"%V\": invalid address in "
                            "\"redis=%V\"", &rs->redis.name, addr);
         return NGX_ERROR;
     }
 
-    rs->redis.sockaddr = u.addrs[0].sockaddr;
-    rs->redis.socklen = u.addrs[0].socklen;
-    rs->redis.addr = u.addrs[0].name;
+    if (u.naddrs) {
+        /* a numeric address */
+        rs->redis.sockaddr = u.addrs[0].sockaddr;
+        rs->redis.socklen = u.addrs[0].socklen;
+        rs->redis.addr = u.addrs[0].name;
+
+    } else {
+        /* a name: resolved by nginx's resolver at every connection */
+        rs->redis.addr = *addr;
+        rs->redis.port = u.port;
+        rs->resolve = 1;
+    }
 
     /* the name TLS checks by default, NUL-terminated, without [] */
 
@@ -346,6 +356,50 @@ ngx_http_pay_store_redis_address(ngx_conf_t *cf,
     }
 
     p[rs->host.len] = '\0';
+
+    if (rs->resolve) {
+        rs->redis.host = rs->host;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Once the http block is read: a host name needs the http{} level's
+ * "resolver" (nginx makes a resolver without servers when none is set,
+ * which can resolve nothing).
+ */
+
+ngx_int_t
+ngx_http_pay_store_redis_postconf(ngx_conf_t *cf, ngx_http_pay_store_t *store)
+{
+    ngx_http_pay_store_redis_t  *rs;
+    ngx_http_core_loc_conf_t    *clcf;
+
+    rs = store->data;
+
+    if (!rs->resolve) {
+        return NGX_OK;
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->resolver == NULL || clcf->resolver->connections.nelts == 0) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "pay_store \"%V\": \"redis=%V\" names a host, which "
+                      "needs a \"resolver\" in the http block (or give an "
+                      "IP address) in %s:%ui", &store->name, &rs->redis.addr,
+                      store->file, store->line);
+        return NGX_ERROR;
+    }
+
+    rs->redis.resolver = clcf->resolver;
+
+    /* the http level's own value is merged into servers only */
+    rs->redis.resolver_timeout =
+        (clcf->resolver_timeout == NGX_CONF_UNSET_MSEC)
+        ? 30000 : clcf->resolver_timeout;
 
     return NGX_OK;
 }

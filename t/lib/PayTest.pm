@@ -180,8 +180,8 @@ sub vector {
 # Sends one command to a Redis on 127.0.0.1 over a fresh connection and
 # returns its reply: a status or bulk string, an integer, undef for nil, an
 # array ref for an array.  An error reply dies with Redis's message.
-# $where is a port, or { port => N, db => N, password => S }: AUTH and
-# SELECT then go first on the same connection.
+# $where is a port, or { port => N, db => N, password => S, host => IP }:
+# AUTH and SELECT then go first on the same connection.
 #
 #   PayTest::redis_command($port, 'GET', 'pay:webhook:stripe:evt_1');
 #   PayTest::redis_command({ port => $port, db => 3 }, 'SET', $k, 'D200');
@@ -189,10 +189,11 @@ sub redis_command {
     my ($where, @args) = @_;
     my %o = ref $where ? %$where : (port => $where);
 
+    my $host = $o{host} // '127.0.0.1';
     my $s = IO::Socket::INET->new(
-        PeerAddr => '127.0.0.1', PeerPort => $o{port}, Proto => 'tcp',
+        PeerAddr => $host, PeerPort => $o{port}, Proto => 'tcp',
         Timeout => 5,
-    ) or die "redis_command: cannot connect to 127.0.0.1:$o{port}: $!\n";
+    ) or die "redis_command: cannot connect to $host:$o{port}: $!\n";
 
     my @commands;
     push @commands, [ 'AUTH', $o{password} ] if defined $o{password};
@@ -258,7 +259,9 @@ sub _resp_reply {
 # start one again where a stopped one was) without persistence, and
 # returns its port once it answers.  password => S adds --requirepass,
 # unixsocket => PATH a unix socket as well, tls => { port, cert, key, ca,
-# auth_clients } a TLS port as well, args => [...] more arguments.  Its output goes to
+# auth_clients } a TLS port as well, args => [...] more arguments, bind =>
+# IP another loopback address than 127.0.0.1 (stopped with
+# redis_stop("IP:PORT")).  Its output goes to
 # t/tmp/redis-PORT.log.  Stopped with redis_stop($port)
 # or when the test script exits.
 my %redis_servers;    # port => pid
@@ -276,13 +279,16 @@ sub redis_server {
         close $s;
     }
 
+    # another address, the same port: its own entry
+    my $bind = $o{bind} // '127.0.0.1';
+    my $id = $bind eq '127.0.0.1' ? $port : "$bind:$port";
     die "redis_server: port $port is already served by a test Redis\n"
-        if $redis_servers{$port};
+        if $redis_servers{$id};
 
     my $dir = File::Spec->rel2abs(File::Spec->catdir('t', 'tmp'));
     mkdir $dir unless -d $dir;
 
-    my @cmd = ('redis-server', '--port', $port, '--bind', '127.0.0.1',
+    my @cmd = ('redis-server', '--port', $port, '--bind', $bind,
                '--save', '', '--appendonly', 'no', '--daemonize', 'no',
                '--dir', $dir, '--logfile', '');
     push @cmd, '--requirepass', $o{password} if defined $o{password};
@@ -300,17 +306,17 @@ sub redis_server {
     die "cannot fork: $!" unless defined $pid;
 
     if ($pid == 0) {
-        open STDOUT, '>>', "$dir/redis-$port.log";
+        open STDOUT, '>>', "$dir/redis-$id.log";
         open STDERR, '>&', \*STDOUT;
         exec @cmd or POSIX::_exit(127);
     }
 
-    $redis_servers{$port} = $pid;
+    $redis_servers{$id} = $pid;
 
     # up once it answers anything (NOAUTH included)
     for (1 .. 100) {
         my $s = IO::Socket::INET->new(
-            PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp',
+            PeerAddr => $bind, PeerPort => $port, Proto => 'tcp',
         );
         if ($s) {
             print $s "PING\r\n";
@@ -318,13 +324,13 @@ sub redis_server {
             close $s;
             return $port if defined $line;
         }
-        die "redis_server: redis-server exited, see $dir/redis-$port.log\n"
+        die "redis_server: redis-server exited, see $dir/redis-$id.log\n"
             if waitpid($pid, POSIX::WNOHANG()) == $pid;
         select undef, undef, undef, 0.1;
     }
 
-    redis_stop($port);
-    die "redis_server: no answer on port $port, see $dir/redis-$port.log\n";
+    redis_stop($id);
+    die "redis_server: no answer on port $port, see $dir/redis-$id.log\n";
 }
 
 # Stops a Redis started by redis_server() and waits until it has exited.
