@@ -23,6 +23,14 @@
 #include <hiredis/hiredis.h>
 
 
+/* reconnection backoff, ms: doubles from MIN to MAX */
+#define NGX_HTTP_PAY_REDIS_BACKOFF_MIN  100
+#define NGX_HTTP_PAY_REDIS_BACKOFF_MAX  5000
+
+/* how much of a Redis error message a log line quotes */
+#define NGX_HTTP_PAY_REDIS_ERR_LEN      128
+
+
 typedef struct ngx_http_pay_redis_s  ngx_http_pay_redis_t;
 
 /* a new connection is up: the engine re-sends what it still owes */
@@ -117,7 +125,7 @@ struct ngx_http_pay_redis_s {
 
 /*
  * Starts connecting (in a worker): NGX_OK even when Redis is down, the
- * reconnect timer then keeps trying.
+ * reconnect timer then keeps trying (ngx_http_pay_redis_connect.c).
  */
 ngx_int_t ngx_http_pay_redis_init(ngx_http_pay_redis_t *rd,
     ngx_cycle_t *cycle);
@@ -158,6 +166,29 @@ redisReply *ngx_http_pay_redis_reply(ngx_http_pay_redis_t *rd,
  * replies; the reconnect timer takes over.
  */
 void ngx_http_pay_redis_abort(ngx_http_pay_redis_t *rd, const char *reason);
+
+
+/*
+ * Inside the connection's files only (ngx_http_pay_redis.c,
+ * ngx_http_pay_redis_connect.c)
+ */
+
+/* ngx_http_pay_redis.c, for ngx_http_pay_redis_connect.c */
+ngx_int_t ngx_http_pay_redis_queue(ngx_http_pay_redis_t *rd,
+    ngx_http_pay_redis_reply_pt fn, void *data, int argc, const char **argv,
+    const size_t *argvlen);
+void ngx_http_pay_redis_read_handler(ngx_event_t *rev);
+void ngx_http_pay_redis_write_handler(ngx_event_t *wev);
+ngx_int_t ngx_http_pay_redis_flush(ngx_http_pay_redis_t *rd);
+void ngx_http_pay_redis_close(ngx_http_pay_redis_t *rd, const char *reason);
+void ngx_http_pay_redis_log_failure(ngx_http_pay_redis_t *rd,
+    const char *what, const char *reason);
+const char *ngx_http_pay_redis_strerror(ngx_http_pay_redis_t *rd,
+    ngx_err_t err);
+void ngx_http_pay_redis_schedule(ngx_http_pay_redis_t *rd);
+void ngx_http_pay_redis_connect_timeout(ngx_event_t *ev);
+void ngx_http_pay_redis_abort_handler(ngx_event_t *ev);
+void ngx_http_pay_redis_idle_handler(ngx_event_t *ev);
 
 
 /* ngx_http_pay_redis_tls.c */
