@@ -68,6 +68,11 @@ typedef struct {
     unsigned                        eval:1;     /* a claim sent as EVAL */
     unsigned                        unclaim:1;  /* releases a lost claim */
     unsigned                        take_over:1; /* a claim found "U" */
+    unsigned                        lost:1;     /* wait=: EVAL unanswered */
+    unsigned                        no_wait:1;  /* wait=: WAIT not sent */
+    unsigned                        transient:1; /* wait=: EVAL's error */
+
+    ngx_http_pay_store_result_e     evaluated;  /* wait=: EVAL's result */
 } ngx_http_pay_store_redis_op_t;
 
 
@@ -76,6 +81,10 @@ struct ngx_http_pay_store_redis_s {
     ngx_str_t                       prefix;
     ngx_str_t                       host;       /* of redis=, for TLS */
     ngx_http_pay_redis_tls_t       *tls;        /* tls_*= seen */
+
+    ngx_uint_t                      wait;       /* wait=: replicas */
+    ngx_msec_t                      wait_logged; /* its last warning */
+    ngx_uint_t                      wait_short; /* not replicated since */
 
     ngx_queue_t                     records;    /* every live record */
     ngx_queue_t                     retry;      /* owed fire-and-forget */

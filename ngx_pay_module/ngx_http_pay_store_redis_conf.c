@@ -3,11 +3,10 @@
  * Copyright (C) ngx_pay authors
  *
  * The Redis store engine's configuration: pay_store's words redis=, db=,
- * user=, password=, timeout=, ping=, prefix= and the tls words parsed
+ * user=, password=, timeout=, ping=, prefix=, wait= and the tls words parsed
  * into the store's ngx_http_pay_store_redis_t.  It runs only while the
- * configuration is read (in the master, which resolves a host name here
- * so that no worker ever does), hence a file apart from the engine's run
- * time in ngx_http_pay_store_redis.c.
+ * configuration is read, hence a file apart from the engine's run time in
+ * ngx_http_pay_store_redis.c.
  */
 
 
@@ -29,7 +28,7 @@ static ngx_int_t ngx_http_pay_store_redis_secret(ngx_conf_t *cf,
 
 /*
  * pay_store NAME redis=HOST:PORT|unix:PATH [db=N] [user=USER]
- *     [password=SECRET] [timeout=250ms] [ping=10s] [prefix=pay:]
+ *     [password=SECRET] [timeout=250ms] [ping=10s] [prefix=pay:] [wait=N]
  *     [tls] [tls_trusted_certificate=FILE] [tls_name=NAME]
  *     [tls_certificate=FILE tls_certificate_key=FILE]
  */
@@ -115,6 +114,20 @@ ngx_http_pay_store_redis_conf(ngx_conf_t *cf, ngx_http_pay_store_t *store,
                 return NGX_CONF_ERROR;
             }
 
+            continue;
+        }
+
+        if (ngx_strncmp(args[i].data, "wait=", 5) == 0) {
+            if (rs->wait) {
+                goto duplicate;
+            }
+
+            n = ngx_atoi(args[i].data + 5, args[i].len - 5);
+            if (n == NGX_ERROR || n == 0) {
+                goto invalid;
+            }
+
+            rs->wait = (ngx_uint_t) n;
             continue;
         }
 
@@ -259,8 +272,9 @@ invalid:
 
 
 /*
- * Names are resolved here, while loading the configuration: a worker
- * connects to the first address, numeric, and never calls getaddrinfo().
+ * A numeric address is kept as it is; a name is left to nginx's resolver,
+ * asked at every connection (see the postconf below): nothing here or in
+ * a worker calls getaddrinfo().
  */
 
 static ngx_int_t

@@ -661,3 +661,16 @@ qr/\[emerg\] .*pay_store "main": duplicate parameter "tls" in /
 --- no_error_log
 [alert]
 [crit]
+
+
+
+=== TEST 43: wait= of zero
+--- http_config
+    pay_store main redis=127.0.0.1:6379 wait=0;
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*pay_store "main": invalid value in "wait=0" in /
+--- no_error_log
+[alert]
+[crit]

@@ -1,7 +1,7 @@
 # The Redis store as an ACL user (user= next to password=), against a real
 # redis-server whose only users are a disabled default and "pay-acl", who
 # may run exactly the commands docs/operations.md lists (GET, SET, DEL,
-# EVAL, PING, SELECT) on keys under its prefix.  The user comes from
+# EVAL, PING, SELECT, WAIT) on keys under its prefix.  The user comes from
 # env:, the password from file:; neither is ever logged.  A wrong password
 # is one error line and a 503.
 #
@@ -19,7 +19,7 @@ our $port = PayTest::redis_server(args => [
     '--user', 'default', 'off',
     '--user', 'pay-acl', 'on', '>acl-secret-of-the-test', "~t037:$R:*",
     'resetchannels', '-@all', '+get', '+set', '+del', '+eval', '+ping',
-    '+select',
+    '+select', '+wait',
 ]);
 
 $ENV{TEST_NGINX_ACL_PORT} = $port;

@@ -52,6 +52,23 @@ sub stripe_signature {
     return "Stripe-Signature: " . stripe_header(stripe_event($id));
 }
 
+# For "--- init": delivers stripe_event($id), signed, to 127.0.0.1:$port
+# $path itself (outside the block's requests) and returns the answer's
+# status code.
+sub stripe_post {
+    my ($port, $path, $id) = @_;
+    my $body = stripe_event($id);
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                  Proto => 'tcp', Timeout => 10)
+        or die "stripe_post: cannot connect to 127.0.0.1:$port: $!\n";
+    print $s "POST $path HTTP/1.0\r\nHost: localhost\r\n",
+             "Stripe-Signature: ", stripe_header($body), "\r\n",
+             "Content-Length: ", length($body), "\r\n\r\n", $body;
+    my $line = <$s> // '';
+    close $s;
+    return $line =~ m{^HTTP/1\.\d (\d{3})} ? $1 : 0;
+}
+
 # What nginx answers for an event delivered already (pay_dedupe).
 our $DUPLICATE = qq({"received":true,"duplicate":true}\n);
 
