@@ -59,6 +59,7 @@ typedef struct {
 
 static ngx_int_t ngx_http_pay_redis_replies(ngx_http_pay_redis_t *rd);
 static ngx_uint_t ngx_http_pay_redis_redirected(redisReply *r);
+static ngx_uint_t ngx_http_pay_redis_readonly(redisReply *r);
 static void ngx_http_pay_redis_cluster(ngx_http_pay_redis_t *rd,
     redisReply *r);
 static void ngx_http_pay_redis_ping_reply(ngx_http_pay_redis_t *rd,
@@ -381,6 +382,12 @@ ngx_http_pay_redis_replies(ngx_http_pay_redis_t *rd)
             ngx_http_pay_redis_cluster(rd, reply);
         }
 
+        if (ngx_http_pay_redis_readonly(reply)) {
+            /* a master turned replica (a failover): start over */
+            ngx_http_pay_redis_abort(rd, "READONLY: the server is a "
+                                         "replica now");
+        }
+
         pc->handler(rd, reply, pc->data);
 
         freeReplyObject(reply);
@@ -388,6 +395,15 @@ ngx_http_pay_redis_replies(ngx_http_pay_redis_t *rd)
 
         /* a handler never closes the connection itself (abort is posted) */
     }
+}
+
+
+static ngx_uint_t
+ngx_http_pay_redis_readonly(redisReply *r)
+{
+    return r->type == REDIS_REPLY_ERROR
+           && r->len >= 8
+           && ngx_strncmp(r->str, "READONLY", 8) == 0;
 }
 
 
@@ -472,6 +488,8 @@ ngx_http_pay_redis_close(ngx_http_pay_redis_t *rd, const char *reason)
         ngx_resolve_name_done(rd->resolving);
         rd->resolving = NULL;
     }
+
+    ngx_http_pay_redis_sentinel_cancel(rd);
 
     c = rd->c;
     rd->c = NULL;

@@ -43,6 +43,10 @@ typedef void (*ngx_http_pay_redis_ready_pt)(ngx_http_pay_redis_t *rd);
 typedef void (*ngx_http_pay_redis_reply_pt)(ngx_http_pay_redis_t *rd,
     redisReply *reply, void *data);
 
+/* what the sentinels said: NGX_OK, the master's address in rd->resolved */
+typedef void (*ngx_http_pay_redis_sentinel_pt)(ngx_http_pay_redis_t *rd,
+    ngx_int_t rc, const char *reason);
+
 
 /* the TLS side of a store (ngx_http_pay_redis_tls.c) */
 typedef struct {
@@ -69,6 +73,10 @@ struct ngx_http_pay_redis_s {
     in_port_t                     port;       /* with host */
     ngx_resolver_t               *resolver;   /* NULL: sockaddr is used */
     ngx_msec_t                    resolver_timeout;
+    ngx_addr_t                   *sentinels;  /* sentinel=, or NULL */
+    ngx_uint_t                    nsentinels;
+    ngx_str_t                     master;     /* master= */
+    ngx_str_t                     sentinel_password;
     ngx_str_t                     user;       /* empty: AUTH pass */
     ngx_str_t                     password;   /* empty: no AUTH */
     ngx_uint_t                    db;         /* 0: no SELECT */
@@ -85,6 +93,18 @@ struct ngx_http_pay_redis_s {
     ngx_sockaddr_t                resolved;
     socklen_t                     resolved_len;
     ngx_uint_t                    next_addr;  /* rotates over the answer */
+
+    /* asking the sentinels (ngx_http_pay_redis_sentinel.c) */
+    ngx_peer_connection_t         spc;
+    ngx_connection_t             *sc;
+    redisReader                  *sentinel_reader;
+    ngx_event_t                   sentinel_timer;
+    ngx_http_pay_redis_sentinel_pt  sentinel_handler;
+    ngx_uint_t                    sentinel;   /* the one asked first */
+    ngx_uint_t                    sentinel_tries;
+    ngx_uint_t                    sentinel_replies;
+    ngx_str_t                     sentinel_out;
+    u_char                        sentinel_buf[1024];
     ngx_connection_t             *c;          /* NULL: no connection */
     redisReader                  *reader;
     ngx_log_t                    *log;
@@ -189,6 +209,13 @@ void ngx_http_pay_redis_schedule(ngx_http_pay_redis_t *rd);
 void ngx_http_pay_redis_connect_timeout(ngx_event_t *ev);
 void ngx_http_pay_redis_abort_handler(ngx_event_t *ev);
 void ngx_http_pay_redis_idle_handler(ngx_event_t *ev);
+
+
+/* ngx_http_pay_redis_sentinel.c */
+
+/* asks the sentinels for the master; rd->sentinel_handler gets the answer */
+void ngx_http_pay_redis_sentinel_ask(ngx_http_pay_redis_t *rd);
+void ngx_http_pay_redis_sentinel_cancel(ngx_http_pay_redis_t *rd);
 
 
 /* ngx_http_pay_redis_tls.c */

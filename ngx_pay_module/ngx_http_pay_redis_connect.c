@@ -20,6 +20,10 @@
 
 static void ngx_http_pay_redis_connect(ngx_http_pay_redis_t *rd);
 static void ngx_http_pay_redis_reconnect_handler(ngx_event_t *ev);
+static void ngx_http_pay_redis_sentinel_answered(ngx_http_pay_redis_t *rd,
+    ngx_int_t rc, const char *reason);
+static void ngx_http_pay_redis_role_reply(ngx_http_pay_redis_t *rd,
+    redisReply *r, void *data);
 static void ngx_http_pay_redis_resolved(ngx_resolver_ctx_t *ctx);
 static void ngx_http_pay_redis_connect_peer(ngx_http_pay_redis_t *rd,
     struct sockaddr *sockaddr, socklen_t socklen);
@@ -125,6 +129,13 @@ ngx_http_pay_redis_connect(ngx_http_pay_redis_t *rd)
 
     ngx_http_pay_redis_handshake(rd);
 
+    if (rd->nsentinels) {
+        /* the master's address, from the sentinels, for every connection */
+        rd->sentinel_handler = ngx_http_pay_redis_sentinel_answered;
+        ngx_http_pay_redis_sentinel_ask(rd);
+        return;
+    }
+
     if (rd->resolver == NULL) {
         ngx_http_pay_redis_connect_peer(rd, rd->sockaddr, rd->socklen);
         return;
@@ -151,6 +162,20 @@ ngx_http_pay_redis_connect(ngx_http_pay_redis_t *rd)
         rd->resolving = NULL;
         ngx_http_pay_redis_close(rd, "cannot resolve");
     }
+}
+
+
+static void
+ngx_http_pay_redis_sentinel_answered(ngx_http_pay_redis_t *rd, ngx_int_t rc,
+    const char *reason)
+{
+    if (rc != NGX_OK) {
+        ngx_http_pay_redis_close(rd, reason);
+        return;
+    }
+
+    ngx_http_pay_redis_connect_peer(rd, &rd->resolved.sockaddr,
+                                    rd->resolved_len);
 }
 
 
@@ -301,6 +326,59 @@ ngx_http_pay_redis_handshake(ngx_http_pay_redis_t *rd)
 
         rd->handshake++;
     }
+
+    if (rd->nsentinels) {
+        /* what the sentinels said may be stale: never write to a replica */
+        argv[0] = "ROLE";
+        len[0] = sizeof("ROLE") - 1;
+
+        if (ngx_http_pay_redis_queue(rd, ngx_http_pay_redis_role_reply,
+                                     NULL, 1, argv, len)
+            != NGX_OK)
+        {
+            rd->failed = 1;
+            ngx_http_pay_redis_abort(rd, "cannot queue ROLE");
+            return;
+        }
+
+        rd->handshake++;
+    }
+}
+
+
+static void
+ngx_http_pay_redis_role_reply(ngx_http_pay_redis_t *rd, redisReply *r,
+    void *data)
+{
+    redisReply  *role;
+
+    if (r == NULL || rd->failed) {
+        return;
+    }
+
+    role = (r->type == REDIS_REPLY_ARRAY && r->elements > 0)
+           ? r->element[0] : NULL;
+
+    if (role != NULL
+        && role->type == REDIS_REPLY_STRING
+        && role->len == 6
+        && ngx_strncmp(role->str, "master", 6) == 0)
+    {
+        if (--rd->handshake == 0) {
+            ngx_http_pay_redis_established(rd);
+        }
+
+        return;
+    }
+
+    /* nothing behind ROLE is counted as written: it is refused */
+    ngx_http_pay_redis_log_failure(rd, "connect failed",
+                                   "the sentinels' master is not a master "
+                                   "(ROLE), asking them again");
+    rd->failed = 1;
+    rd->connected = 0;
+    rd->quiet = 1;
+    ngx_http_pay_redis_abort(rd, "not a master");
 }
 
 
@@ -442,8 +520,8 @@ ngx_http_pay_redis_established(ngx_http_pay_redis_t *rd)
 
     len = 0;
 
-    if (rd->resolver != NULL) {
-        /* which address the name gave this time */
+    if (rd->resolver != NULL || rd->nsentinels) {
+        /* which address the name (or the sentinels) gave this time */
         ngx_memcpy(addr, " to ", 4);
         len = 4 + ngx_sock_ntop(&rd->resolved.sockaddr, rd->resolved_len,
                                 addr + 4, NGX_SOCKADDR_STRLEN, 1);

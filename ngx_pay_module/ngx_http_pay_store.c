@@ -178,6 +178,15 @@ ngx_http_pay_store_engine_conf(ngx_conf_t *cf, ngx_http_pay_store_t *store,
         {
             break;
         }
+
+        name = &(*engine)->alias;
+
+        if (name->len
+            && ngx_strncmp(args[0].data, name->data, name->len) == 0
+            && args[0].data[name->len] == '=')
+        {
+            break;
+        }
     }
 
     if (*engine == NULL) {

@@ -155,6 +155,9 @@ typedef struct {
      */
     ngx_int_t                     (*postconf)(ngx_conf_t *cf,
                                               ngx_http_pay_store_t *store);
+
+    /* another first word that picks the engine ("sentinel"), or empty */
+    ngx_str_t                       alias;
 } ngx_http_pay_store_engine_t;
 
 

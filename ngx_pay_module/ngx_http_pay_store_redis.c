@@ -86,7 +86,8 @@ ngx_http_pay_store_engine_t  ngx_http_pay_store_redis_engine = {
     ngx_http_pay_store_redis_init_process,
     ngx_http_pay_store_redis_exit_process,
     ngx_http_pay_store_redis_up,
-    ngx_http_pay_store_redis_postconf
+    ngx_http_pay_store_redis_postconf,
+    ngx_string("sentinel")                  /* sentinel=... master=... */
 };
 
 

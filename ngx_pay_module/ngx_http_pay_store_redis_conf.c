@@ -20,6 +20,8 @@
 
 static ngx_int_t ngx_http_pay_store_redis_address(ngx_conf_t *cf,
     ngx_http_pay_store_redis_t *rs, ngx_str_t *addr);
+static ngx_int_t ngx_http_pay_store_redis_sentinels(ngx_conf_t *cf,
+    ngx_http_pay_store_redis_t *rs, ngx_str_t *list);
 static ngx_int_t ngx_http_pay_store_redis_tls_word(ngx_conf_t *cf,
     ngx_http_pay_store_redis_t *rs, ngx_str_t *word);
 static ngx_int_t ngx_http_pay_store_redis_secret(ngx_conf_t *cf,
@@ -67,6 +69,50 @@ ngx_http_pay_store_redis_conf(ngx_conf_t *cf, ngx_http_pay_store_t *store,
             s.len = args[i].len - 6;
 
             if (ngx_http_pay_store_redis_address(cf, rs, &s) != NGX_OK) {
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(args[i].data, "sentinel=", 9) == 0) {
+            if (rs->redis.nsentinels) {
+                goto duplicate;
+            }
+
+            s.data = args[i].data + 9;
+            s.len = args[i].len - 9;
+
+            if (ngx_http_pay_store_redis_sentinels(cf, rs, &s) != NGX_OK) {
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(args[i].data, "master=", 7) == 0) {
+            if (rs->redis.master.data != NULL) {
+                goto duplicate;
+            }
+
+            if (args[i].len == 7) {
+                goto invalid;
+            }
+
+            rs->redis.master.data = args[i].data + 7;
+            rs->redis.master.len = args[i].len - 7;
+            continue;
+        }
+
+        if (ngx_strncmp(args[i].data, "sentinel_password=", 18) == 0) {
+            if (rs->redis.sentinel_password.data != NULL) {
+                goto duplicate;
+            }
+
+            if (ngx_http_pay_store_redis_secret(cf, &args[i], 18,
+                                                &rs->redis.sentinel_password)
+                != NGX_OK)
+            {
                 return NGX_CONF_ERROR;
             }
 
@@ -205,6 +251,33 @@ ngx_http_pay_store_redis_conf(ngx_conf_t *cf, ngx_http_pay_store_t *store,
         return NGX_CONF_ERROR;
     }
 
+    if (rs->redis.nsentinels) {
+        if (rs->redis.addr.data != NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "pay_store \"%V\": \"redis=\" and "
+                               "\"sentinel=\" exclude each other",
+                               &store->name);
+            return NGX_CONF_ERROR;
+        }
+
+        if (rs->redis.master.len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "pay_store \"%V\": \"sentinel=\" needs "
+                               "\"master=\"", &store->name);
+            return NGX_CONF_ERROR;
+        }
+
+        /* for logs: the master's name stands for the address */
+        rs->redis.addr = rs->redis.master;
+
+    } else if (rs->redis.master.len || rs->redis.sentinel_password.len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "pay_store \"%V\": \"master=\" and "
+                           "\"sentinel_password=\" need \"sentinel=\"",
+                           &store->name);
+        return NGX_CONF_ERROR;
+    }
+
     if (rs->redis.addr.data == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "pay_store \"%V\": no \"redis=\" address",
@@ -228,8 +301,8 @@ ngx_http_pay_store_redis_conf(ngx_conf_t *cf, ngx_http_pay_store_t *store,
             if (rs->host.len == 0) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                    "pay_store \"%V\": \"tls\" over a unix "
-                                   "socket needs \"tls_name=\"",
-                                   &store->name);
+                                   "socket or with \"sentinel=\" needs "
+                                   "\"tls_name=\"", &store->name);
                 return NGX_CONF_ERROR;
             }
 
@@ -414,6 +487,66 @@ ngx_http_pay_store_redis_postconf(ngx_conf_t *cf, ngx_http_pay_store_t *store)
     rs->redis.resolver_timeout =
         (clcf->resolver_timeout == NGX_CONF_UNSET_MSEC)
         ? 30000 : clcf->resolver_timeout;
+
+    return NGX_OK;
+}
+
+
+/* sentinel=IP:PORT[,IP:PORT...]: addresses only, asked in turn */
+
+static ngx_int_t
+ngx_http_pay_store_redis_sentinels(ngx_conf_t *cf,
+    ngx_http_pay_store_redis_t *rs, ngx_str_t *list)
+{
+    u_char      *p, *last, *comma;
+    ngx_url_t    u;
+    ngx_uint_t   n;
+    ngx_addr_t  *a;
+
+    n = 1;
+    last = list->data + list->len;
+
+    for (p = list->data; p < last; p++) {
+        if (*p == ',') {
+            n++;
+        }
+    }
+
+    a = ngx_pcalloc(cf->pool, n * sizeof(ngx_addr_t));
+    if (a == NULL) {
+        return NGX_ERROR;
+    }
+
+    rs->redis.sentinels = a;
+
+    for (p = list->data; p <= last; p = comma + 1) {
+        comma = ngx_strlchr(p, last, ',');
+        if (comma == NULL) {
+            comma = last;
+        }
+
+        ngx_memzero(&u, sizeof(ngx_url_t));
+
+        u.url.data = p;
+        u.url.len = comma - p;
+        u.default_port = 26379;
+        u.no_resolve = 1;
+
+        if (u.url.len == 0
+            || ngx_parse_url(cf->pool, &u) != NGX_OK
+            || u.uri.len
+            || u.naddrs == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "pay_store \"%V\": \"sentinel=\" takes "
+                               "IP:PORT addresses, not \"%V\"",
+                               &rs->redis.name, &u.url);
+            return NGX_ERROR;
+        }
+
+        *a++ = u.addrs[0];
+        rs->redis.nsentinels++;
+    }
 
     return NGX_OK;
 }

@@ -123,7 +123,8 @@ ngx_http_pay_store_engine_t  ngx_http_pay_store_shm_engine = {
     NULL,
     NULL,
     NULL,                                   /* always up */
-    NULL
+    NULL,
+    ngx_null_string
 };
 
 

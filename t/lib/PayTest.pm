@@ -350,6 +350,50 @@ sub redis_server {
     die "redis_server: no answer on port $port, see $dir/redis-$id.log\n";
 }
 
+# Starts a redis-sentinel on a free port of 127.0.0.1 watching the master
+# 127.0.0.1:$master as $name (quorum 2, down after 1 s, failover timeout
+# 5 s), its configuration in t/tmp; returns its port once it answers.
+# Stopped with redis_stop($port) or when the test script exits.
+my @sentinel_files;
+
+sub redis_sentinel {
+    my ($master, $name) = @_;
+
+    my $port = free_port();
+    my $dir = File::Spec->rel2abs(File::Spec->catdir('t', 'tmp'));
+    mkdir $dir unless -d $dir;
+
+    my $conf = "$dir/sentinel-$$-$port.conf";
+    open my $fh, '>', $conf or die "redis_sentinel: $conf: $!";
+    print $fh "port $port\nbind 127.0.0.1\ndaemonize no\ndir $dir\n",
+              "logfile \"\"\n",
+              "sentinel monitor $name 127.0.0.1 $master 2\n",
+              "sentinel down-after-milliseconds $name 1000\n",
+              "sentinel failover-timeout $name 5000\n",
+              "sentinel parallel-syncs $name 1\n";
+    close $fh;
+
+    my $pid = fork;
+    die "cannot fork: $!" unless defined $pid;
+
+    if ($pid == 0) {
+        open STDOUT, '>>', "$dir/sentinel-$port.log";
+        open STDERR, '>&', \*STDOUT;
+        exec 'redis-sentinel', $conf or POSIX::_exit(127);
+    }
+
+    $redis_servers{$port} = $pid;
+    push @sentinel_files, $conf, "$dir/sentinel-$port.log";
+
+    for (1 .. 100) {
+        my $r = eval { redis_command($port, 'PING') };
+        return $port if defined $r;
+        select undef, undef, undef, 0.1;
+    }
+
+    die "redis_sentinel: no answer on port $port\n";
+}
+
 # Stops a Redis started by redis_server() and waits until it has exited.
 # The Redis TLS tests' certificates (t/lib/redis-tls-pki), made once in
 # t/tmp/redis-tls: returns the directory's absolute path.
@@ -374,6 +418,7 @@ END {
         redis_stop($port);
         unlink File::Spec->rel2abs("t/tmp/redis-$port.log");
     }
+    unlink @sentinel_files;
 }
 
 
