@@ -2,7 +2,8 @@
 /*
  * Copyright (C) ngx_pay authors
  *
- * The Redis store engine's configuration: pay_store's words redis=, db=,
+ * The Redis store engine's configuration: pay_store's words redis= (or
+ * sentinel=, master=, sentinel_password=), db=,
  * user=, password=, timeout=, ping=, prefix=, wait= and the tls words parsed
  * into the store's ngx_http_pay_store_redis_t.  It runs only while the
  * configuration is read, hence a file apart from the engine's run time in
@@ -29,7 +30,8 @@ static ngx_int_t ngx_http_pay_store_redis_secret(ngx_conf_t *cf,
 
 
 /*
- * pay_store NAME redis=HOST:PORT|unix:PATH [db=N] [user=USER]
+ * pay_store NAME redis=HOST:PORT|unix:PATH | sentinel=IP:PORT[,...]
+ *     master=NAME [sentinel_password=SECRET] [db=N] [user=USER]
  *     [password=SECRET] [timeout=250ms] [ping=10s] [prefix=pay:] [wait=N]
  *     [tls] [tls_trusted_certificate=FILE] [tls_name=NAME]
  *     [tls_certificate=FILE tls_certificate_key=FILE]

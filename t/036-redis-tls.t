@@ -7,7 +7,8 @@
 # and is refused without it; a reconnect resumes the TLS session.
 #
 # Every block: one status and one body per request, the listed log lines,
-# and no [alert], [crit] or [emerg].
+# and no [alert], [crit] or [emerg].  timeout=2s: a TLS handshake on a
+# loaded machine (or under ASan) may take longer than the default 250ms.
 
 use Test::Nginx::Socket;
 use lib 't/lib';
@@ -71,7 +72,7 @@ __DATA__
 The name checked is redis='s address, 127.0.0.1, an IP entry of the
 certificate; the CA is tls_trusted_certificate=.
 --- http_config
-    pay_store tls redis=127.0.0.1:$TEST_NGINX_GOOD_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem prefix=t036:$TEST_NGINX_RUN:;
+    pay_store tls redis=127.0.0.1:$TEST_NGINX_GOOD_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem prefix=t036:$TEST_NGINX_RUN: timeout=2s;
 --- config
 @DEDUPE@
 --- request eval
@@ -96,7 +97,7 @@ PayTest::wait_log(qr/\[notice\] .*pay_store "tls": redis 127\.0\.0\.1:\d+ connec
 SNI and the name check use tls_name=localhost, a DNS entry of the
 certificate.
 --- http_config
-    pay_store tls redis=127.0.0.1:$TEST_NGINX_GOOD_TLS_PORT tls tls_name=localhost tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem prefix=t036:$TEST_NGINX_RUN:;
+    pay_store tls redis=127.0.0.1:$TEST_NGINX_GOOD_TLS_PORT tls tls_name=localhost tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem prefix=t036:$TEST_NGINX_RUN: timeout=2s;
 --- config
     location = /intents {
         pay_intent stripe;
@@ -136,7 +137,7 @@ certificate.
 
 === TEST 3: a server certificate from another CA: 503, one error line
 --- http_config
-    pay_store tls redis=127.0.0.1:$TEST_NGINX_GOOD_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/other-ca.pem;
+    pay_store tls redis=127.0.0.1:$TEST_NGINX_GOOD_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/other-ca.pem timeout=2s;
 --- config
 @DEDUPE@
 --- init
@@ -162,7 +163,7 @@ Retry-After: 5
 
 === TEST 4: an expired server certificate: 503, the reason said
 --- http_config
-    pay_store tls redis=127.0.0.1:$TEST_NGINX_EXPIRED_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem;
+    pay_store tls redis=127.0.0.1:$TEST_NGINX_EXPIRED_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem timeout=2s;
 --- config
 @DEDUPE@
 --- init
@@ -187,7 +188,7 @@ Retry-After: 5
 
 === TEST 5: a certificate for another name: 503, the name said
 --- http_config
-    pay_store tls redis=127.0.0.1:$TEST_NGINX_GOOD_TLS_PORT tls tls_name=redis.example.com tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem;
+    pay_store tls redis=127.0.0.1:$TEST_NGINX_GOOD_TLS_PORT tls tls_name=redis.example.com tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem timeout=2s;
 --- config
 @DEDUPE@
 --- init
@@ -212,7 +213,7 @@ Retry-After: 5
 
 === TEST 6: mutual TLS: with the client certificate, deliveries go through
 --- http_config
-    pay_store tls redis=127.0.0.1:$TEST_NGINX_MTLS_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem tls_certificate=$TEST_NGINX_PKI/client.pem tls_certificate_key=$TEST_NGINX_PKI/client.key prefix=t036:$TEST_NGINX_RUN:;
+    pay_store tls redis=127.0.0.1:$TEST_NGINX_MTLS_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem tls_certificate=$TEST_NGINX_PKI/client.pem tls_certificate_key=$TEST_NGINX_PKI/client.key prefix=t036:$TEST_NGINX_RUN: timeout=2s;
 --- config
 @DEDUPE@
 --- request eval
@@ -234,7 +235,7 @@ Retry-After: 5
 
 === TEST 7: mutual TLS without the client certificate: 503, one error line
 --- http_config
-    pay_store tls redis=127.0.0.1:$TEST_NGINX_MTLS_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem;
+    pay_store tls redis=127.0.0.1:$TEST_NGINX_MTLS_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem timeout=2s;
 --- config
 @DEDUPE@
 --- init
@@ -261,7 +262,7 @@ Retry-After: 5
 Redis drops the connection (CLIENT KILL): the next one offers the
 session kept from the first.
 --- http_config
-    pay_store tls redis=127.0.0.1:$TEST_NGINX_GOOD_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem prefix=t036:$TEST_NGINX_RUN:;
+    pay_store tls redis=127.0.0.1:$TEST_NGINX_GOOD_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem prefix=t036:$TEST_NGINX_RUN: timeout=2s;
 --- config
 @DEDUPE@
 --- init

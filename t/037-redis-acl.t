@@ -1,7 +1,7 @@
 # The Redis store as an ACL user (user= next to password=), against a real
 # redis-server whose only users are a disabled default and "pay-acl", who
 # may run exactly the commands docs/operations.md lists (GET, SET, DEL,
-# EVAL, PING, SELECT, WAIT) on keys under its prefix.  The user comes from
+# EVAL, PING, SELECT, WAIT, ROLE) on keys under its prefix.  The user comes from
 # env:, the password from file:; neither is ever logged.  A wrong password
 # is one error line and a 503.
 #
@@ -19,7 +19,7 @@ our $port = PayTest::redis_server(args => [
     '--user', 'default', 'off',
     '--user', 'pay-acl', 'on', '>acl-secret-of-the-test', "~t037:$R:*",
     'resetchannels', '-@all', '+get', '+set', '+del', '+eval', '+ping',
-    '+select', '+wait',
+    '+select', '+wait', '+role',
 ]);
 
 $ENV{TEST_NGINX_ACL_PORT} = $port;
@@ -39,7 +39,7 @@ __DATA__
 
 === TEST 1: as the ACL user: new, duplicate, and a release after the app fails
 --- http_config
-    pay_store acl redis=127.0.0.1:$TEST_NGINX_ACL_PORT user=env:PAY_TEST_REDIS_USER password=file:$TEST_NGINX_ACL_PASSWORD_FILE db=0 prefix=t037:$TEST_NGINX_RUN:;
+    pay_store acl redis=127.0.0.1:$TEST_NGINX_ACL_PORT user=env:PAY_TEST_REDIS_USER password=file:$TEST_NGINX_ACL_PASSWORD_FILE db=0 timeout=2s prefix=t037:$TEST_NGINX_RUN:;
 --- config
     location = /hook {
         pay_webhook stripe;
