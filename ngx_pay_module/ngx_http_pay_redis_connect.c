@@ -124,8 +124,14 @@ ngx_http_pay_redis_connect(ngx_http_pay_redis_t *rd)
                    "pay_store \"%V\": redis connecting to %V",
                    &rd->name, &rd->addr);
 
-    /* covers resolving, the TCP connect and TLS, then AUTH and SELECT */
-    ngx_add_timer(&rd->connect_timer, rd->timeout);
+    /*
+     * covers resolving, the TCP connect and TLS, then AUTH and SELECT;
+     * with sentinels it starts once one answered (each has timeout= of
+     * its own, so a silent one costs one timeout, not the attempt)
+     */
+    if (!rd->nsentinels) {
+        ngx_add_timer(&rd->connect_timer, rd->timeout);
+    }
 
     ngx_http_pay_redis_handshake(rd);
 
@@ -173,6 +179,8 @@ ngx_http_pay_redis_sentinel_answered(ngx_http_pay_redis_t *rd, ngx_int_t rc,
         ngx_http_pay_redis_close(rd, reason);
         return;
     }
+
+    ngx_add_timer(&rd->connect_timer, rd->timeout);
 
     ngx_http_pay_redis_connect_peer(rd, &rd->resolved.sockaddr,
                                     rd->resolved_len);

@@ -47,6 +47,14 @@ ngx_http_pay_redis_sentinel_ask(ngx_http_pay_redis_t *rd)
 void
 ngx_http_pay_redis_sentinel_cancel(ngx_http_pay_redis_t *rd)
 {
+    if (rd->sentinel_reader != NULL) {
+        /*
+         * a question cut short (the connection's own timeout=): the next
+         * attempt starts with the next sentinel, not a silent one again
+         */
+        rd->sentinel++;
+    }
+
     ngx_http_pay_redis_sentinel_close(rd);
 }
 
@@ -99,8 +107,15 @@ ngx_http_pay_redis_sentinel_next(ngx_http_pay_redis_t *rd,
             return;
         }
 
-        ngx_memcpy(rd->sentinel_buf, cmd, ngx_min((size_t) argc, 512));
-        rd->sentinel_out.len = ngx_min((size_t) argc, 512);
+        if (argc > 512) {
+            redisFreeCommand(cmd);
+            rd->sentinel_handler(rd, NGX_ERROR,
+                                 "sentinel_password= is too long");
+            return;
+        }
+
+        ngx_memcpy(rd->sentinel_buf, cmd, argc);
+        rd->sentinel_out.len = argc;
         redisFreeCommand(cmd);
     }
 

@@ -1,9 +1,9 @@
 # The Redis store as an ACL user (user= next to password=), against a real
 # redis-server whose only users are a disabled default and "pay-acl", who
 # may run exactly the commands docs/operations.md lists (GET, SET, DEL,
-# EVAL, PING, SELECT, WAIT, ROLE) on keys under its prefix.  The user comes from
-# env:, the password from file:; neither is ever logged.  A wrong password
-# is one error line and a 503.
+# EVAL, PING, SELECT, WAIT, ROLE) on keys under its prefix.  The user
+# comes from env:, the password from file:; neither is ever logged.  A
+# wrong password is one error line and a 503.
 #
 # Every block: one status and one body per request, the listed log lines,
 # and no [alert], [crit] or [emerg].

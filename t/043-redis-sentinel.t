@@ -4,7 +4,8 @@
 # killed, the sentinels promote the replica, and the worker follows the
 # new master without a reload: a completion made before the kill (with
 # wait=1, so on the replica) is still a duplicate there, and new events go
-# through.  nginx -t refuses sentinel= without master=.
+# through.  A silent sentinel is passed over.  nginx -t refuses sentinel=
+# without master=.
 #
 # Every block: its status and body, the listed log lines, and no [alert],
 # [crit] or [emerg].
@@ -37,6 +38,9 @@ PayTest::wait_until(sub {
 
 $ENV{TEST_NGINX_SENTINELS} = join ',', map { "127.0.0.1:$_" } @sentinels;
 
+# a sentinel that accepts and never answers, listed first in TEST 2
+$ENV{TEST_NGINX_SILENT_SENTINEL} = PayTest::stall_server();
+
 our $R = sprintf '%x%x%04x', time, $$, int rand 65536;
 $ENV{TEST_NGINX_RUN} = $R;
 
@@ -54,7 +58,7 @@ sub master_is {
 
 repeat_each(1);
 
-plan tests => 14;
+plan tests => 19;
 
 no_shuffle();
 run_tests();
@@ -109,7 +113,39 @@ PayTest::wait_log(qr/$to$main::replica\b/, 1, 30);
 
 
 
-=== TEST 2: sentinel= without master=: nginx -t says so
+=== TEST 2: a silent sentinel listed first costs its timeout=, then the next one answers
+--- http_config
+    pay_store ha sentinel=127.0.0.1:$TEST_NGINX_SILENT_SENTINEL,$TEST_NGINX_SENTINELS master=paymaster timeout=500ms prefix=t043:$TEST_NGINX_RUN:;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe ha;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app: $http_pay_dedupe\n";
+    }
+--- init
+PayTest::wait_log(qr/pay_store "ha": redis paymaster connected to 127\.0\.0\.1:$main::replica\b/, 1);
+PayTest::log_lines(qr/\[info\] .*pay_store "ha": sentinel 127\.0\.0\.1:$ENV{TEST_NGINX_SILENT_SENTINEL}: timed out/) >= 1
+    or die "the silent sentinel was not passed over\n";
+--- request eval
+PayTest::stripe_delivery("/hook", "evt_sentinel_3")
+--- more_headers eval
+PayTest::stripe_signature("evt_sentinel_3")
+--- response_body
+app: new
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+--- timeout: 10
+
+
+
+=== TEST 3: sentinel= without master=: nginx -t says so
 --- http_config
     pay_store ha sentinel=127.0.0.1:26379;
 --- config
