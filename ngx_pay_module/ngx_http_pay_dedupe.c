@@ -245,9 +245,14 @@ ngx_http_pay_dedupe_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
         }
     }
 
-    if (conf->webhook == NGX_HTTP_PAY_PROVIDER_OFF
-        || conf->dedupe_namespace != NULL)
-    {
+    if (conf->webhook == NGX_HTTP_PAY_PROVIDER_OFF) {
+        return NGX_CONF_OK;
+    }
+
+    /* a webhook location: its store is connected in the workers */
+    conf->dedupe_store->used = 1;
+
+    if (conf->dedupe_namespace != NULL) {
         return NGX_CONF_OK;
     }
 

@@ -439,6 +439,9 @@ ngx_http_pay_intent_merge(ngx_conf_t *cf, ngx_http_pay_loc_conf_t *prev,
         }
     }
 
+    /* an intent location: its store is connected in the workers */
+    conf->idem_store->used = 1;
+
     if (ngx_http_pay_api_location(cf, &conf->stripe_api, "pay_stripe_api")
         != NGX_CONF_OK
         || ngx_http_pay_api_location(cf, &conf->square_api, "pay_square_api")

@@ -363,6 +363,10 @@ ngx_http_pay_preconfiguration(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_pay_postconfiguration(ngx_conf_t *cf)
 {
+    if (ngx_http_pay_store_postconf(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     if (ngx_http_pay_handler_init(cf) != NGX_OK) {
         return NGX_ERROR;
     }

@@ -2,24 +2,39 @@
 /*
  * Copyright (C) ngx_pay authors
  *
- * hiredis's asynchronous API on nginx's event loop, and the per-worker
- * connection built on it (CRAFT section 4.3).
+ * The per-worker Redis connection, owned by nginx (CRAFT section 4.3,
+ * docs/architecture.md "The Redis connection").
  *
- * Readiness is level-triggered: every ngx_add_event() and ngx_del_event()
- * on the socket passes NGX_LEVEL_EVENT, and epoll keeps one registration
- * per fd whose flags are those of the latest call, so the registration
- * stays level-triggered whichever direction changed last.  hiredis reads
- * at most 16 KiB per redisAsyncHandleRead() and cannot tell whether it
- * drained the socket: with edge-triggered events the rest of a large reply
- * or of a pipelined batch would wait for an event that never comes.  Level-
- * triggered, the kernel reports the rest on the next loop iteration, as
- * hiredis's own adapters expect, with no FIONREAD loop and no re-entry.
- * The price, one epoll_wait() per 16 KiB, only shows on large replies.
+ * nginx connects (ngx_event_connect_peer, TCP keepalive on), runs TLS when
+ * the store asks for it (ngx_http_pay_redis_tls.c) and reads and writes
+ * through c->recv and c->send, plain or TLS alike.  hiredis is used for
+ * what it is good at and nothing else: redisFormatCommandArgv() turns a
+ * command into RESP, a redisReader turns the bytes read into replies.
+ * Replies come back in the order the commands went out, so the pending
+ * handlers form a queue: each reply goes to the head.
  *
- * hiredis owns the socket and closes it in redisFree().  It calls the
- * cleanup hook exactly once as a context dies, after a failed connect as
- * well: the hook removes the events, gives the ngx_connection_t back and
- * arms the reconnect timer.  Nothing here reconnects from inside hiredis.
+ * A connection's life:
+ *
+ *   connect     ngx_event_connect_peer(); AUTH and SELECT are queued
+ *               first, so whatever the engine sends meanwhile follows
+ *               them on the wire;
+ *   TLS         once TCP is up, when the store has tls;
+ *   up          the transport is up: the queued bytes go out; once AUTH
+ *               and SELECT answered OK (at once without them) the store
+ *               is "connected" (logged) and its ready callback runs;
+ *   idle        after ping= without a command, a PING: a connection that
+ *               died silently is noticed before a request needs it;
+ *   closed      on EOF, an error, a timeout or abort(): every pending
+ *               handler runs with NULL, the reconnect timer is armed with
+ *               a backoff that doubles up to 5 s.
+ *
+ * Nothing here closes the connection from inside a reply handler: abort()
+ * is posted.  Handlers run from our read handler, never from inside
+ * ngx_http_pay_redis_command().
+ *
+ * A failure logs one error line; the same failure again on the next
+ * attempts (a wrong password, a certificate refused, Redis still down)
+ * is logged at info until a connection succeeds.
  */
 
 
@@ -30,68 +45,25 @@
 #include "ngx_http_pay_redis.h"
 
 
-#define NGX_HTTP_PAY_REDIS_BACKOFF_MIN  100
-#define NGX_HTTP_PAY_REDIS_BACKOFF_MAX  5000
-
-/* how much of a Redis error message a log line quotes */
-#define NGX_HTTP_PAY_REDIS_ERR_LEN      128
+/* read at once, and the first output buffer */
+#define NGX_HTTP_PAY_REDIS_READ_SIZE    16384
+#define NGX_HTTP_PAY_REDIS_OUT_SIZE     4096
 
 
-static void ngx_http_pay_redis_connect(ngx_http_pay_redis_t *rd);
-static void ngx_http_pay_redis_handshake(ngx_http_pay_redis_t *rd);
-static void ngx_http_pay_redis_connected(const redisAsyncContext *ac,
-    int status);
-static void ngx_http_pay_redis_handshake_reply(redisAsyncContext *ac,
-    void *reply, void *data);
-static void ngx_http_pay_redis_add_read(void *data);
-static void ngx_http_pay_redis_del_read(void *data);
-static void ngx_http_pay_redis_add_write(void *data);
-static void ngx_http_pay_redis_del_write(void *data);
-static void ngx_http_pay_redis_cleanup(void *data);
-static void ngx_http_pay_redis_read_handler(ngx_event_t *rev);
-static void ngx_http_pay_redis_write_handler(ngx_event_t *wev);
-static void ngx_http_pay_redis_lost(ngx_http_pay_redis_t *rd,
-    redisAsyncContext *ac);
-static void ngx_http_pay_redis_schedule(ngx_http_pay_redis_t *rd);
-static void ngx_http_pay_redis_reconnect_handler(ngx_event_t *ev);
-static void ngx_http_pay_redis_connect_timeout(ngx_event_t *ev);
-static void ngx_http_pay_redis_abort_handler(ngx_event_t *ev);
+typedef struct {
+    ngx_queue_t                   queue;
+    ngx_http_pay_redis_reply_pt   handler;
+    void                         *data;
+} ngx_http_pay_redis_cmd_t;
 
 
-ngx_int_t
-ngx_http_pay_redis_init(ngx_http_pay_redis_t *rd, ngx_cycle_t *cycle)
-{
-    /* cache managers and loaders run init_process too: no Redis there */
-    if (ngx_process != NGX_PROCESS_WORKER
-        && ngx_process != NGX_PROCESS_SINGLE)
-    {
-        return NGX_OK;
-    }
-
-    rd->log = cycle->log;
-
-    /* idle retries must not hold a worker that is shutting down */
-    rd->reconnect.handler = ngx_http_pay_redis_reconnect_handler;
-    rd->reconnect.data = rd;
-    rd->reconnect.log = cycle->log;
-    rd->reconnect.cancelable = 1;
-
-    rd->connect_timer.handler = ngx_http_pay_redis_connect_timeout;
-    rd->connect_timer.data = rd;
-    rd->connect_timer.log = cycle->log;
-    rd->connect_timer.cancelable = 1;
-
-    rd->abort.handler = ngx_http_pay_redis_abort_handler;
-    rd->abort.data = rd;
-    rd->abort.log = cycle->log;
-
-    rd->backoff = NGX_HTTP_PAY_REDIS_BACKOFF_MIN;
-    rd->inited = 1;
-
-    ngx_http_pay_redis_connect(rd);
-
-    return NGX_OK;
-}
+static ngx_int_t ngx_http_pay_redis_replies(ngx_http_pay_redis_t *rd);
+static ngx_uint_t ngx_http_pay_redis_redirected(redisReply *r);
+static ngx_uint_t ngx_http_pay_redis_readonly(redisReply *r);
+static void ngx_http_pay_redis_cluster(ngx_http_pay_redis_t *rd,
+    redisReply *r);
+static void ngx_http_pay_redis_ping_reply(ngx_http_pay_redis_t *rd,
+    redisReply *r, void *data);
 
 
 void
@@ -107,58 +79,41 @@ ngx_http_pay_redis_done(ngx_http_pay_redis_t *rd)
         ngx_del_timer(&rd->reconnect);
     }
 
-    if (rd->connect_timer.timer_set) {
-        ngx_del_timer(&rd->connect_timer);
+    /* pending handlers run with NULL */
+    ngx_http_pay_redis_close(rd, "closed");
+
+    if (rd->out != NULL) {
+        ngx_free(rd->out);
+        rd->out = NULL;
+        rd->out_size = 0;
     }
 
-    if (rd->abort.posted) {
-        ngx_delete_posted_event(&rd->abort);
-    }
-
-    if (rd->ac != NULL) {
-        /* pending callbacks run with NULL, then our cleanup hook */
-        redisAsyncFree(rd->ac);
-    }
+    ngx_http_pay_redis_tls_done(rd);
 }
 
 
 ngx_uint_t
 ngx_http_pay_redis_ready(ngx_http_pay_redis_t *rd)
 {
-    if (rd->ac == NULL || rd->failed || rd->abort.posted) {
-        return 0;
-    }
-
-    /* hiredis refuses commands then, and runs no callback for them */
-    if (rd->ac->c.flags & (REDIS_DISCONNECTING|REDIS_FREEING)) {
-        return 0;
-    }
-
-    return 1;
+    return rd->attempt && !rd->failed && !rd->closing && !rd->abort.posted;
 }
 
 
 ngx_int_t
-ngx_http_pay_redis_command(ngx_http_pay_redis_t *rd, redisCallbackFn *fn,
-    void *data, int argc, const char **argv, const size_t *argvlen)
+ngx_http_pay_redis_command(ngx_http_pay_redis_t *rd,
+    ngx_http_pay_redis_reply_pt fn, void *data, int argc, const char **argv,
+    const size_t *argvlen)
 {
     if (!ngx_http_pay_redis_ready(rd)) {
         return NGX_DECLINED;
     }
 
-    if (redisAsyncCommandArgv(rd->ac, fn, data, argc, argv, argvlen)
-        != REDIS_OK)
-    {
-        /* out of memory: nothing was queued, as good as down */
-        return NGX_DECLINED;
-    }
-
-    return NGX_OK;
+    return ngx_http_pay_redis_queue(rd, fn, data, argc, argv, argvlen);
 }
 
 
 redisReply *
-ngx_http_pay_redis_reply(ngx_http_pay_redis_t *rd, void *reply)
+ngx_http_pay_redis_reply(ngx_http_pay_redis_t *rd, redisReply *reply)
 {
     if (reply == NULL || rd->failed) {
         return NULL;
@@ -174,7 +129,7 @@ ngx_http_pay_redis_reply(ngx_http_pay_redis_t *rd, void *reply)
 void
 ngx_http_pay_redis_abort(ngx_http_pay_redis_t *rd, const char *reason)
 {
-    if (rd->ac == NULL) {
+    if (!rd->attempt || rd->closing) {
         return;
     }
 
@@ -183,383 +138,149 @@ ngx_http_pay_redis_abort(ngx_http_pay_redis_t *rd, const char *reason)
     }
 
     /*
-     * Posted rather than freed here: the caller may be a hiredis callback
-     * (redisAsyncFree() would only be deferred) or a timer handler whose
-     * record the NULL callbacks would free under it.
+     * Posted rather than closed here: the caller may be a reply handler
+     * (the read loop still holds the reader) or a timer handler whose
+     * record the NULL replies would free under it.
      */
-    ngx_post_event(&rd->abort, &ngx_posted_events);
+    if (!rd->abort.posted) {
+        ngx_post_event(&rd->abort, &ngx_posted_events);
+    }
 }
 
 
-static void
-ngx_http_pay_redis_connect(ngx_http_pay_redis_t *rd)
+/* formats the command into the output buffer and queues its handler */
+
+ngx_int_t
+ngx_http_pay_redis_queue(ngx_http_pay_redis_t *rd,
+    ngx_http_pay_redis_reply_pt fn, void *data, int argc, const char **argv,
+    const size_t *argvlen)
 {
-    ngx_connection_t   *c;
-    redisAsyncContext  *ac;
+    int                        len;
+    char                      *cmd;
+    u_char                    *out;
+    size_t                     size;
+    ngx_http_pay_redis_cmd_t  *pc;
 
-    /* rd->host is numeric or a path: hiredis resolves nothing, never blocks */
-    if (rd->port == 0) {
-        ac = redisAsyncConnectUnix((const char *) rd->host);
-
-    } else {
-        ac = redisAsyncConnect((const char *) rd->host, rd->port);
+    len = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
+    if (len < 0) {
+        return NGX_DECLINED;
     }
 
-    if (ac == NULL) {
-        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
-                      "pay_store \"%V\": redis %V: cannot allocate "
-                      "a connection", &rd->name, &rd->addr);
-        ngx_http_pay_redis_schedule(rd);
-        return;
+    pc = ngx_alloc(sizeof(ngx_http_pay_redis_cmd_t), rd->log);
+    if (pc == NULL) {
+        redisFreeCommand(cmd);
+        return NGX_DECLINED;
     }
 
-    if (ac->err) {
-        /* refused at once (a unix socket): nothing of ours attached yet */
-        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
-                      "pay_store \"%V\": redis %V connect failed: %s",
-                      &rd->name, &rd->addr, ac->errstr);
-        redisAsyncFree(ac);
-        ngx_http_pay_redis_schedule(rd);
-        return;
-    }
+    if (rd->out_len + len > rd->out_size) {
+        size = ngx_max(rd->out_size * 2, NGX_HTTP_PAY_REDIS_OUT_SIZE);
 
-    c = ngx_get_connection((ngx_socket_t) ac->c.fd, rd->log);
-    if (c == NULL) {
-        redisAsyncFree(ac);
-        ngx_http_pay_redis_schedule(rd);
-        return;
-    }
-
-    c->data = rd;
-    c->read->handler = ngx_http_pay_redis_read_handler;
-    c->write->handler = ngx_http_pay_redis_write_handler;
-    c->read->log = rd->log;
-    c->write->log = rd->log;
-
-    ac->data = rd;
-    ac->ev.addRead = ngx_http_pay_redis_add_read;
-    ac->ev.delRead = ngx_http_pay_redis_del_read;
-    ac->ev.addWrite = ngx_http_pay_redis_add_write;
-    ac->ev.delWrite = ngx_http_pay_redis_del_write;
-    ac->ev.cleanup = ngx_http_pay_redis_cleanup;
-    ac->ev.data = c;
-
-    rd->ac = ac;
-    rd->c = c;
-    rd->reason = NULL;
-    rd->handshake = 0;
-    rd->connected = 0;
-    rd->failed = 0;
-
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, rd->log, 0,
-                   "pay_store \"%V\": redis connecting to %V",
-                   &rd->name, &rd->addr);
-
-    /* covers the TCP connect, then AUTH and SELECT */
-    ngx_add_timer(&rd->connect_timer, rd->timeout);
-
-    /* the hooks are set: this adds the write event that reports connect */
-    (void) redisAsyncSetConnectCallback(ac, ngx_http_pay_redis_connected);
-
-    ngx_http_pay_redis_handshake(rd);
-}
-
-
-/*
- * AUTH and SELECT are queued before any command, so that whatever the
- * engine sends meanwhile follows them on the wire: no waiting for their
- * replies, and a refusal is known before the replies behind them are read.
- */
-
-static void
-ngx_http_pay_redis_handshake(ngx_http_pay_redis_t *rd)
-{
-    u_char      *p, db[NGX_INT_T_LEN];
-    size_t       len[2];
-    const char  *argv[2];
-
-    if (rd->password.len) {
-        argv[0] = "AUTH";
-        len[0] = sizeof("AUTH") - 1;
-        argv[1] = (const char *) rd->password.data;
-        len[1] = rd->password.len;
-
-        if (redisAsyncCommandArgv(rd->ac, ngx_http_pay_redis_handshake_reply,
-                                  "AUTH", 2, argv, len)
-            != REDIS_OK)
-        {
-            rd->failed = 1;
-            ngx_http_pay_redis_abort(rd, "cannot queue AUTH");
-            return;
+        while (size < rd->out_len - rd->out_pos + len) {
+            size *= 2;
         }
 
-        rd->handshake++;
-    }
-
-    if (rd->db) {
-        p = ngx_sprintf(db, "%ui", rd->db);
-
-        argv[0] = "SELECT";
-        len[0] = sizeof("SELECT") - 1;
-        argv[1] = (const char *) db;
-        len[1] = p - db;
-
-        if (redisAsyncCommandArgv(rd->ac, ngx_http_pay_redis_handshake_reply,
-                                  "SELECT", 2, argv, len)
-            != REDIS_OK)
-        {
-            rd->failed = 1;
-            ngx_http_pay_redis_abort(rd, "cannot queue SELECT");
-            return;
+        out = ngx_alloc(size, rd->log);
+        if (out == NULL) {
+            ngx_free(pc);
+            redisFreeCommand(cmd);
+            return NGX_DECLINED;
         }
 
-        rd->handshake++;
-    }
-}
-
-
-static void
-ngx_http_pay_redis_connected(const redisAsyncContext *ac, int status)
-{
-    ngx_http_pay_redis_t  *rd;
-
-    rd = ac->data;
-
-    if (status != REDIS_OK) {
-        /* hiredis frees the context next: the cleanup hook reports it */
-        return;
-    }
-
-    rd->connected = 1;
-
-    ngx_log_error(NGX_LOG_NOTICE, rd->log, 0,
-                  "pay_store \"%V\": redis %V connected",
-                  &rd->name, &rd->addr);
-
-    if (rd->handshake == 0 && rd->connect_timer.timer_set) {
-        ngx_del_timer(&rd->connect_timer);
-    }
-
-    if (rd->ready) {
-        rd->ready(rd);
-    }
-}
-
-
-static void
-ngx_http_pay_redis_handshake_reply(redisAsyncContext *ac, void *reply,
-    void *data)
-{
-    char                  *command;
-    size_t                 len;
-    redisReply            *r;
-    ngx_http_pay_redis_t  *rd;
-
-    rd = ac->data;
-    r = reply;
-    command = data;
-
-    if (r == NULL || rd->failed) {
-        /* the context is going away: the cleanup hook says why */
-        return;
-    }
-
-    if (r->type == REDIS_REPLY_ERROR) {
-        len = ngx_min(r->len, NGX_HTTP_PAY_REDIS_ERR_LEN);
-
-        /* Redis's own message ("WRONGPASS ...") never holds the password */
-        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
-                      "pay_store \"%V\": redis %V refused %s: \"%*s\"",
-                      &rd->name, &rd->addr, command, len, r->str);
-
-        /* replies behind it may come from the wrong user or database */
-        rd->failed = 1;
-        ngx_http_pay_redis_abort(rd, "handshake refused");
-        return;
-    }
-
-    if (--rd->handshake == 0 && !rd->failed) {
-        if (rd->connect_timer.timer_set) {
-            ngx_del_timer(&rd->connect_timer);
+        if (rd->out_len > rd->out_pos) {
+            ngx_memcpy(out, rd->out + rd->out_pos,
+                       rd->out_len - rd->out_pos);
         }
 
-        rd->backoff = NGX_HTTP_PAY_REDIS_BACKOFF_MIN;
+        if (rd->out != NULL) {
+            ngx_free(rd->out);
+        }
+
+        rd->out_len -= rd->out_pos;
+        rd->out_pos = 0;
+        rd->out = out;
+        rd->out_size = size;
     }
+
+    ngx_memcpy(rd->out + rd->out_len, cmd, len);
+    rd->out_len += len;
+
+    redisFreeCommand(cmd);
+
+    pc->handler = fn;
+    pc->data = data;
+    ngx_queue_insert_tail(&rd->pending, &pc->queue);
+
+    rd->active = ngx_current_msec;
+
+    /* written at the end of this loop iteration: commands go out together */
+    if (rd->connected && !rd->c->write->posted) {
+        ngx_post_event(rd->c->write, &ngx_posted_events);
+    }
+
+    return NGX_OK;
 }
 
 
-/* hiredis calls the hooks often and expects them to be idempotent */
-
-static void
-ngx_http_pay_redis_add_read(void *data)
-{
-    ngx_connection_t  *c;
-
-    c = data;
-
-    if (c == NULL || c->read->active) {
-        return;
-    }
-
-    if (ngx_add_event(c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT) != NGX_OK) {
-        ngx_http_pay_redis_abort(c->data, "cannot add a read event");
-    }
-}
-
-
-static void
-ngx_http_pay_redis_del_read(void *data)
-{
-    ngx_connection_t  *c;
-
-    c = data;
-
-    if (c == NULL || !c->read->active) {
-        return;
-    }
-
-    if (ngx_del_event(c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT) != NGX_OK) {
-        ngx_http_pay_redis_abort(c->data, "cannot delete a read event");
-    }
-}
-
-
-static void
-ngx_http_pay_redis_add_write(void *data)
-{
-    ngx_connection_t  *c;
-
-    c = data;
-
-    if (c == NULL || c->write->active) {
-        return;
-    }
-
-    if (ngx_add_event(c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT) != NGX_OK) {
-        ngx_http_pay_redis_abort(c->data, "cannot add a write event");
-    }
-}
-
-
-/* honoured at once: a level-triggered write event left on would spin */
-
-static void
-ngx_http_pay_redis_del_write(void *data)
-{
-    ngx_connection_t  *c;
-
-    c = data;
-
-    if (c == NULL || !c->write->active) {
-        return;
-    }
-
-    if (ngx_del_event(c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT) != NGX_OK) {
-        ngx_http_pay_redis_abort(c->data, "cannot delete a write event");
-    }
-}
-
-
-/*
- * The context dies: after this hiredis runs its disconnect callback (none
- * here) and redisFree() closes the socket.  We never close it ourselves.
- */
-
-static void
-ngx_http_pay_redis_cleanup(void *data)
-{
-    ngx_connection_t      *c;
-    redisAsyncContext     *ac;
-    ngx_http_pay_redis_t  *rd;
-
-    c = data;
-
-    if (c == NULL) {
-        return;
-    }
-
-    rd = c->data;
-    ac = rd->ac;
-
-    if (c->read->timer_set) {
-        ngx_del_timer(c->read);
-    }
-
-    if (c->write->timer_set) {
-        ngx_del_timer(c->write);
-    }
-
-    if (c->read->posted) {
-        ngx_delete_posted_event(c->read);
-    }
-
-    if (c->write->posted) {
-        ngx_delete_posted_event(c->write);
-    }
-
-    /* a real delete: the socket is still open, hiredis closes it later */
-
-    if (c->read->active) {
-        (void) ngx_del_event(c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT);
-    }
-
-    if (c->write->active) {
-        (void) ngx_del_event(c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT);
-    }
-
-    /* later hook calls on this context, if any, find nothing */
-    ac->ev.data = NULL;
-
-    rd->ac = NULL;
-    rd->c = NULL;
-
-    if (rd->entered) {
-        /* our event handler still uses c: it frees it when hiredis returns */
-        rd->deleted = 1;
-
-    } else {
-        ngx_free_connection(c);
-
-        /* epoll's stale event check relies on it */
-        c->fd = (ngx_socket_t) -1;
-    }
-
-    ngx_http_pay_redis_lost(rd, ac);
-}
-
-
-/*
- * redisAsyncHandleRead() and redisAsyncHandleWrite() may free the context
- * (and call our cleanup) before they return: neither ac nor anything it
- * points to is touched afterwards, only rd and c, which outlive it.
- */
-
-static void
+void
 ngx_http_pay_redis_read_handler(ngx_event_t *rev)
 {
+    ssize_t                n;
+    ngx_err_t              err;
     ngx_connection_t      *c;
     ngx_http_pay_redis_t  *rd;
+
+    static u_char          buf[NGX_HTTP_PAY_REDIS_READ_SIZE];
 
     c = rev->data;
     rd = c->data;
 
-    if (rd->ac == NULL) {
+    if (!rd->connected) {
+        /* TLS handshake still running: its handler has the events */
         return;
     }
 
-    rd->entered = 1;
-    redisAsyncHandleRead(rd->ac);
-    rd->entered = 0;
+    for ( ;; ) {
+        n = (c->ssl != NULL)
+            ? ngx_http_pay_redis_tls_recv(rd, buf, sizeof(buf))
+            : c->recv(c, buf, sizeof(buf));
 
-    if (rd->deleted) {
-        rd->deleted = 0;
-        ngx_free_connection(c);
-        c->fd = (ngx_socket_t) -1;
+        if (n == NGX_AGAIN) {
+            break;
+        }
+
+        if (n == 0) {
+            ngx_http_pay_redis_close(rd, "Server closed the connection");
+            return;
+        }
+
+        if (n == NGX_ERROR) {
+            err = ngx_socket_errno;
+            ngx_http_pay_redis_close(rd, (c->ssl != NULL)
+                                         ? (const char *) rd->errstr
+                                         : err
+                                         ? ngx_http_pay_redis_strerror(rd,
+                                                                       err)
+                                         : "read failed");
+            return;
+        }
+
+        if (redisReaderFeed(rd->reader, (const char *) buf, n) != REDIS_OK) {
+            ngx_http_pay_redis_close(rd, "cannot buffer a reply");
+            return;
+        }
+
+        if (ngx_http_pay_redis_replies(rd) != NGX_OK) {
+            return;
+        }
+    }
+
+    if (ngx_handle_read_event(rev, 0) != NGX_OK) {
+        ngx_http_pay_redis_close(rd, "cannot add a read event");
     }
 }
 
 
-static void
+void
 ngx_http_pay_redis_write_handler(ngx_event_t *wev)
 {
     ngx_connection_t      *c;
@@ -568,75 +289,321 @@ ngx_http_pay_redis_write_handler(ngx_event_t *wev)
     c = wev->data;
     rd = c->data;
 
-    if (rd->ac == NULL) {
+    if (!rd->connected) {
         return;
     }
 
-    rd->entered = 1;
-    redisAsyncHandleWrite(rd->ac);
-    rd->entered = 0;
+    (void) ngx_http_pay_redis_flush(rd);
+}
 
-    if (rd->deleted) {
-        rd->deleted = 0;
-        ngx_free_connection(c);
-        c->fd = (ngx_socket_t) -1;
+
+/* NGX_ERROR: the connection is closed */
+
+ngx_int_t
+ngx_http_pay_redis_flush(ngx_http_pay_redis_t *rd)
+{
+    ssize_t            n;
+    ngx_err_t          err;
+    ngx_connection_t  *c;
+
+    c = rd->c;
+
+    while (rd->out_pos < rd->out_len) {
+        n = c->send(c, rd->out + rd->out_pos, rd->out_len - rd->out_pos);
+
+        if (n == NGX_AGAIN) {
+            break;
+        }
+
+        if (n == NGX_ERROR) {
+            err = ngx_socket_errno;
+            ngx_http_pay_redis_close(rd, (c->ssl == NULL && err)
+                                         ? ngx_http_pay_redis_strerror(rd,
+                                                                       err)
+                                         : "write failed");
+            return NGX_ERROR;
+        }
+
+        rd->out_pos += n;
+    }
+
+    if (rd->out_pos == rd->out_len) {
+        rd->out_pos = 0;
+        rd->out_len = 0;
+    }
+
+    if (ngx_handle_write_event(c->write, 0) != NGX_OK) {
+        ngx_http_pay_redis_close(rd, "cannot add a write event");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* every complete reply read so far, each to the head of the queue */
+
+static ngx_int_t
+ngx_http_pay_redis_replies(ngx_http_pay_redis_t *rd)
+{
+    void                      *reply;
+    ngx_queue_t               *q;
+    ngx_http_pay_redis_cmd_t  *pc;
+
+    for ( ;; ) {
+        reply = NULL;
+
+        if (redisReaderGetReply(rd->reader, &reply) != REDIS_OK) {
+            /* "Protocol error, got ..." */
+            (void) ngx_cpystrn(rd->errstr,
+                               (u_char *) rd->reader->errstr,
+                               sizeof(rd->errstr));
+            ngx_http_pay_redis_close(rd, (const char *) rd->errstr);
+            return NGX_ERROR;
+        }
+
+        if (reply == NULL) {
+            return NGX_OK;
+        }
+
+        if (ngx_queue_empty(&rd->pending)) {
+            freeReplyObject(reply);
+            ngx_http_pay_redis_close(rd, "a reply nobody asked for");
+            return NGX_ERROR;
+        }
+
+        q = ngx_queue_head(&rd->pending);
+        ngx_queue_remove(q);
+        pc = ngx_queue_data(q, ngx_http_pay_redis_cmd_t, queue);
+
+        rd->active = ngx_current_msec;
+
+        if (!rd->failed && ngx_http_pay_redis_redirected(reply)) {
+            ngx_http_pay_redis_cluster(rd, reply);
+        }
+
+        if (ngx_http_pay_redis_readonly(reply)) {
+            /* a master turned replica (a failover): start over */
+            ngx_http_pay_redis_abort(rd, "READONLY: the server is a "
+                                         "replica now");
+        }
+
+        pc->handler(rd, reply, pc->data);
+
+        freeReplyObject(reply);
+        ngx_free(pc);
+
+        /* a handler never closes the connection itself (abort is posted) */
     }
 }
 
 
-/* called from the cleanup hook: ac is still readable, not for long */
+static ngx_uint_t
+ngx_http_pay_redis_readonly(redisReply *r)
+{
+    return r->type == REDIS_REPLY_ERROR
+           && r->len >= 8
+           && ngx_strncmp(r->str, "READONLY", 8) == 0;
+}
+
+
+/* -MOVED or -ASK: the key lives on another node of a Redis Cluster */
+
+static ngx_uint_t
+ngx_http_pay_redis_redirected(redisReply *r)
+{
+    if (r->type != REDIS_REPLY_ERROR) {
+        return 0;
+    }
+
+    return (r->len > 6 && ngx_strncmp(r->str, "MOVED ", 6) == 0)
+           || (r->len > 4 && ngx_strncmp(r->str, "ASK ", 4) == 0);
+}
+
+
+/*
+ * A Redis Cluster node answered for a key it does not hold.  A store is
+ * one endpoint: following a slot map is not done, and a store that works
+ * for the keys of one node only would half-work.  The worker stops using
+ * the store until the configuration is reloaded: its requests get 503.
+ */
 
 static void
-ngx_http_pay_redis_lost(ngx_http_pay_redis_t *rd, redisAsyncContext *ac)
+ngx_http_pay_redis_cluster(ngx_http_pay_redis_t *rd, redisReply *r)
 {
-    const char  *reason;
+    ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                  "pay_store \"%V\": redis %V is a Redis Cluster node that "
+                  "redirects (\"%*s\"): a store needs one endpoint that "
+                  "holds every key; use the cluster's single-endpoint mode "
+                  "(a cluster proxy) or Sentinel; the store is not used "
+                  "until nginx is reloaded", &rd->name, &rd->addr,
+                  ngx_min(r->len, NGX_HTTP_PAY_REDIS_ERR_LEN), r->str);
+
+    /* nothing was written: no claim to give back, nothing owed again */
+    rd->failed = 1;
+    rd->connected = 0;
+    rd->quiet = 1;
+    rd->cluster = 1;
+
+    ngx_http_pay_redis_abort(rd, "Redis Cluster redirection");
+}
+
+
+/*
+ * Closes the connection, if any, now: every pending handler runs with
+ * NULL, while rd->connected still says whether the commands may have run.
+ */
+
+void
+ngx_http_pay_redis_close(ngx_http_pay_redis_t *rd, const char *reason)
+{
+    ngx_pool_t                *pool;
+    ngx_queue_t               *q;
+    ngx_connection_t          *c;
+    ngx_http_pay_redis_cmd_t  *pc;
+
+    if (!rd->attempt) {
+        return;
+    }
+
+    rd->closing = 1;
+
+    if (rd->reason != NULL) {
+        reason = rd->reason;
+    }
 
     if (rd->connect_timer.timer_set) {
         ngx_del_timer(&rd->connect_timer);
+    }
+
+    if (rd->idle.timer_set) {
+        ngx_del_timer(&rd->idle);
     }
 
     if (rd->abort.posted) {
         ngx_delete_posted_event(&rd->abort);
     }
 
-    if (rd->reason != NULL) {
-        reason = rd->reason;
-
-    } else if (ac->c.err) {
-        reason = ac->c.errstr;
-
-    } else {
-        reason = "closed";
+    if (rd->resolving != NULL) {
+        ngx_resolve_name_done(rd->resolving);
+        rd->resolving = NULL;
     }
+
+    ngx_http_pay_redis_sentinel_cancel(rd);
+
+    c = rd->c;
+    rd->c = NULL;
+
+    if (c != NULL) {
+#if (NGX_SSL)
+        if (c->ssl) {
+            c->ssl->no_wait_shutdown = 1;
+            c->ssl->no_send_shutdown = 1;
+            (void) ngx_ssl_shutdown(c);
+        }
+#endif
+        pool = c->pool;
+        ngx_close_connection(c);
+        ngx_destroy_pool(pool);
+    }
+
+    rd->pc.connection = NULL;
+
+    if (rd->reader != NULL) {
+        redisReaderFree(rd->reader);
+        rd->reader = NULL;
+    }
+
+    rd->out_pos = 0;
+    rd->out_len = 0;
 
     if (rd->exiting) {
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, rd->log, 0,
                        "pay_store \"%V\": redis %V closed",
                        &rd->name, &rd->addr);
 
-    } else if (rd->connected) {
-        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
-                      "pay_store \"%V\": redis %V connection lost: %s",
+    } else if (rd->quiet) {
+        /* its reason is logged already */
+        ngx_log_error(NGX_LOG_INFO, rd->log, 0,
+                      "pay_store \"%V\": redis %V closed: %s",
                       &rd->name, &rd->addr, reason);
+
+    } else if (rd->connected) {
+        ngx_http_pay_redis_log_failure(rd, "connection lost", reason);
 
     } else {
-        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
-                      "pay_store \"%V\": redis %V connect failed: %s",
-                      &rd->name, &rd->addr, reason);
+        ngx_http_pay_redis_log_failure(rd, "connect failed", reason);
     }
 
+    while (!ngx_queue_empty(&rd->pending)) {
+        q = ngx_queue_head(&rd->pending);
+        ngx_queue_remove(q);
+        pc = ngx_queue_data(q, ngx_http_pay_redis_cmd_t, queue);
+
+        pc->handler(rd, NULL, pc->data);
+
+        ngx_free(pc);
+    }
+
+    rd->attempt = 0;
     rd->connected = 0;
+    rd->up = 0;
     rd->handshake = 0;
+    rd->pinging = 0;
     rd->reason = NULL;
+    rd->closing = 0;
 
     ngx_http_pay_redis_schedule(rd);
 }
 
 
-static void
+/*
+ * One error line per failure: the same failure on the next attempts is
+ * logged at info, until a connection is made again.
+ */
+
+void
+ngx_http_pay_redis_log_failure(ngx_http_pay_redis_t *rd, const char *what,
+    const char *reason)
+{
+    u_char      line[sizeof(rd->failure)], *p;
+    ngx_uint_t  level;
+
+    if (what != NULL) {
+        p = ngx_snprintf(line, sizeof(line) - 1, "%s: %s", what, reason);
+
+    } else {
+        p = ngx_snprintf(line, sizeof(line) - 1, "%s", reason);
+    }
+
+    *p = '\0';
+
+    level = (ngx_strcmp(line, rd->failure) == 0) ? NGX_LOG_INFO
+                                                  : NGX_LOG_ERR;
+
+    (void) ngx_cpystrn(rd->failure, line, sizeof(rd->failure));
+
+    ngx_log_error(level, rd->log, 0, "pay_store \"%V\": redis %V %s",
+                  &rd->name, &rd->addr, line);
+}
+
+
+const char *
+ngx_http_pay_redis_strerror(ngx_http_pay_redis_t *rd, ngx_err_t err)
+{
+    u_char  *p;
+
+    p = ngx_strerror(err, rd->errstr, sizeof(rd->errstr) - 1);
+    *p = '\0';
+
+    return (const char *) rd->errstr;
+}
+
+
+void
 ngx_http_pay_redis_schedule(ngx_http_pay_redis_t *rd)
 {
-    if (rd->exiting || rd->reconnect.timer_set) {
+    if (rd->exiting || rd->cluster || rd->reconnect.timer_set) {
         return;
     }
 
@@ -650,48 +617,98 @@ ngx_http_pay_redis_schedule(ngx_http_pay_redis_t *rd)
 }
 
 
-static void
-ngx_http_pay_redis_reconnect_handler(ngx_event_t *ev)
-{
-    ngx_http_pay_redis_t  *rd;
-
-    rd = ev->data;
-
-    if (rd->exiting || rd->ac != NULL) {
-        return;
-    }
-
-    ngx_http_pay_redis_connect(rd);
-}
-
-
-static void
+void
 ngx_http_pay_redis_connect_timeout(ngx_event_t *ev)
 {
     ngx_http_pay_redis_t  *rd;
 
     rd = ev->data;
 
-    ngx_http_pay_redis_abort(rd, rd->connected ? "AUTH or SELECT timed out"
+    ngx_http_pay_redis_close(rd, rd->connected ? "AUTH or SELECT timed out"
                                                : "connect timed out");
 }
 
 
-static void
+void
 ngx_http_pay_redis_abort_handler(ngx_event_t *ev)
 {
+    ngx_http_pay_redis_close(ev->data, "aborted");
+}
+
+
+/*
+ * ping= after the last command or reply, a PING: a connection that died
+ * without a word (a failover, a NAT that forgot it, a host gone) is found
+ * out within timeout= and made again before a request needs it.
+ */
+
+void
+ngx_http_pay_redis_idle_handler(ngx_event_t *ev)
+{
+    size_t                 len;
+    ngx_msec_t             idle;
+    const char            *argv;
     ngx_http_pay_redis_t  *rd;
 
     rd = ev->data;
 
-    if (rd->ac == NULL) {
+    if (!rd->up) {
         return;
     }
 
-    /*
-     * Not redisAsyncDisconnect(): hiredis 0.14 would wait for every
-     * pending reply, from the very Redis that stopped answering.  Freeing
-     * fails them all (NULL replies) now; we are outside any hiredis call.
-     */
-    redisAsyncFree(rd->ac);
+    if (rd->pinging) {
+        ngx_http_pay_redis_close(rd, "PING timed out");
+        return;
+    }
+
+    idle = ngx_current_msec - rd->active;
+
+    if (!ngx_queue_empty(&rd->pending) || idle < rd->ping) {
+        /* busy: the commands' own timers watch the connection */
+        ngx_add_timer(&rd->idle, ngx_queue_empty(&rd->pending)
+                                 ? rd->ping - idle : rd->ping);
+        return;
+    }
+
+    argv = "PING";
+    len = sizeof("PING") - 1;
+
+    if (ngx_http_pay_redis_queue(rd, ngx_http_pay_redis_ping_reply, NULL, 1,
+                                 &argv, &len)
+        != NGX_OK)
+    {
+        ngx_add_timer(&rd->idle, rd->ping);
+        return;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, rd->log, 0,
+                   "pay_store \"%V\": redis idle, PING", &rd->name);
+
+    rd->pinging = 1;
+    ngx_add_timer(&rd->idle, rd->timeout);
+}
+
+
+static void
+ngx_http_pay_redis_ping_reply(ngx_http_pay_redis_t *rd, redisReply *r,
+    void *data)
+{
+    rd->pinging = 0;
+
+    if (r == NULL) {
+        return;
+    }
+
+    if (rd->idle.timer_set) {
+        ngx_del_timer(&rd->idle);
+    }
+
+    if (r->type == REDIS_REPLY_ERROR) {
+        ngx_log_error(NGX_LOG_WARN, rd->log, 0,
+                      "pay_store \"%V\": redis %V answered PING with "
+                      "\"%*s\"", &rd->name, &rd->addr,
+                      ngx_min(r->len, NGX_HTTP_PAY_REDIS_ERR_LEN), r->str);
+    }
+
+    ngx_add_timer(&rd->idle, rd->ping);
 }

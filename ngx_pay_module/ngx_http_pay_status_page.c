@@ -85,6 +85,10 @@ ngx_http_pay_status_page_init(ngx_conf_t *cf)
     ngx_str_set(&labels[0], "store");
 
     for (i = 0; i < pmcf->stores.nelts; i++) {
+        if (ngx_http_pay_store_unused(stores[i])) {
+            continue;
+        }
+
         labels[1] = stores[i]->name;
 
         if (ngx_http_pay_status_gauge(cf, NGX_HTTP_PAY_METRIC_STORE_UP,
@@ -215,7 +219,10 @@ ngx_http_pay_health_handler(ngx_http_request_t *r)
     for (i = 0; i < pmcf->stores.nelts; i++) {
         len += 2 * stores[i]->name.len + 16;
 
-        if (first == NULL && !ngx_http_pay_store_up(stores[i])) {
+        if (first == NULL
+            && !ngx_http_pay_store_unused(stores[i])
+            && !ngx_http_pay_store_up(stores[i]))
+        {
             first = stores[i];
         }
     }
@@ -237,7 +244,8 @@ ngx_http_pay_health_handler(ngx_http_request_t *r)
         p = ngx_sprintf(p, "%s\"", i ? "," : "");
         p += ngx_http_pay_status_escape(p, &stores[i]->name);
         p = ngx_sprintf(p, "\":\"%s\"",
-                        ngx_http_pay_store_up(stores[i]) ? "up" : "down");
+                        ngx_http_pay_store_unused(stores[i]) ? "unused"
+                        : ngx_http_pay_store_up(stores[i]) ? "up" : "down");
     }
 
     *p++ = '}';

@@ -178,6 +178,15 @@ ngx_http_pay_store_engine_conf(ngx_conf_t *cf, ngx_http_pay_store_t *store,
         {
             break;
         }
+
+        name = &(*engine)->alias;
+
+        if (name->len
+            && ngx_strncmp(args[0].data, name->data, name->len) == 0
+            && args[0].data[name->len] == '=')
+        {
+            break;
+        }
     }
 
     if (*engine == NULL) {
@@ -275,6 +284,28 @@ ngx_http_pay_store_default(ngx_conf_t *cf, ngx_http_pay_main_conf_t *pmcf)
 
 
 ngx_int_t
+ngx_http_pay_store_postconf(ngx_conf_t *cf)
+{
+    ngx_uint_t                 i;
+    ngx_http_pay_store_t     **stores;
+    ngx_http_pay_main_conf_t  *pmcf;
+
+    pmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_pay_module);
+    stores = pmcf->stores.elts;
+
+    for (i = 0; i < pmcf->stores.nelts; i++) {
+        if (stores[i]->engine->postconf != NULL
+            && stores[i]->engine->postconf(cf, stores[i]) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
 ngx_http_pay_store_init_process(ngx_cycle_t *cycle)
 {
     ngx_uint_t                 i;
@@ -297,7 +328,10 @@ ngx_http_pay_store_init_process(ngx_cycle_t *cycle)
     stores = pmcf->stores.elts;
 
     for (i = 0; i < pmcf->stores.nelts; i++) {
-        if (stores[i]->engine->init_process == NULL) {
+        /* a store no location uses is not connected */
+        if (stores[i]->engine->init_process == NULL
+            || ngx_http_pay_store_unused(stores[i]))
+        {
             continue;
         }
 
@@ -591,6 +625,13 @@ ngx_http_pay_store_count_one(ngx_conf_t *cf, ngx_http_pay_store_t *store)
     store->engine = &cnt->engine;
 
     return NGX_OK;
+}
+
+
+ngx_uint_t
+ngx_http_pay_store_unused(ngx_http_pay_store_t *store)
+{
+    return !store->used && store->engine->init_process != NULL;
 }
 
 

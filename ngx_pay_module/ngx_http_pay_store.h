@@ -147,6 +147,17 @@ typedef struct {
 
     /* 1 when this worker reaches the store now; NULL: always */
     ngx_uint_t                    (*up)(ngx_http_pay_store_t *store);
+
+    /*
+     * once the http block is read (postconfiguration): checks what needs
+     * the whole configuration (Redis: a resolver for a host name); NULL:
+     * nothing
+     */
+    ngx_int_t                     (*postconf)(ngx_conf_t *cf,
+                                              ngx_http_pay_store_t *store);
+
+    /* another first word that picks the engine ("sentinel"), or empty */
+    ngx_str_t                       alias;
 } ngx_http_pay_store_engine_t;
 
 
@@ -177,6 +188,12 @@ struct ngx_http_pay_store_s {
     /* where pay_store was set, for messages */
     u_char                         *file;
     ngx_uint_t                      line;
+
+    /*
+     * a location uses it (a webhook's dedupe, an intent's idempotency):
+     * only those are connected in the workers
+     */
+    unsigned                        used:1;
 };
 
 
@@ -239,6 +256,9 @@ ngx_http_pay_store_t *ngx_http_pay_store_find(ngx_http_pay_main_conf_t *pmcf,
 ngx_http_pay_store_t *ngx_http_pay_store_default(ngx_conf_t *cf,
     ngx_http_pay_main_conf_t *pmcf);
 
+/* every store's engine postconf, at postconfiguration */
+ngx_int_t ngx_http_pay_store_postconf(ngx_conf_t *cf);
+
 /* every store's engine init_process / exit_process, in worker processes */
 ngx_int_t ngx_http_pay_store_init_process(ngx_cycle_t *cycle);
 void ngx_http_pay_store_exit_process(ngx_cycle_t *cycle);
@@ -257,6 +277,12 @@ void ngx_http_pay_store_outage(ngx_http_pay_store_t *store,
  * engine's.
  */
 ngx_int_t ngx_http_pay_store_count(ngx_conf_t *cf);
+
+/*
+ * 1 when no location uses a store that would be connected (Redis): the
+ * workers leave it alone, health says "unused", it has no up gauge
+ */
+ngx_uint_t ngx_http_pay_store_unused(ngx_http_pay_store_t *store);
 
 /* 1 when this worker reaches the store now (ngx_pay_store_up, health) */
 ngx_uint_t ngx_http_pay_store_up(ngx_http_pay_store_t *store);

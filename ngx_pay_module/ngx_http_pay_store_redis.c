@@ -19,10 +19,10 @@
  * Every operation is a record allocated outside the caller's pool, held by
  * two sides and freed when both let go:
  *
- *   - hiredis, from the command until its callback, which runs exactly
+ *   - the connection, from the command until its callback, which runs exactly
  *     once (with a NULL reply when the connection goes);
  *   - the caller, until op->handler is called (from a posted event, never
- *     from inside hiredis) or op->pool is destroyed (its cleanup detaches
+ *     from inside a reply) or op->pool is destroyed (its cleanup detaches
  *     the record).
  *
  * A timer per command answers DOWN early when Redis is slow, then drops
@@ -85,7 +85,9 @@ ngx_http_pay_store_engine_t  ngx_http_pay_store_redis_engine = {
     ngx_http_pay_store_redis_abandon,
     ngx_http_pay_store_redis_init_process,
     ngx_http_pay_store_redis_exit_process,
-    ngx_http_pay_store_redis_up
+    ngx_http_pay_store_redis_up,
+    ngx_http_pay_store_redis_postconf,
+    ngx_string("sentinel")                  /* sentinel=... master=... */
 };
 
 

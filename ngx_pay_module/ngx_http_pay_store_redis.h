@@ -60,7 +60,7 @@ typedef struct {
     ngx_str_t                       value;      /* "D" + value, or "U" */
     ngx_str_t                       ttl;        /* milliseconds, decimal */
 
-    unsigned                        sent:1;     /* hiredis holds it */
+    unsigned                        sent:1;     /* the connection holds it */
     unsigned                        answered:1; /* op->result is final */
     unsigned                        forget:1;   /* no handler */
     unsigned                        waiting:1;  /* in store->retry */
@@ -68,12 +68,23 @@ typedef struct {
     unsigned                        eval:1;     /* a claim sent as EVAL */
     unsigned                        unclaim:1;  /* releases a lost claim */
     unsigned                        take_over:1; /* a claim found "U" */
+    unsigned                        lost:1;     /* wait=: EVAL unanswered */
+    unsigned                        no_wait:1;  /* wait=: WAIT not sent */
+    unsigned                        transient:1; /* wait=: EVAL's error */
+
+    ngx_http_pay_store_result_e     evaluated;  /* wait=: EVAL's result */
 } ngx_http_pay_store_redis_op_t;
 
 
 struct ngx_http_pay_store_redis_s {
     ngx_http_pay_redis_t            redis;
     ngx_str_t                       prefix;
+    ngx_str_t                       host;       /* of redis=, for TLS */
+    ngx_http_pay_redis_tls_t       *tls;        /* tls_*= seen */
+
+    ngx_uint_t                      wait;       /* wait=: replicas */
+    ngx_msec_t                      wait_logged; /* its last warning */
+    ngx_uint_t                      wait_short; /* not replicated since */
 
     ngx_queue_t                     records;    /* every live record */
     ngx_queue_t                     retry;      /* owed fire-and-forget */
@@ -82,6 +93,8 @@ struct ngx_http_pay_store_redis_s {
 
     unsigned                        eval_claim:1;   /* Redis before 7 */
     unsigned                        alerted:1;
+    unsigned                        tls_words:1;
+    unsigned                        resolve:1;  /* redis= is a name */
 };
 
 
@@ -89,6 +102,8 @@ struct ngx_http_pay_store_redis_s {
 
 char *ngx_http_pay_store_redis_conf(ngx_conf_t *cf,
     ngx_http_pay_store_t *store, ngx_str_t *args, ngx_uint_t nargs);
+ngx_int_t ngx_http_pay_store_redis_postconf(ngx_conf_t *cf,
+    ngx_http_pay_store_t *store);
 
 
 /* ngx_http_pay_store_redis_command.c */

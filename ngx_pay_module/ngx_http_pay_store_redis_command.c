@@ -4,7 +4,7 @@
  *
  * The Redis store engine's commands (see ngx_http_pay_store_redis.c for
  * the records' protocol): a record allocated per command, its command
- * sent, its timer, hiredis's callback for its reply, the decoding of that
+ * sent, its timer, the callback for its reply, the decoding of that
  * reply into a store result (with the check that what a key holds is one
  * of the module's records), and what follows a reply: a claim sent again
  * as a script (Redis before 7, or an unknown record to take over), the
@@ -59,8 +59,14 @@ static void ngx_http_pay_store_redis_answer(
 static void ngx_http_pay_store_redis_resume(ngx_event_t *ev);
 static void ngx_http_pay_store_redis_timeout(ngx_event_t *ev);
 static void ngx_http_pay_store_redis_flush(ngx_http_pay_store_redis_t *rs);
-static void ngx_http_pay_store_redis_reply(redisAsyncContext *ac, void *reply,
-    void *data);
+static void ngx_http_pay_store_redis_reply(ngx_http_pay_redis_t *rd,
+    redisReply *reply, void *data);
+static void ngx_http_pay_store_redis_evaluated(ngx_http_pay_redis_t *rd,
+    redisReply *reply, void *data);
+static void ngx_http_pay_store_redis_waited(ngx_http_pay_redis_t *rd,
+    redisReply *reply, void *data);
+static ngx_int_t ngx_http_pay_store_redis_wait(
+    ngx_http_pay_store_redis_op_t *rop);
 
 
 const char  *ngx_http_pay_store_redis_commands[] = {
@@ -116,13 +122,14 @@ static ngx_str_t  ngx_http_pay_store_redis_transients[] = {
 
 
 /*
- * hiredis calls this exactly once per command: with the reply, or with
- * NULL when the connection is lost or freed.  The reply is freed when this
- * returns, so whatever the caller gets is copied into op->pool here.
+ * The connection calls this exactly once per command: with the reply, or
+ * with NULL when the connection is lost or closed.  The reply is freed
+ * when this returns, so whatever the caller gets is copied into op->pool
+ * here.
  */
 
 static void
-ngx_http_pay_store_redis_reply(redisAsyncContext *ac, void *reply,
+ngx_http_pay_store_redis_reply(ngx_http_pay_redis_t *rd, redisReply *reply,
     void *data)
 {
     u_char                         *p;
@@ -600,6 +607,7 @@ ngx_http_pay_store_redis_create(ngx_http_pay_store_redis_t *rs,
 ngx_int_t
 ngx_http_pay_store_redis_send(ngx_http_pay_store_redis_op_t *rop)
 {
+    ngx_uint_t                        wait;
     const char                       *name;
     ngx_http_pay_store_redis_t       *rs;
     ngx_http_pay_store_redis_argv_t   a;
@@ -671,12 +679,22 @@ ngx_http_pay_store_redis_send(ngx_http_pay_store_redis_op_t *rop)
         break;
     }
 
-    if (ngx_http_pay_redis_command(&rs->redis, ngx_http_pay_store_redis_reply,
+    /* wait=: a done or unknown record is followed by WAIT, see below */
+    wait = rs->wait
+           && (rop->command == NGX_HTTP_PAY_REDIS_COMPLETE
+               || rop->command == NGX_HTTP_PAY_REDIS_ABANDON);
+
+    if (ngx_http_pay_redis_command(&rs->redis,
+                                   wait ? ngx_http_pay_store_redis_evaluated
+                                        : ngx_http_pay_store_redis_reply,
                                    rop, a.argc, a.argv, a.argvlen)
         != NGX_OK)
     {
         return NGX_DECLINED;
     }
+
+    /* no WAIT queued (no memory): the EVAL's handler finishes alone */
+    rop->no_wait = (wait && ngx_http_pay_store_redis_wait(rop) != NGX_OK);
 
     rop->sent = 1;
 
@@ -687,6 +705,136 @@ ngx_http_pay_store_redis_send(ngx_http_pay_store_redis_op_t *rop)
                    &rs->redis.name, name, &rop->key);
 
     return NGX_OK;
+}
+
+
+/*
+ * wait=N: "WAIT N timeout/2" right behind a completion's (or abandon's)
+ * EVAL on the same connection, so the record's answer, and an intent's
+ * saved answer, wait until N replicas have it.  The EVAL's reply is kept
+ * (evaluated) and acted on with WAIT's (waited).  WAIT blocks the
+ * connection in Redis: the commands behind it wait too, which is why its
+ * timeout is half of timeout=.  Fewer replicas than N: the record is on
+ * the master only; a warning says so (at most every 5 s per worker, with
+ * the count), the result stands (docs/operations.md#durability).
+ */
+
+static ngx_int_t
+ngx_http_pay_store_redis_wait(ngx_http_pay_store_redis_op_t *rop)
+{
+    u_char                      *p, n[NGX_INT_T_LEN], t[NGX_INT_T_LEN];
+    size_t                       len[3];
+    const char                  *argv[3];
+    ngx_http_pay_store_redis_t  *rs;
+
+    rs = rop->store;
+
+    argv[0] = "WAIT";
+    len[0] = sizeof("WAIT") - 1;
+
+    p = ngx_sprintf(n, "%ui", rs->wait);
+    argv[1] = (const char *) n;
+    len[1] = p - n;
+
+    p = ngx_sprintf(t, "%M", ngx_max(rs->redis.timeout / 2, 1));
+    argv[2] = (const char *) t;
+    len[2] = p - t;
+
+    return ngx_http_pay_redis_command(&rs->redis,
+                                      ngx_http_pay_store_redis_waited, rop,
+                                      3, argv, len);
+}
+
+
+static void
+ngx_http_pay_store_redis_evaluated(ngx_http_pay_redis_t *rd,
+    redisReply *reply, void *data)
+{
+    ngx_str_t                       found;
+    redisReply                     *r;
+    ngx_http_pay_store_redis_op_t  *rop;
+
+    rop = data;
+
+    r = ngx_http_pay_redis_reply(rd, reply);
+
+    rop->evaluated = ngx_http_pay_store_redis_decode(rop, r, &found);
+    rop->transient = (r != NULL && ngx_http_pay_store_redis_transient(r));
+    rop->lost = (r == NULL);
+
+    /*
+     * WAIT's handler runs next (with NULL too if the connection goes) and
+     * finishes the record; only without a WAIT is it finished here
+     */
+    if (rop->no_wait) {
+        ngx_http_pay_store_redis_waited(rd, NULL, rop);
+    }
+}
+
+
+static void
+ngx_http_pay_store_redis_waited(ngx_http_pay_redis_t *rd,
+    redisReply *reply, void *data)
+{
+    redisReply                     *r;
+    const char                     *retry;
+    ngx_http_pay_store_redis_t     *rs;
+    ngx_http_pay_store_result_e     result;
+    ngx_http_pay_store_redis_op_t  *rop;
+
+    rop = data;
+    rs = rop->store;
+
+    rop->sent = 0;
+
+    if (rop->timer.timer_set) {
+        ngx_del_timer(&rop->timer);
+    }
+
+    r = ngx_http_pay_redis_reply(rd, reply);
+    result = rop->evaluated;
+
+    if (result == NGX_HTTP_PAY_STORE_OK
+        && !rop->lost
+        && !rop->no_wait
+        && (r == NULL || r->type != REDIS_REPLY_INTEGER
+            || r->integer < (long long) rs->wait))
+    {
+        rs->wait_short++;
+
+        if (ngx_current_msec - rs->wait_logged >= 5000
+            || rs->wait_short == 1)
+        {
+            ngx_log_error(NGX_LOG_WARN, rs->redis.log, 0,
+                          "pay_store \"%V\": redis %s \"%V\" is on the "
+                          "master, not on %ui replicas (WAIT answered %L "
+                          "within %M ms); %ui such since the last line",
+                          &rs->redis.name,
+                          ngx_http_pay_store_redis_commands[rop->command],
+                          &rop->key, rs->wait,
+                          (r != NULL && r->type == REDIS_REPLY_INTEGER)
+                          ? (int64_t) r->integer : (int64_t) -1,
+                          ngx_max(rs->redis.timeout / 2, 1),
+                          rs->wait_short);
+            rs->wait_logged = ngx_current_msec;
+            rs->wait_short = 0;
+        }
+    }
+
+    if (rop->forget) {
+        retry = rop->lost ? "no reply"
+                : rop->transient ? "a transient error" : NULL;
+
+        ngx_http_pay_store_redis_forgotten(rop, result, retry);
+        return;
+    }
+
+    if (rop->op == NULL || rop->answered) {
+        ngx_http_pay_store_redis_free(rop);
+        return;
+    }
+
+    ngx_http_pay_store_redis_answer(rop, result);
 }
 
 
@@ -707,7 +855,7 @@ ngx_http_pay_store_redis_answer(ngx_http_pay_store_redis_op_t *rop,
     rop->op->result = result;
     rop->answered = 1;
 
-    /* the handler may run the request's phases: not from inside hiredis */
+    /* the handler may run the request's phases: not from inside a reply */
     ngx_post_event(&rop->resume, &ngx_posted_events);
 }
 
@@ -785,7 +933,7 @@ ngx_http_pay_store_redis_cancel(void *data)
 }
 
 
-/* frees the record once neither hiredis, the caller nor a retry holds it */
+/* frees the record once no connection, caller or retry holds it */
 
 void
 ngx_http_pay_store_redis_free(ngx_http_pay_store_redis_op_t *rop)

@@ -122,7 +122,9 @@ ngx_http_pay_store_engine_t  ngx_http_pay_store_shm_engine = {
     ngx_http_pay_store_shm_abandon,
     NULL,
     NULL,
-    NULL                                    /* always up */
+    NULL,                                   /* always up */
+    NULL,
+    ngx_null_string
 };
 
 

@@ -583,3 +583,94 @@ qr/\[emerg\] .*"pay_dedupe": the locations "\/hook" and "\/hook" have the same d
 --- no_error_log
 [alert]
 [crit]
+
+
+
+=== TEST 37: a client certificate without its key
+--- http_config
+    pay_store main redis=127.0.0.1:6379 tls tls_certificate=/nonexistent.pem;
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*pay_store "main": "tls_certificate=" needs "tls_certificate_key=" in /
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 38: tls_ parameters without tls
+--- http_config
+    pay_store main redis=127.0.0.1:6379 tls_name=redis.example.com;
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*pay_store "main": "tls_\*=" parameters need "tls" in /
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 39: user= without password=
+--- http_config
+    pay_store main redis=127.0.0.1:6379 user=pay;
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*pay_store "main": "user=" needs "password=" in /
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 40: a ping= that is not a time
+--- http_config
+    pay_store main redis=127.0.0.1:6379 ping=often;
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*pay_store "main": invalid value in "ping=often" in /
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 41: a CA file that does not exist
+--- http_config
+    pay_store main redis=127.0.0.1:6379 tls tls_trusted_certificate=/nonexistent/ca.pem;
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*\/nonexistent\/ca\.pem/
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 42: tls twice
+--- http_config
+    pay_store main redis=127.0.0.1:6379 tls tls;
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*pay_store "main": duplicate parameter "tls" in /
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 43: wait= of zero
+--- http_config
+    pay_store main redis=127.0.0.1:6379 wait=0;
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*pay_store "main": invalid value in "wait=0" in /
+--- no_error_log
+[alert]
+[crit]

@@ -1,5 +1,6 @@
 # pay_status health: 200 while every store answers, 503 problem+json naming
-# the store that does not, and 200 again once it is back.  A private
+# the store that does not, and 200 again once it is back.  A Redis store
+# that no location uses is not connected at all: "unused".  A private
 # redis-server is stopped before the second block and started again on the
 # same port before the third (each block starts nginx afresh; util/test-health
 # flips it inside one running nginx).
@@ -25,7 +26,7 @@ add_block_preprocessor(sub {
 
 repeat_each(1);
 
-plan tests => 27;
+plan tests => 27 + 5;
 
 no_shuffle();
 run_tests();
@@ -37,6 +38,12 @@ __DATA__
     pay_store local shm=1m;
     pay_store fleet redis=127.0.0.1:$TEST_NGINX_HEALTH_REDIS_PORT;
 --- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe fleet;
+        return 204;
+    }
     location = /pay_health {
         pay_status health;
     }
@@ -57,6 +64,12 @@ Content-Type: application/json
     pay_store local shm=1m;
     pay_store fleet redis=127.0.0.1:$TEST_NGINX_HEALTH_REDIS_PORT;
 --- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe fleet;
+        return 204;
+    }
     location = /pay_health {
         pay_status health;
     }
@@ -78,6 +91,12 @@ Content-Type: application/problem+json
     pay_store local shm=1m;
     pay_store fleet redis=127.0.0.1:$TEST_NGINX_HEALTH_REDIS_PORT;
 --- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe fleet;
+        return 204;
+    }
     location = /pay_status {
         pay_status;
     }
@@ -97,6 +116,12 @@ PayTest::lines_like('ngx_pay_store_up{store="local"} 1',
     pay_store local shm=1m;
     pay_store fleet redis=127.0.0.1:$TEST_NGINX_HEALTH_REDIS_PORT;
 --- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe fleet;
+        return 204;
+    }
     location = /pay_health {
         pay_status health;
     }
@@ -132,6 +157,12 @@ HEAD /pay_health
     pay_store fleet redis=127.0.0.1:$TEST_NGINX_HEALTH_REDIS_PORT;
     pay_status_zone 32k;
 --- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe fleet;
+        return 204;
+    }
     location = /pay_status {
         pay_status;
     }
@@ -145,3 +176,23 @@ zone is full
 --- no_error_log
 [alert]
 [crit]
+
+
+
+=== TEST 7: a Redis store no location uses is not connected: "unused", not down
+Nothing listens on port 1: a worker that tried would log its failure.
+--- http_config
+    pay_store local shm=1m;
+    pay_store spare redis=127.0.0.1:1;
+--- config
+    location = /pay_health {
+        pay_status health;
+    }
+--- request
+GET /pay_health
+--- response_body
+{"status":"ok","stores":{"local":"up","spare":"unused"}}
+--- no_error_log
+[alert]
+[crit]
+pay_store "spare"

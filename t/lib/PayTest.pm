@@ -14,6 +14,7 @@ use File::Spec;
 use IO::Socket::INET;
 use MIME::Base64 ();
 use POSIX ();
+use Time::HiRes ();
 
 # Signs like Stripe: v1 = hex HMAC-SHA256(secret as-is, "<t>.<body>").
 sub stripe_v1 {
@@ -49,6 +50,23 @@ sub stripe_delivery {
 sub stripe_signature {
     my ($id) = @_;
     return "Stripe-Signature: " . stripe_header(stripe_event($id));
+}
+
+# For "--- init": delivers stripe_event($id), signed, to 127.0.0.1:$port
+# $path itself (outside the block's requests) and returns the answer's
+# status code.
+sub stripe_post {
+    my ($port, $path, $id) = @_;
+    my $body = stripe_event($id);
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                  Proto => 'tcp', Timeout => 10)
+        or die "stripe_post: cannot connect to 127.0.0.1:$port: $!\n";
+    print $s "POST $path HTTP/1.0\r\nHost: localhost\r\n",
+             "Stripe-Signature: ", stripe_header($body), "\r\n",
+             "Content-Length: ", length($body), "\r\n\r\n", $body;
+    my $line = <$s> // '';
+    close $s;
+    return $line =~ m{^HTTP/1\.\d (\d{3})} ? $1 : 0;
 }
 
 # What nginx answers for an event delivered already (pay_dedupe).
@@ -102,6 +120,57 @@ END {
     }
 }
 
+# For "--- init" (run once nginx is up): waits until the block's error log
+# has at least $count lines matching $re, for at most $seconds (default
+# 10); returns how many there are, dies when the deadline passes first.
+#
+#   PayTest::wait_log(qr/redis \S+ connected/, 1);
+sub error_log_path {
+    my $root = $ENV{TEST_NGINX_SERVROOT} || 't/servroot';
+    return File::Spec->rel2abs("$root/logs/error.log");
+}
+
+sub log_lines {
+    my ($re) = @_;
+    open my $fh, '<', error_log_path() or return 0;
+    my $n = grep { $_ =~ $re } <$fh>;
+    close $fh;
+    return $n;
+}
+
+sub wait_log {
+    my ($re, $count, $seconds) = @_;
+    $count //= 1;
+    my $deadline = time + ($seconds // 10);
+    while (1) {
+        my $n = log_lines($re);
+        return $n if $n >= $count;
+        die "wait_log: $count of $re not seen in time ($n)\n"
+            if time > $deadline;
+        select undef, undef, undef, 0.05;
+    }
+}
+
+# Waits until $cond->() has held for $hold seconds running, for at most
+# $seconds in all (default 10); dies when the deadline passes first.
+sub wait_until {
+    my ($cond, $hold, $seconds) = @_;
+    my $deadline = time + ($seconds // 10);
+    my $since;
+    while (1) {
+        my $now = Time::HiRes::time();
+        if ($cond->()) {
+            $since //= $now;
+            return 1 if $now - $since >= $hold;
+        } else {
+            undef $since;
+        }
+        die "wait_until: the condition did not hold in time\n"
+            if time > $deadline;
+        select undef, undef, undef, 0.05;
+    }
+}
+
 # t/vectors beside t/lib (t/vectors/README.md), or $PAY_VECTORS.
 sub vectors_dir {
     return $ENV{PAY_VECTORS} if $ENV{PAY_VECTORS};
@@ -128,8 +197,8 @@ sub vector {
 # Sends one command to a Redis on 127.0.0.1 over a fresh connection and
 # returns its reply: a status or bulk string, an integer, undef for nil, an
 # array ref for an array.  An error reply dies with Redis's message.
-# $where is a port, or { port => N, db => N, password => S }: AUTH and
-# SELECT then go first on the same connection.
+# $where is a port, or { port => N, db => N, password => S, host => IP }:
+# AUTH and SELECT then go first on the same connection.
 #
 #   PayTest::redis_command($port, 'GET', 'pay:webhook:stripe:evt_1');
 #   PayTest::redis_command({ port => $port, db => 3 }, 'SET', $k, 'D200');
@@ -137,10 +206,11 @@ sub redis_command {
     my ($where, @args) = @_;
     my %o = ref $where ? %$where : (port => $where);
 
+    my $host = $o{host} // '127.0.0.1';
     my $s = IO::Socket::INET->new(
-        PeerAddr => '127.0.0.1', PeerPort => $o{port}, Proto => 'tcp',
+        PeerAddr => $host, PeerPort => $o{port}, Proto => 'tcp',
         Timeout => 5,
-    ) or die "redis_command: cannot connect to 127.0.0.1:$o{port}: $!\n";
+    ) or die "redis_command: cannot connect to $host:$o{port}: $!\n";
 
     my @commands;
     push @commands, [ 'AUTH', $o{password} ] if defined $o{password};
@@ -205,7 +275,10 @@ sub _resp_reply {
 # Starts a private redis-server on 127.0.0.1 (a free port, or port => N to
 # start one again where a stopped one was) without persistence, and
 # returns its port once it answers.  password => S adds --requirepass,
-# unixsocket => PATH a unix socket as well.  Its output goes to
+# unixsocket => PATH a unix socket as well, tls => { port, cert, key, ca,
+# auth_clients } a TLS port as well, args => [...] more arguments, bind =>
+# IP another loopback address than 127.0.0.1 (stopped with
+# redis_stop("IP:PORT")).  Its output goes to
 # t/tmp/redis-PORT.log.  Stopped with redis_stop($port)
 # or when the test script exits.
 my %redis_servers;    # port => pid
@@ -223,33 +296,44 @@ sub redis_server {
         close $s;
     }
 
+    # another address, the same port: its own entry
+    my $bind = $o{bind} // '127.0.0.1';
+    my $id = $bind eq '127.0.0.1' ? $port : "$bind:$port";
     die "redis_server: port $port is already served by a test Redis\n"
-        if $redis_servers{$port};
+        if $redis_servers{$id};
 
     my $dir = File::Spec->rel2abs(File::Spec->catdir('t', 'tmp'));
     mkdir $dir unless -d $dir;
 
-    my @cmd = ('redis-server', '--port', $port, '--bind', '127.0.0.1',
+    my @cmd = ('redis-server', '--port', $port, '--bind', $bind,
                '--save', '', '--appendonly', 'no', '--daemonize', 'no',
                '--dir', $dir, '--logfile', '');
     push @cmd, '--requirepass', $o{password} if defined $o{password};
     push @cmd, '--unixsocket', $o{unixsocket} if defined $o{unixsocket};
+    if (my $t = $o{tls}) {
+        # TLS on tls_port beside the plain port (for the test's own looks)
+        push @cmd, '--tls-port', $t->{port}, '--tls-cert-file', $t->{cert},
+                   '--tls-key-file', $t->{key},
+                   '--tls-ca-cert-file', $t->{ca},
+                   '--tls-auth-clients', $t->{auth_clients} ? 'yes' : 'no';
+    }
+    push @cmd, @{ $o{args} } if $o{args};
 
     my $pid = fork;
     die "cannot fork: $!" unless defined $pid;
 
     if ($pid == 0) {
-        open STDOUT, '>>', "$dir/redis-$port.log";
+        open STDOUT, '>>', "$dir/redis-$id.log";
         open STDERR, '>&', \*STDOUT;
         exec @cmd or POSIX::_exit(127);
     }
 
-    $redis_servers{$port} = $pid;
+    $redis_servers{$id} = $pid;
 
     # up once it answers anything (NOAUTH included)
     for (1 .. 100) {
         my $s = IO::Socket::INET->new(
-            PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp',
+            PeerAddr => $bind, PeerPort => $port, Proto => 'tcp',
         );
         if ($s) {
             print $s "PING\r\n";
@@ -257,16 +341,69 @@ sub redis_server {
             close $s;
             return $port if defined $line;
         }
-        die "redis_server: redis-server exited, see $dir/redis-$port.log\n"
+        die "redis_server: redis-server exited, see $dir/redis-$id.log\n"
             if waitpid($pid, POSIX::WNOHANG()) == $pid;
         select undef, undef, undef, 0.1;
     }
 
-    redis_stop($port);
-    die "redis_server: no answer on port $port, see $dir/redis-$port.log\n";
+    redis_stop($id);
+    die "redis_server: no answer on port $port, see $dir/redis-$id.log\n";
+}
+
+# Starts a redis-sentinel on a free port of 127.0.0.1 watching the master
+# 127.0.0.1:$master as $name (quorum 2, down after 1 s, failover timeout
+# 5 s), its configuration in t/tmp; returns its port once it answers.
+# Stopped with redis_stop($port) or when the test script exits.
+my @sentinel_files;
+
+sub redis_sentinel {
+    my ($master, $name) = @_;
+
+    my $port = free_port();
+    my $dir = File::Spec->rel2abs(File::Spec->catdir('t', 'tmp'));
+    mkdir $dir unless -d $dir;
+
+    my $conf = "$dir/sentinel-$$-$port.conf";
+    open my $fh, '>', $conf or die "redis_sentinel: $conf: $!";
+    print $fh "port $port\nbind 127.0.0.1\ndaemonize no\ndir $dir\n",
+              "logfile \"\"\n",
+              "sentinel monitor $name 127.0.0.1 $master 2\n",
+              "sentinel down-after-milliseconds $name 1000\n",
+              "sentinel failover-timeout $name 5000\n",
+              "sentinel parallel-syncs $name 1\n";
+    close $fh;
+
+    my $pid = fork;
+    die "cannot fork: $!" unless defined $pid;
+
+    if ($pid == 0) {
+        open STDOUT, '>>', "$dir/sentinel-$port.log";
+        open STDERR, '>&', \*STDOUT;
+        exec 'redis-sentinel', $conf or POSIX::_exit(127);
+    }
+
+    $redis_servers{$port} = $pid;
+    push @sentinel_files, $conf, "$dir/sentinel-$port.log";
+
+    for (1 .. 100) {
+        my $r = eval { redis_command($port, 'PING') };
+        return $port if defined $r;
+        select undef, undef, undef, 0.1;
+    }
+
+    die "redis_sentinel: no answer on port $port\n";
 }
 
 # Stops a Redis started by redis_server() and waits until it has exited.
+# The Redis TLS tests' certificates (t/lib/redis-tls-pki), made once in
+# t/tmp/redis-tls: returns the directory's absolute path.
+sub redis_tls_pki {
+    my $dir = File::Spec->rel2abs('t/tmp/redis-tls');
+    system('t/lib/redis-tls-pki', $dir) == 0
+        or die "redis_tls_pki: t/lib/redis-tls-pki failed\n";
+    return $dir;
+}
+
 sub redis_stop {
     my ($port) = @_;
     my $pid = delete $redis_servers{$port} or return;
@@ -281,6 +418,7 @@ END {
         redis_stop($port);
         unlink File::Spec->rel2abs("t/tmp/redis-$port.log");
     }
+    unlink @sentinel_files;
 }
 
 

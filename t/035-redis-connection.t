@@ -1,0 +1,117 @@
+# The Redis connection itself, against a real private redis-server: TCP
+# keepalive is on, an idle connection is PINGed and one that stops
+# answering is dropped and made again before a request needs it, and a
+# refused AUTH is one error line (the attempts after it say so at info),
+# with no release or retry warnings for claims that never ran.
+#
+# Every block: one status and one body per request, the listed log lines,
+# and no [alert], [crit] or [emerg].
+
+use Test::Nginx::Socket;
+use lib 't/lib';
+use PayTest;
+
+our $port = PayTest::redis_server();
+$ENV{TEST_NGINX_CONN_REDIS_PORT} = $port;
+
+our ($keepalive, $auth_errors, $auth_infos);
+
+repeat_each(1);
+
+# blocks: 14 subtests; after them, 3 checks
+plan tests => 16 + 3;
+
+no_shuffle();
+run_tests();
+
+Test::More::like($keepalive // '', qr/keepalive/,
+                 'TEST 1: the connection has SO_KEEPALIVE (ss -o)')
+    or Test::More::diag($keepalive);
+
+Test::More::is($auth_errors, 1, 'TEST 2: one [error] line for the refused AUTH');
+Test::More::ok($auth_infos >= 2,
+               "TEST 2: the attempts after it at [info] ($auth_infos)");
+
+__DATA__
+
+=== TEST 1: an idle connection that stops answering is PINGed, dropped and made again
+Redis is paused (CLIENT PAUSE) while the connection idles: the PING gets
+no answer within timeout=, the connection is made again, and once Redis
+answers again the next delivery goes through without waiting.
+--- http_config
+    pay_store idle redis=127.0.0.1:$TEST_NGINX_CONN_REDIS_PORT ping=200ms timeout=300ms;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe idle;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app: $http_pay_dedupe\n";
+    }
+--- init
+PayTest::wait_log(qr/pay_store "idle": redis \S+ connected/, 1);
+$main::keepalive = `ss -tnoH state established dst 127.0.0.1:$main::port 2>&1`;
+PayTest::redis_command($main::port, 'CLIENT', 'PAUSE', 1500, 'ALL');
+PayTest::wait_log(qr/pay_store "idle": redis \S+ connection lost: PING timed out/, 1);
+# blocks until the pause is over
+PayTest::redis_command($main::port, 'PING');
+# then up: one "connected" more than "connection lost", for 500 ms running
+PayTest::wait_until(sub {
+    PayTest::log_lines(qr/pay_store "idle": redis \S+ connected/)
+    - PayTest::log_lines(qr/pay_store "idle": redis \S+ connection lost/) == 1
+}, 0.5, 15);
+--- request eval
+PayTest::stripe_delivery("/hook", "evt_conn_idle_1")
+--- more_headers eval
+PayTest::stripe_signature("evt_conn_idle_1")
+--- response_body
+app: new
+--- error_log eval
+[qr/\[error\] .*pay_store "idle": redis 127\.0\.0\.1:\d+ connection lost: PING timed out/,
+ qr/\[notice\] .*pay_store "idle": redis 127\.0\.0\.1:\d+ connected/]
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+--- timeout: 20
+
+
+
+=== TEST 2: a refused AUTH: one error line, 503, no release or retry warnings
+The attempts that follow are refused the same way: said at info.
+--- http_config
+    pay_store locked redis=127.0.0.1:$TEST_NGINX_CONN_REDIS_PORT password=not-the-password timeout=300ms;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe locked;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app: $http_pay_dedupe\n";
+    }
+--- init
+PayTest::wait_log(qr/pay_store "locked": redis \S+ refused AUTH/, 3);
+$main::auth_errors = PayTest::log_lines(qr/\[error\] .*pay_store "locked": redis \S+ refused AUTH/);
+$main::auth_infos = PayTest::log_lines(qr/\[info\] .*pay_store "locked": redis \S+ refused AUTH/);
+--- request eval
+PayTest::stripe_delivery("/hook", "evt_conn_auth_1")
+--- more_headers eval
+PayTest::stripe_signature("evt_conn_auth_1")
+--- error_code: 503
+--- response_body_like: "code":"store_unavailable"
+--- error_log eval
+[qr/\[error\] .*pay_store "locked": redis 127\.0\.0\.1:\d+ refused AUTH: "(?:WRONGPASS|ERR)/]
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+will be sent again
+unanswered claim
+not-the-password
+--- timeout: 10

@@ -1,0 +1,284 @@
+# The Redis store over TLS (pay_store ... tls), against real redis-server
+# processes with --tls-port and certificates made here by openssl
+# (t/lib/redis-tls-pki): dedupe and idempotency work over TLS; a server
+# certificate from another CA, an expired one, or one for another name is
+# refused (503 store_unavailable with Retry-After, and one error line
+# naming the store and the reason); mutual TLS works with tls_certificate=
+# and is refused without it; a reconnect resumes the TLS session.
+#
+# Every block: one status and one body per request, the listed log lines,
+# and no [alert], [crit] or [emerg].  timeout=2s: a TLS handshake on a
+# loaded machine (or under ASan) may take longer than the default 250ms.
+
+use Test::Nginx::Socket;
+use lib 't/lib';
+use PayTest;
+use PayTest::Stub;
+
+our $pki = PayTest::redis_tls_pki();
+$ENV{TEST_NGINX_PKI} = $pki;
+
+# one Redis per server certificate and client policy, each with a plain
+# port for the test's own looks (CLIENT KILL)
+my %tls;
+for my $r (['GOOD', 'server', 0], ['EXPIRED', 'expired', 0],
+           ['MTLS', 'server', 1])
+{
+    my ($name, $cert, $auth) = @$r;
+    my $tls_port = PayTest::free_port();
+    my $plain = PayTest::redis_server(tls => {
+        port => $tls_port, cert => "$pki/$cert.pem",
+        key => "$pki/$cert.key", ca => "$pki/ca.pem", auth_clients => $auth,
+    });
+    $ENV{"TEST_NGINX_${name}_TLS_PORT"} = $tls_port;
+    $ENV{"TEST_NGINX_${name}_PLAIN_PORT"} = $plain;
+}
+
+$ENV{TEST_NGINX_STUB_PORT} = PayTest::Stub::start();
+
+our $R = sprintf '%x%x%04x', time, $$, int rand 65536;
+$ENV{TEST_NGINX_RUN} = $R;
+
+our $DEDUPE = <<'_EOC_';
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe tls;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app: $http_pay_dedupe\n";
+    }
+_EOC_
+
+add_block_preprocessor(sub {
+    my $block = shift;
+    my $config = $block->config // '';
+    $config =~ s/^\@DEDUPE\@\n/$DEDUPE/mg;
+    $block->set_value('config', $config);
+});
+
+repeat_each(1);
+
+plan tests => 84;
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: dedupe over TLS: the first delivery is new, its resend a duplicate
+The name checked is redis='s address, 127.0.0.1, an IP entry of the
+certificate; the CA is tls_trusted_certificate=.
+--- http_config
+    pay_store tls redis=127.0.0.1:$TEST_NGINX_GOOD_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem prefix=t036:$TEST_NGINX_RUN: timeout=2s;
+--- config
+@DEDUPE@
+--- request eval
+[PayTest::stripe_delivery("/hook", "evt_tls_1"),
+ PayTest::stripe_delivery("/hook", "evt_tls_1")]
+--- more_headers eval
+[PayTest::stripe_signature("evt_tls_1"), PayTest::stripe_signature("evt_tls_1")]
+--- error_code eval
+[200, 200]
+--- response_body eval
+["app: new\n", '{"received":true,"duplicate":true}' . "\n"]
+--- init
+PayTest::wait_log(qr/\[notice\] .*pay_store "tls": redis 127\.0\.0\.1:\d+ connected \(TLS\)/, 1);
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+
+
+
+=== TEST 2: idempotency over TLS: the same key again is replayed, the provider called once
+SNI and the name check use tls_name=localhost, a DNS entry of the
+certificate.
+--- http_config
+    pay_store tls redis=127.0.0.1:$TEST_NGINX_GOOD_TLS_PORT tls tls_name=localhost tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem prefix=t036:$TEST_NGINX_RUN: timeout=2s;
+--- config
+    location = /intents {
+        pay_intent stripe;
+        pay_idempotency tls;
+        pay_stripe_api /_pay/stripe/;
+        pay_stripe_key sk_test_stub;
+        add_header X-Pay-Idempotency $pay_idempotency always;
+    }
+    location /_pay/stripe/ {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STUB_PORT/;
+        subrequest_output_buffer_size 64k;
+    }
+    location /stub/ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STUB_PORT/__stub/;
+    }
+--- request eval
+["GET /stub/reset",
+ "POST /intents\n{\"amount\":2000,\"currency\":\"usd\"}",
+ "POST /intents\n{\"amount\":2000,\"currency\":\"usd\"}",
+ "GET /stub/count?path=/v1/payment_intents"]
+--- more_headers eval
+["", "Idempotency-Key: k-$::R-tls", "Idempotency-Key: k-$::R-tls", ""]
+--- error_code eval
+[200, 201, 201, 200]
+--- response_headers eval
+["", "X-Pay-Idempotency: new", "X-Pay-Idempotency: replayed\nIdempotent-Replayed: true", ""]
+--- response_body_like eval
+["ok", '"id":"pi_', '"id":"pi_', '^1$']
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+[error]
+
+
+
+=== TEST 3: a server certificate from another CA: 503, one error line
+--- http_config
+    pay_store tls redis=127.0.0.1:$TEST_NGINX_GOOD_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/other-ca.pem timeout=2s;
+--- config
+@DEDUPE@
+--- init
+PayTest::wait_log(qr/pay_store "tls": redis \S+ connect failed: TLS/, 2);
+--- request eval
+PayTest::stripe_delivery("/hook", "evt_tls_ca")
+--- more_headers eval
+PayTest::stripe_signature("evt_tls_ca")
+--- error_code: 503
+--- response_headers
+Retry-After: 5
+--- response_body_like: "code":"store_unavailable"
+--- error_log eval
+[qr/\[error\] .*pay_store "tls": redis 127\.0\.0\.1:\d+ connect failed: TLS certificate not trusted: \(\d+: [^)]+\)/,
+ qr/\[info\] .*pay_store "tls": redis 127\.0\.0\.1:\d+ connect failed: TLS certificate not trusted/]
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+--- timeout: 10
+
+
+
+=== TEST 4: an expired server certificate: 503, the reason said
+--- http_config
+    pay_store tls redis=127.0.0.1:$TEST_NGINX_EXPIRED_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem timeout=2s;
+--- config
+@DEDUPE@
+--- init
+PayTest::wait_log(qr/pay_store "tls": redis \S+ connect failed: TLS/, 1);
+--- request eval
+PayTest::stripe_delivery("/hook", "evt_tls_expired")
+--- more_headers eval
+PayTest::stripe_signature("evt_tls_expired")
+--- error_code: 503
+--- response_headers
+Retry-After: 5
+--- response_body_like: "code":"store_unavailable"
+--- error_log eval
+[qr/\[error\] .*pay_store "tls": redis 127\.0\.0\.1:\d+ connect failed: TLS certificate not trusted: \(10: certificate has expired\)/]
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+--- timeout: 10
+
+
+
+=== TEST 5: a certificate for another name: 503, the name said
+--- http_config
+    pay_store tls redis=127.0.0.1:$TEST_NGINX_GOOD_TLS_PORT tls tls_name=redis.example.com tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem timeout=2s;
+--- config
+@DEDUPE@
+--- init
+PayTest::wait_log(qr/pay_store "tls": redis \S+ connect failed: TLS/, 1);
+--- request eval
+PayTest::stripe_delivery("/hook", "evt_tls_name")
+--- more_headers eval
+PayTest::stripe_signature("evt_tls_name")
+--- error_code: 503
+--- response_headers
+Retry-After: 5
+--- response_body_like: "code":"store_unavailable"
+--- error_log eval
+[qr/\[error\] .*pay_store "tls": redis 127\.0\.0\.1:\d+ connect failed: TLS certificate does not match "redis\.example\.com"/]
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+--- timeout: 10
+
+
+
+=== TEST 6: mutual TLS: with the client certificate, deliveries go through
+--- http_config
+    pay_store tls redis=127.0.0.1:$TEST_NGINX_MTLS_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem tls_certificate=$TEST_NGINX_PKI/client.pem tls_certificate_key=$TEST_NGINX_PKI/client.key prefix=t036:$TEST_NGINX_RUN: timeout=2s;
+--- config
+@DEDUPE@
+--- request eval
+[PayTest::stripe_delivery("/hook", "evt_tls_mtls"),
+ PayTest::stripe_delivery("/hook", "evt_tls_mtls")]
+--- more_headers eval
+[PayTest::stripe_signature("evt_tls_mtls"), PayTest::stripe_signature("evt_tls_mtls")]
+--- error_code eval
+[200, 200]
+--- response_body eval
+["app: new\n", '{"received":true,"duplicate":true}' . "\n"]
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+[error]
+
+
+
+=== TEST 7: mutual TLS without the client certificate: 503, one error line
+--- http_config
+    pay_store tls redis=127.0.0.1:$TEST_NGINX_MTLS_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem timeout=2s;
+--- config
+@DEDUPE@
+--- init
+PayTest::wait_log(qr/pay_store "tls": redis \S+ (?:connect failed|connection lost)/, 2);
+--- request eval
+PayTest::stripe_delivery("/hook", "evt_tls_nocert")
+--- more_headers eval
+PayTest::stripe_signature("evt_tls_nocert")
+--- error_code: 503
+--- response_headers
+Retry-After: 5
+--- response_body_like: "code":"store_unavailable"
+--- error_log eval
+[qr/\[error\] .*pay_store "tls": redis 127\.0\.0\.1:\d+ (?:connect failed|connection lost): TLS: tlsv13 alert certificate required/]
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+--- timeout: 10
+
+
+
+=== TEST 8: a reconnect resumes the TLS session
+Redis drops the connection (CLIENT KILL): the next one offers the
+session kept from the first.
+--- http_config
+    pay_store tls redis=127.0.0.1:$TEST_NGINX_GOOD_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem prefix=t036:$TEST_NGINX_RUN: timeout=2s;
+--- config
+@DEDUPE@
+--- init
+PayTest::wait_log(qr/pay_store "tls": redis \S+ connected/, 1);
+PayTest::redis_command($ENV{TEST_NGINX_GOOD_PLAIN_PORT}, 'CLIENT', 'KILL', 'TYPE', 'normal');
+PayTest::wait_log(qr/pay_store "tls": redis \S+ connected/, 2);
+--- request eval
+PayTest::stripe_delivery("/hook", "evt_tls_resume")
+--- more_headers eval
+PayTest::stripe_signature("evt_tls_resume")
+--- response_body
+app: new
+--- error_log eval
+[qr/\[info\] .*pay_store "tls": redis 127\.0\.0\.1:\d+ TLS session reused/]
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+--- timeout: 10

@@ -1,0 +1,110 @@
+# wait=N: a completion's done record is followed by WAIT N on the same
+# connection, against real redis-server processes started here: with a
+# replica (redis-server --replicaof) the record is on it once the
+# completion is answered, and nothing is said; with no replica WAIT
+# answers 0 after half of timeout=, the record stays on the master and a
+# warning says so (the documented behaviour: the delivery's result
+# stands, docs/operations.md#durability).
+#
+# Every block: its status and body, the listed log lines, and no [alert],
+# [crit] or [emerg].
+
+use Test::Nginx::Socket;
+use lib 't/lib';
+use PayTest;
+
+our $master = PayTest::redis_server();
+our $replica = PayTest::redis_server(args => ['--replicaof', '127.0.0.1',
+                                              $master]);
+our $alone = PayTest::redis_server();
+
+# the replica is in sync before anything is written
+PayTest::wait_until(sub {
+    my $info = PayTest::redis_command($replica, 'INFO', 'replication');
+    return $info =~ /master_link_status:up/;
+}, 0, 20);
+
+$ENV{TEST_NGINX_MASTER_PORT} = $master;
+$ENV{TEST_NGINX_ALONE_PORT} = $alone;
+
+our $R = sprintf '%x%x%04x', time, $$, int rand 65536;
+$ENV{TEST_NGINX_RUN} = $R;
+
+repeat_each(1);
+
+plan tests => 18 + 1;
+
+no_shuffle();
+run_tests();
+
+Test::More::is(
+    PayTest::redis_command($replica, 'GET',
+        "t042:$R:webhook:localhost=/hook:stripe:evt_wait_replica"),
+    'D200', 'TEST 1: the done record is on the replica');
+
+__DATA__
+
+=== TEST 1: with a replica: the completion waits for it, nothing is said
+--- http_config
+    pay_store waited redis=127.0.0.1:$TEST_NGINX_MASTER_PORT wait=1 timeout=1s prefix=t042:$TEST_NGINX_RUN:;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe waited;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app: $http_pay_dedupe\n";
+    }
+--- request eval
+[PayTest::stripe_delivery("/hook", "evt_wait_replica"),
+ PayTest::stripe_delivery("/hook", "evt_wait_replica")]
+--- more_headers eval
+[PayTest::stripe_signature("evt_wait_replica"), PayTest::stripe_signature("evt_wait_replica")]
+--- error_code eval
+[200, 200]
+--- response_body eval
+["app: new\n", $PayTest::DUPLICATE]
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+replicas (WAIT
+
+
+
+=== TEST 2: no replica: the record stays on the master, a warning says so, the result stands
+The first delivery (sent from --- init) completes; WAIT answers 0 after
+250 ms (half of timeout=); the resend is a duplicate all the same.
+--- http_config
+    pay_store alone redis=127.0.0.1:$TEST_NGINX_ALONE_PORT wait=1 timeout=500ms prefix=t042:$TEST_NGINX_RUN:;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe alone;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app: $http_pay_dedupe\n";
+    }
+--- init
+PayTest::stripe_post(main::server_port(), '/hook', 'evt_wait_alone') == 200
+    or die "the first delivery was not answered 200\n";
+PayTest::wait_log(qr/is on the master, not on 1 replicas/, 1);
+--- request eval
+PayTest::stripe_delivery("/hook", "evt_wait_alone")
+--- more_headers eval
+PayTest::stripe_signature("evt_wait_alone")
+--- response_body eval
+$PayTest::DUPLICATE
+--- error_log eval
+[qr/\[warn\] .*pay_store "alone": redis complete "t042:\w+:webhook:localhost=\/hook:stripe:evt_wait_alone" is on the master, not on 1 replicas \(WAIT answered 0 within 250 ms\)/]
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+--- timeout: 10
