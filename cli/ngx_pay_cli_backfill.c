@@ -264,6 +264,11 @@ cli_backfill(int argc, char **argv)
 
     s.provider = CLI_STRIPE;
 
+    if (cli_url_plain_remote(conf.api)) {
+        cli_error("warning: --api is plain http:// to another machine: "
+                  "the API key is sent unencrypted");
+    }
+
     fetch_rc = cli_fetch(&conf, &events);
 
     n = events.n;

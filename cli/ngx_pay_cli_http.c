@@ -132,7 +132,13 @@ cli_http(const char *method, const char *url, const char *bearer,
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &res->body);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, cli_http_header);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &res->head);
+#if LIBCURL_VERSION_NUM >= 0x075500
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    /* before 7.85.0, which deprecates it */
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS,
+                     (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
 
     if (body != NULL) {
         curl_easy_setopt(curl, CURLOPT_POST, 1L);
@@ -183,6 +189,47 @@ free:
     curl_easy_cleanup(curl);
 
     return rc;
+}
+
+
+/*
+ * 1 when url is plain http:// to a host other than this machine's
+ * loopback: what it carries can be read on the way.
+ */
+
+int
+cli_url_plain_remote(const char *url)
+{
+    size_t       n;
+    const char  *host, *end, *at;
+
+    if (strncasecmp(url, "http://", 7) != 0) {
+        return 0;
+    }
+
+    host = url + 7;
+    end = host + strcspn(host, "/?#");
+
+    at = memchr(host, '@', (size_t) (end - host));
+    while (at != NULL) {
+        host = at + 1;
+        at = memchr(host, '@', (size_t) (end - host));
+    }
+
+    if (*host == '[') {
+        return !(end - host >= 5 && memcmp(host, "[::1]", 5) == 0);
+    }
+
+    n = strcspn(host, ":/?#");
+
+    if ((n == 9 && strncasecmp(host, "localhost", 9) == 0)
+        || (n > 4 && memcmp(host, "127.", 4) == 0
+            && strspn(host, "0123456789.") >= n))
+    {
+        return 0;
+    }
+
+    return 1;
 }
 
 
