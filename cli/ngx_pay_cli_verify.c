@@ -56,6 +56,7 @@ typedef struct {
     cli_provider_e     provider;
     size_t             nsecrets;
     const char        *secrets[CLI_KEYS_MAX];
+    size_t             secret_len[CLI_KEYS_MAX];  /* a file: may hold NUL */
     const char        *url;
     const char        *webhook_id;
     const char        *cert;
@@ -261,6 +262,7 @@ cli_verify(int argc, char **argv)
                 goto done;
             }
             conf.secrets[i] = (const char *) secrets[i].data;
+            conf.secret_len[i] = secrets[i].len;
         }
 
         if (conf.provider == CLI_SQUARE && conf.url == NULL) {
@@ -608,7 +610,7 @@ cli_verify_hmac(const cli_verify_conf_t *conf, const cli_request_t *r,
     for (n = 0; n < conf->nsecrets; n++) {
         if (conf->provider == CLI_STANDARD) {
             if (pay_standard_secret_decode(conf->secrets[n],
-                                           strlen(conf->secrets[n]), key,
+                                           conf->secret_len[n], key,
                                            sizeof(key), &klen)
                 != 0)
             {
@@ -623,7 +625,7 @@ cli_verify_hmac(const cli_verify_conf_t *conf, const cli_request_t *r,
         } else {
             keys[n] = pay_hmac_key_new(
                           (const unsigned char *) conf->secrets[n],
-                          strlen(conf->secrets[n]), digest);
+                          conf->secret_len[n], digest);
         }
 
         if (keys[n] == NULL) {
