@@ -487,10 +487,10 @@ cli_option_error(int c, char **argv)
      * carry a secret after it.
      */
 
-    if (optopt != 0) {
-        cli_error("%s option \"-%c\"%s (ngx-pay %s --help)",
-                  c == ':' ? "the" : "unknown", optopt,
-                  c == ':' ? " needs a value" : "", cli_command);
+    if (c != ':' && optopt != 0) {
+        /* a short option (none takes a value: ':' is a long one's) */
+        cli_error("unknown option \"-%c\" (ngx-pay %s --help)", optopt,
+                  cli_command);
         return CLI_USAGE;
     }
 
