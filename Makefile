@@ -90,7 +90,9 @@ export NGINX_SRC
 
 # ngx-pay (cli/): a plain program, linked with the module's pure core
 # (every signature it makes or checks is core's), libcurl, OpenSSL and
-# jansson; never an nginx header (util/check-layout)
+# jansson; never an nginx header (util/check-layout).  Any libcurl 7.x:
+# CURLOPT_PROTOCOLS_STR from 7.85.0, CURLOPT_PROTOCOLS before it
+# (cli/ngx_pay_cli_http.c)
 CLI          := $(BUILD)/ngx-pay
 CLI_SRCS     := $(wildcard cli/*.c)
 CLI_HDRS     := $(wildcard cli/*.h) ngx_pay_module/ngx_http_pay_version.h

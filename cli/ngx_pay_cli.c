@@ -479,12 +479,30 @@ cli_rfc3339(long long t, char *out, size_t size)
 int
 cli_option_error(int c, char **argv)
 {
+    int          len;
+    const char  *arg;
+
+    /*
+     * The option's name only: "--secert=whsec_..." or "-Xwhsec_..." may
+     * carry a secret after it.
+     */
+
+    if (c != ':' && optopt != 0) {
+        /* a short option (none takes a value: ':' is a long one's) */
+        cli_error("unknown option \"-%c\" (ngx-pay %s --help)", optopt,
+                  cli_command);
+        return CLI_USAGE;
+    }
+
+    arg = argv[optind - 1];
+    len = (int) strcspn(arg, "=");
+
     if (c == ':') {
-        cli_error("option \"%s\" needs a value", argv[optind - 1]);
+        cli_error("option \"%.*s\" needs a value", len, arg);
 
     } else {
-        cli_error("unknown option \"%s\" (ngx-pay %s --help)",
-                  argv[optind - 1], cli_command);
+        cli_error("unknown option \"%.*s\" (ngx-pay %s --help)", len, arg,
+                  cli_command);
     }
 
     return CLI_USAGE;
@@ -502,7 +520,13 @@ cli_provider_arg(int argc, char **argv, cli_provider_e *provider)
     }
 
     if (optind + 1 < argc) {
-        cli_error("unexpected argument \"%s\"", argv[optind + 1]);
+        /*
+         * Not its value: it may be a misplaced secret.  getopt_long()
+         * moved the arguments that are not options to the end, in order:
+         * the provider is the first of them, this one the second.
+         */
+        cli_error("%d arguments besides the options, one expected (the "
+                  "provider); the others are not printed", argc - optind);
         return -1;
     }
 

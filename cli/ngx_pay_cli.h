@@ -107,6 +107,9 @@ int cli_http(const char *method, const char *url, const char *bearer,
     const cli_headers_t *headers, const unsigned char *body, size_t len,
     long timeout, cli_response_t *res);
 void cli_response_free(cli_response_t *res);
+long long cli_response_retry_after(const cli_response_t *res);
+int cli_url_plain_remote(const char *url);
+void cli_url_redact(const char *url, char *out, size_t size);
 int cli_response_duplicate(const cli_response_t *res);
 int cli_response_code(const cli_response_t *res, char *code, size_t size);
 const char *cli_response_outcome(const cli_response_t *res, char *code,

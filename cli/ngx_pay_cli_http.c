@@ -10,6 +10,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -53,7 +54,7 @@ cli_http(const char *method, const char *url, const char *bearer,
     long timeout, cli_response_t *res)
 {
     int                 rc;
-    char               *line, errbuf[CURL_ERROR_SIZE];
+    char               *line, errbuf[CURL_ERROR_SIZE], shown[512];
     size_t              i, n;
     CURL               *curl;
     CURLcode            code;
@@ -131,7 +132,13 @@ cli_http(const char *method, const char *url, const char *bearer,
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &res->body);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, cli_http_header);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &res->head);
+#if LIBCURL_VERSION_NUM >= 0x075500
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    /* before 7.85.0, which deprecates it */
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS,
+                     (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
 
     if (body != NULL) {
         curl_easy_setopt(curl, CURLOPT_POST, 1L);
@@ -146,7 +153,8 @@ cli_http(const char *method, const char *url, const char *bearer,
     code = curl_easy_perform(curl);
 
     if (code != CURLE_OK) {
-        cli_error("%s %s: %s", method, url,
+        cli_url_redact(url, shown, sizeof(shown));
+        cli_error("%s %s: %s", method, shown,
                   errbuf[0] ? errbuf : curl_easy_strerror(code));
         cli_response_free(res);
         goto free;
@@ -181,6 +189,146 @@ free:
     curl_easy_cleanup(curl);
 
     return rc;
+}
+
+
+/*
+ * 1 when url is plain http:// to a host other than this machine's
+ * loopback: what it carries can be read on the way.
+ */
+
+int
+cli_url_plain_remote(const char *url)
+{
+    size_t       n;
+    const char  *host, *end, *at;
+
+    if (strncasecmp(url, "http://", 7) != 0) {
+        return 0;
+    }
+
+    host = url + 7;
+    end = host + strcspn(host, "/?#");
+
+    at = memchr(host, '@', (size_t) (end - host));
+    while (at != NULL) {
+        host = at + 1;
+        at = memchr(host, '@', (size_t) (end - host));
+    }
+
+    if (*host == '[') {
+        return !(end - host >= 5 && memcmp(host, "[::1]", 5) == 0);
+    }
+
+    n = strcspn(host, ":/?#");
+
+    if ((n == 9 && strncasecmp(host, "localhost", 9) == 0)
+        || (n > 4 && memcmp(host, "127.", 4) == 0
+            && strspn(host, "0123456789.") >= n))
+    {
+        return 0;
+    }
+
+    return 1;
+}
+
+
+/*
+ * A URL as messages show it: without the user:password@ of its authority
+ * and with its query string as "?...", either may carry a secret; the
+ * scheme, the host, the port and the path stay.
+ */
+
+void
+cli_url_redact(const char *url, char *out, size_t size)
+{
+    size_t       n, len;
+    const char  *p, *auth, *end, *at;
+
+    p = strstr(url, "://");
+    auth = (p != NULL) ? p + 3 : url;
+    end = auth + strcspn(auth, "/?#");
+
+    at = NULL;
+    for (p = auth; p < end; p++) {
+        if (*p == '@') {
+            at = p;
+        }
+    }
+
+    n = 0;
+
+    /* the scheme and the "://" */
+    len = (size_t) (auth - url);
+    n += (size_t) snprintf(out, size, "%.*s", (int) len, url);
+
+    if (at != NULL) {
+        auth = at + 1;
+    }
+
+    /* the host and port, the path */
+    len = (size_t) (end - auth) + strcspn(end, "?#");
+
+    if (n < size) {
+        n += (size_t) snprintf(out + n, size - n, "%.*s", (int) len, auth);
+    }
+
+    if (auth[len] != '\0' && n < size) {
+        snprintf(out + n, size - n, "?...");
+    }
+
+    if (n >= size && size > 4) {
+        /* cut: say so */
+        memcpy(out + size - 4, "...", 4);
+    }
+}
+
+
+/*
+ * The answer's Retry-After in seconds (delta-seconds only, RFC 9110; a
+ * date is not read), or -1 when there is none that can be read.
+ */
+
+long long
+cli_response_retry_after(const cli_response_t *res)
+{
+    long long     v;
+    const char   *p, *end, *line;
+    static const char  name[] = "retry-after:";
+
+    p = (const char *) res->head.data;
+    end = p + res->head.len;
+
+    for (line = p; line < end; line = p) {
+        p = memchr(line, '\n', (size_t) (end - line));
+        p = (p == NULL) ? end : p + 1;
+
+        if ((size_t) (p - line) <= sizeof(name) - 1
+            || strncasecmp(line, name, sizeof(name) - 1) != 0)
+        {
+            continue;
+        }
+
+        line += sizeof(name) - 1;
+        while (line < p && (*line == ' ' || *line == '\t')) {
+            line++;
+        }
+
+        if (line == p || *line < '0' || *line > '9') {
+            return -1;
+        }
+
+        for (v = 0; line < p && *line >= '0' && *line <= '9'; line++) {
+            v = v * 10 + (*line - '0');
+            if (v > 86400) {
+                return 86400;
+            }
+        }
+
+        return v;
+    }
+
+    return -1;
 }
 
 

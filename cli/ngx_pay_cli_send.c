@@ -70,17 +70,19 @@ static const char  cli_send_usage[] =
     "                        paypal: as for ngx-pay sign\n"
     "  --repeat N            N deliveries, each signed anew; each a new\n"
     "                        event unless --same-id\n"
-    "  --same-id             the same event every time: a provider's\n"
-    "                        retries (the module answers duplicate)\n"
+    "  --same-id             the same event, the same bytes every time: a\n"
+    "                        provider's retries (the module answers\n"
+    "                        duplicate)\n"
     "  --tamper              change one byte of the body after signing\n"
     "  --stale               sign with a time 8 days old (Square: the\n"
-    "                        body's created_at)\n"
+    "                        event's created_at, so not with --body)\n"
     "  -i, --include         print each answer (status line, headers, body)\n"
     "                        instead of the summary line\n"
     "  --timeout SECONDS     per request (default 30)\n"
     "\n"
-    "Exit status: 0 every delivery was accepted (2xx), or with --tamper or\n"
-    "--stale every one was refused (4xx); 1 otherwise or unreachable;\n"
+    "Exit status: 0 every delivery was accepted (2xx), or every one was\n"
+    "refused with signature_mismatch (--tamper) or\n"
+    "timestamp_out_of_tolerance (--stale); 1 otherwise or unreachable;\n"
     "2 bad input.\n";
 
 
@@ -295,6 +297,20 @@ cli_send(int argc, char **argv)
         return CLI_USAGE;
     }
 
+    if (tamper && stale) {
+        cli_error("--tamper and --stale cannot both be given: each "
+                  "expects its own refusal");
+        return CLI_USAGE;
+    }
+
+    if (stale && s.provider == CLI_SQUARE && body_file != NULL) {
+        /* Square signs no time: its time is the body's created_at */
+        cli_error("square: --stale needs --event: Square's time is the "
+                  "body's created_at, which ngx-pay does not change in a "
+                  "--body");
+        return CLI_USAGE;
+    }
+
     ev = NULL;
 
     if (body_file == NULL) {
@@ -372,7 +388,8 @@ cli_send(int argc, char **argv)
             cli_event_id(s.provider, id, sizeof(id));
         }
 
-        if (ev != NULL) {
+        /* --same-id: a provider's retries, the same bytes every time */
+        if (ev != NULL && (i == 0 || !same_id)) {
             cli_buf_free(&body);
             body.data = (unsigned char *) cli_event_body(ev, type, id, s.t);
             if (body.data == NULL) {
@@ -435,7 +452,16 @@ cli_send(int argc, char **argv)
 
         fflush(stdout);
 
-        if (res.status >= 400 && res.status < 500) {
+        if (tamper || stale) {
+            /* refused, and for the forgery's reason */
+            if (strcmp(outcome, tamper ? "signature_mismatch"
+                                       : "timestamp_out_of_tolerance")
+                == 0)
+            {
+                refused++;
+            }
+
+        } else if (res.status >= 400 && res.status < 500) {
             refused++;
 
         } else if (res.status < 200 || res.status >= 300) {
@@ -448,8 +474,10 @@ cli_send(int argc, char **argv)
     if (tamper || stale) {
         rc = (refused == repeat) ? CLI_OK : CLI_FAIL;
         if (rc != CLI_OK) {
-            cli_error("%lld of %lld forged deliveries were not refused",
-                      repeat - refused, repeat);
+            cli_error("%lld of %lld forged deliveries were not refused "
+                      "with %s", repeat - refused, repeat,
+                      tamper ? "signature_mismatch"
+                             : "timestamp_out_of_tolerance");
         }
 
     } else {

@@ -452,7 +452,11 @@ cli_sign(int argc, char **argv)
 
     rc = CLI_USAGE;
 
-    if (cli_sign_headers(&s, body.data, body.len, &h) == 0) {
+    /* the module refuses any other body (body_malformed): say so now */
+    if (!cli_json_object(body.data, body.len)) {
+        cli_error("the body on stdin is not a JSON object");
+
+    } else if (cli_sign_headers(&s, body.data, body.len, &h) == 0) {
         for (i = 0; i < h.n; i++) {
             printf("%s: %s\n", h.name[i], h.value[i]);
         }

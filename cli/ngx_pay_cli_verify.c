@@ -56,6 +56,7 @@ typedef struct {
     cli_provider_e     provider;
     size_t             nsecrets;
     const char        *secrets[CLI_KEYS_MAX];
+    size_t             secret_len[CLI_KEYS_MAX];  /* a file: may hold NUL */
     const char        *url;
     const char        *webhook_id;
     const char        *cert;
@@ -65,6 +66,7 @@ typedef struct {
     long long          now;
     long long          tolerance;
     long long          window;
+    int                square_sha1;
 } cli_verify_conf_t;
 
 
@@ -95,6 +97,9 @@ static const char  cli_verify_usage[] =
     "  --notification-url U  square: pay_webhook_url\n"
     "  --window T            square: pay_webhook_square_window, seconds\n"
     "                        (default 0: off)\n"
+    "  --square-sha1         square: pay_webhook_square_sha1 on: without\n"
+    "                        x-square-hmacsha256-signature, the legacy\n"
+    "                        x-square-signature (HMAC-SHA1) is checked\n"
     "  --tolerance T         pay_webhook_tolerance, seconds (default 300;\n"
     "                        0: off)\n"
     "  --now T               the time to check at, Unix seconds or RFC 3339\n"
@@ -135,6 +140,7 @@ cli_verify(int argc, char **argv)
         { "secret", required_argument, NULL, 's' },
         { "notification-url", required_argument, NULL, 'u' },
         { "window", required_argument, NULL, 'W' },
+        { "square-sha1", no_argument, NULL, '1' },
         { "tolerance", required_argument, NULL, 'T' },
         { "now", required_argument, NULL, 'n' },
         { "webhook-id", required_argument, NULL, 'w' },
@@ -168,6 +174,9 @@ cli_verify(int argc, char **argv)
             break;
         case 'u':
             conf.url = optarg;
+            break;
+        case '1':
+            conf.square_sha1 = 1;
             break;
         case 'W':
             if (cli_parse_number(optarg, 0, 1LL << 40, &conf.window) != 0) {
@@ -253,6 +262,7 @@ cli_verify(int argc, char **argv)
                 goto done;
             }
             conf.secrets[i] = (const char *) secrets[i].data;
+            conf.secret_len[i] = secrets[i].len;
         }
 
         if (conf.provider == CLI_SQUARE && conf.url == NULL) {
@@ -538,31 +548,59 @@ cli_verify_hmac(const cli_verify_conf_t *conf, const cli_request_t *r,
     pay_event_t *ev, const char **detail)
 {
     int              rep[3];
-    size_t           i, n, klen, len[3];
+    size_t           i, k, n, klen, len[3];
     pay_rc_e         rc;
+    pay_digest_e     digest;
     long long        created;
     const char      *v[3];
     unsigned char    key[CLI_SECRET_MAX];
     pay_hmac_key_t  *keys[CLI_KEYS_MAX];
 
-    static const char  *names[][3] = {
-        [CLI_STRIPE] = { "Stripe-Signature", NULL, NULL },
-        [CLI_SQUARE] = { "X-Square-HmacSha256-Signature", NULL, NULL },
-        [CLI_STANDARD] = { "webhook-id", "webhook-timestamp",
-                           "webhook-signature" }
+    /*
+     * The module's headers, in its order (ngx_http_pay_standard.c,
+     * ngx_http_pay_square.c): Standard Webhooks' names, else Svix's when
+     * none of them is there; Square's current header, else the legacy
+     * SHA-1 one under --square-sha1 (pay_webhook_square_sha1 on).
+     */
+    static const char  *names[][2][3] = {
+        [CLI_STRIPE] = { { "Stripe-Signature", NULL, NULL },
+                         { NULL, NULL, NULL } },
+        [CLI_SQUARE] = { { "X-Square-HmacSha256-Signature", NULL, NULL },
+                         { "X-Square-Signature", NULL, NULL } },
+        [CLI_STANDARD] = { { "webhook-id", "webhook-timestamp",
+                             "webhook-signature" },
+                           { "svix-id", "svix-timestamp",
+                             "svix-signature" } }
     };
 
     memset(keys, 0, sizeof(keys));
-    memset(v, 0, sizeof(v));
-    memset(len, 0, sizeof(len));
     n = 0;
+    digest = PAY_DIGEST_SHA256;
 
-    for (i = 0; i < 3 && names[conf->provider][i] != NULL; i++) {
-        v[i] = cli_request_header(r, names[conf->provider][i], &len[i],
-                                  &rep[i]);
-        if (v[i] != NULL && rep[i]) {
-            *detail = "a signature header is repeated";
-            return PAY_ERR_SIGNATURE_MALFORMED;
+    for (k = 0; k < 2; k++) {
+        memset(v, 0, sizeof(v));
+        memset(len, 0, sizeof(len));
+
+        if (names[conf->provider][k][0] == NULL
+            || (k == 1 && conf->provider == CLI_SQUARE
+                && !conf->square_sha1))
+        {
+            break;
+        }
+
+        for (i = 0; i < 3 && names[conf->provider][k][i] != NULL; i++) {
+            v[i] = cli_request_header(r, names[conf->provider][k][i],
+                                      &len[i], &rep[i]);
+            if (v[i] != NULL && rep[i]) {
+                *detail = "a signature header is repeated";
+                return PAY_ERR_SIGNATURE_MALFORMED;
+            }
+        }
+
+        if (v[0] != NULL || v[1] != NULL || v[2] != NULL) {
+            digest = (k == 1 && conf->provider == CLI_SQUARE)
+                     ? PAY_DIGEST_SHA1 : PAY_DIGEST_SHA256;
+            break;
         }
     }
 
@@ -572,7 +610,7 @@ cli_verify_hmac(const cli_verify_conf_t *conf, const cli_request_t *r,
     for (n = 0; n < conf->nsecrets; n++) {
         if (conf->provider == CLI_STANDARD) {
             if (pay_standard_secret_decode(conf->secrets[n],
-                                           strlen(conf->secrets[n]), key,
+                                           conf->secret_len[n], key,
                                            sizeof(key), &klen)
                 != 0)
             {
@@ -587,7 +625,7 @@ cli_verify_hmac(const cli_verify_conf_t *conf, const cli_request_t *r,
         } else {
             keys[n] = pay_hmac_key_new(
                           (const unsigned char *) conf->secrets[n],
-                          strlen(conf->secrets[n]), PAY_DIGEST_SHA256);
+                          conf->secret_len[n], digest);
         }
 
         if (keys[n] == NULL) {
@@ -624,9 +662,12 @@ cli_verify_hmac(const cli_verify_conf_t *conf, const cli_request_t *r,
         *detail = conf->provider == CLI_STRIPE
                   ? "no Stripe-Signature header, or no v1 in it"
                   : conf->provider == CLI_SQUARE
-                  ? "no x-square-hmacsha256-signature header"
-                  : "a webhook-id, -timestamp or -signature header is "
-                    "missing, or no v1 signature";
+                  ? (conf->square_sha1
+                     ? "no x-square-hmacsha256-signature header, nor "
+                       "x-square-signature"
+                     : "no x-square-hmacsha256-signature header")
+                  : "a webhook-id, -timestamp or -signature header (or "
+                    "svix-...) is missing, or no v1 signature";
         goto done;
     case PAY_ERR_SIGNATURE_MALFORMED:
         *detail = "the signature header is not well-formed";
