@@ -101,13 +101,39 @@ main(int argc, char **argv)
     } else {
         cli_command = NULL;
         cli_error("unknown command \"%s\" (sign, send, verify, backfill; "
-                  "ngx-pay --help)", argv[1]);
+                  "ngx-pay --help)", cli_shown_word(argv[1]));
         rc = CLI_USAGE;
     }
 
     cli_http_cleanup();
 
     return rc;
+}
+
+
+/*
+ * A word the user typed where a command or provider goes, as an error
+ * message may show it: a secret pasted in the wrong place must not be
+ * echoed, so anything longer than a provider's name or with other than
+ * lowercase letters, digits, "-" and "_" is shown as "...".
+ */
+
+const char *
+cli_shown_word(const char *word)
+{
+    size_t  i;
+
+    for (i = 0; word[i] != '\0'; i++) {
+        if (i == 16
+            || !((word[i] >= 'a' && word[i] <= 'z')
+                 || (word[i] >= '0' && word[i] <= '9')
+                 || word[i] == '-' || word[i] == '_'))
+        {
+            return "...";
+        }
+    }
+
+    return word;
 }
 
 
@@ -150,7 +176,7 @@ cli_provider(const char *name, cli_provider_e *provider)
     }
 
     cli_error("unknown provider \"%s\" (stripe, square, standard, paypal)",
-              name);
+              cli_shown_word(name));
 
     return -1;
 }

@@ -73,6 +73,7 @@ typedef struct {
 /* ngx_pay_cli.c: what every command shares */
 extern const char  *cli_command;
 
+const char *cli_shown_word(const char *word);
 void cli_error(const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 1, 2)))
