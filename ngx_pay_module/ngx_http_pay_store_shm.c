@@ -265,23 +265,22 @@ ngx_http_pay_store_shm_complete(ngx_http_pay_store_t *store,
 
     /*
      * A completed record that fits the claim's slab slot is written in
-     * place.  One that fits a smaller slot gets a fresh node, even at the
-     * cost of an older record in a full zone: that leaves the claim's slot
-     * to the next claim and halves what a record costs, with the claim's
-     * own node as the fallback.  A larger value needs the fresh node.
+     * place, even when a smaller slot would do: a record keeps one slot
+     * size for its life.  Moving webhook records to smaller slots than
+     * their claims' filled full zones with pages of small slots that
+     * evicting the oldest records seldom emptied, and a claim then found
+     * no slot at all ("is full" with nothing in flight).  A larger value,
+     * an intent's answer, needs a fresh node.
      */
 
     nsn = NULL;
 
-    if (ngx_http_pay_store_shm_slot(size)
-        != ngx_http_pay_store_shm_slot(
-               ngx_http_pay_store_shm_size(sn->len, sn->vlen)))
+    if (size > ngx_http_pay_store_shm_slot(
+                   ngx_http_pay_store_shm_size(sn->len, sn->vlen)))
     {
         nsn = ngx_http_pay_store_shm_alloc(ctx, size);
 
-        if (nsn == NULL
-            && size > ngx_http_pay_store_shm_size(sn->len, sn->vlen))
-        {
+        if (nsn == NULL) {
             ngx_shmtx_unlock(&ctx->shpool->mutex);
             ngx_http_pay_store_shm_log(store, op, "is full");
             return NGX_OK;
