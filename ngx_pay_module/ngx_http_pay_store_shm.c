@@ -4,8 +4,11 @@
  *
  * The shared-memory store engine: one zone per store, shared by the
  * workers of one host, kept across reloads (when the size is unchanged),
- * lost on restart.  The layout follows ngx_http_limit_req_module: records
- * in an rbtree keyed by crc32 of the key, data inline after the node.
+ * lost on restart.  Each record is one slab allocation, its key and data
+ * inline after the header, chained in a hash table by crc32 of the key:
+ * a bucket array of one pointer per 256 bytes of zone, allocated with the
+ * zone, so a lookup reads the bucket and one or two records (a tree of a
+ * million records cost twenty cache misses per lookup).
  *
  * Every record is also in an age queue, newest write (claim or complete)
  * first.  A record whose time is up counts as absent: it is freed when a
@@ -43,25 +46,30 @@
     ((ngx_msec_int_t) ((sn)->expires - ngx_current_msec) <= 0)
 
 #define ngx_http_pay_store_shm_size(klen, vlen)                               \
-    (offsetof(ngx_rbtree_node_t, color)                                       \
-     + offsetof(ngx_http_pay_store_shm_node_t, data) + (klen) + (vlen))
+    (offsetof(ngx_http_pay_store_shm_node_t, data) + (klen) + (vlen))
+
+/* zone bytes per bucket: at most two records of 128 bytes per chain */
+#define NGX_HTTP_PAY_STORE_SHM_BUCKET  256
 
 
-typedef struct {
-    u_char                          color;
-    u_char                          state;    /* PROCESSING, DONE, or
-                                                 RETRY: unknown */
-    u_short                         len;      /* of the key */
-    uint32_t                        vlen;     /* of the token or value */
+typedef struct ngx_http_pay_store_shm_node_s  ngx_http_pay_store_shm_node_t;
+
+struct ngx_http_pay_store_shm_node_s {
+    ngx_http_pay_store_shm_node_t  *next;     /* in its bucket */
     ngx_queue_t                     queue;
     ngx_msec_t                      expires;
+    uint32_t                        hash;     /* crc32 of the key */
+    uint32_t                        vlen;     /* of the token or value */
+    u_short                         len;      /* of the key */
+    u_char                          state;    /* PROCESSING, DONE, or
+                                                 RETRY: unknown */
     u_char                          data[1];  /* key, token or value */
-} ngx_http_pay_store_shm_node_t;
+};
 
 
 typedef struct {
-    ngx_rbtree_t                    rbtree;
-    ngx_rbtree_node_t               sentinel;
+    ngx_http_pay_store_shm_node_t **buckets;
+    ngx_uint_t                      mask;     /* buckets - 1 */
     ngx_queue_t                     queue;
 } ngx_http_pay_store_shm_sh_t;
 
@@ -99,15 +107,16 @@ static ngx_uint_t ngx_http_pay_store_shm_owner(
     ngx_http_pay_store_shm_node_t *sn, ngx_http_pay_store_op_t *op);
 static ngx_int_t ngx_http_pay_store_shm_found(
     ngx_http_pay_store_shm_node_t *sn, ngx_http_pay_store_op_t *op);
-static ngx_rbtree_node_t *ngx_http_pay_store_shm_alloc(
+static ngx_http_pay_store_shm_node_t *ngx_http_pay_store_shm_alloc(
     ngx_http_pay_store_shm_ctx_t *ctx, size_t size);
+static size_t ngx_http_pay_store_shm_slot(size_t size);
+static void ngx_http_pay_store_shm_link(ngx_http_pay_store_shm_ctx_t *ctx,
+    ngx_http_pay_store_shm_node_t *sn);
 static void ngx_http_pay_store_shm_expire(ngx_http_pay_store_shm_ctx_t *ctx);
 static void ngx_http_pay_store_shm_delete(ngx_http_pay_store_shm_ctx_t *ctx,
     ngx_http_pay_store_shm_node_t *sn);
 static void ngx_http_pay_store_shm_log(ngx_http_pay_store_t *store,
     ngx_http_pay_store_op_t *op, const char *what);
-static void ngx_http_pay_store_shm_rbtree_insert_value(ngx_rbtree_node_t *temp,
-    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
 static ngx_int_t ngx_http_pay_store_shm_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 
@@ -196,7 +205,6 @@ ngx_http_pay_store_shm_complete(ngx_http_pay_store_t *store,
 {
     size_t                          size;
     uint32_t                        hash;
-    ngx_rbtree_node_t              *node;
     ngx_http_pay_store_shm_ctx_t   *ctx;
     ngx_http_pay_store_shm_node_t  *sn, *nsn;
 
@@ -258,35 +266,41 @@ ngx_http_pay_store_shm_complete(ngx_http_pay_store_t *store,
     }
 
     /*
-     * A completed record usually fits a smaller slab slot than its claim
-     * did: a fresh node, even at the cost of an older record in a full
-     * zone, leaves the claim's slot to the next claim and halves what a
-     * record costs.  The claim's own node is the fallback.
+     * A completed record that fits the claim's slab slot is written in
+     * place, even when a smaller slot would do: a record keeps one slot
+     * size for its life.  Moving webhook records to smaller slots than
+     * their claims' filled full zones with pages of small slots that
+     * evicting the oldest records seldom emptied, and a claim then found
+     * no slot at all ("is full" with nothing in flight).  A larger value,
+     * an intent's answer, needs a fresh node.
      */
 
-    node = ngx_http_pay_store_shm_alloc(ctx, size);
+    nsn = NULL;
 
-    if (node == NULL && size > ngx_http_pay_store_shm_size(sn->len, sn->vlen))
+    if (size > ngx_http_pay_store_shm_slot(
+                   ngx_http_pay_store_shm_size(sn->len, sn->vlen)))
     {
-        ngx_shmtx_unlock(&ctx->shpool->mutex);
-        ngx_http_pay_store_shm_log(store, op, "is full");
-        return NGX_OK;
+        nsn = ngx_http_pay_store_shm_alloc(ctx, size);
+
+        if (nsn == NULL) {
+            ngx_shmtx_unlock(&ctx->shpool->mutex);
+            ngx_http_pay_store_shm_log(store, op, "is full");
+            return NGX_OK;
+        }
     }
 
-    if (node == NULL) {
+    if (nsn == NULL) {
         ngx_queue_remove(&sn->queue);
 
     } else {
-        node->key = hash;
-
-        nsn = (ngx_http_pay_store_shm_node_t *) &node->color;
+        nsn->hash = hash;
         nsn->len = sn->len;
         ngx_memcpy(nsn->data, sn->data, sn->len);
 
         ngx_http_pay_store_shm_delete(ctx, sn);
 
         sn = nsn;
-        ngx_rbtree_insert(&ctx->sh->rbtree, node);
+        ngx_http_pay_store_shm_link(ctx, sn);
     }
 
     sn->state = NGX_HTTP_PAY_STORE_DONE;
@@ -497,41 +511,25 @@ static ngx_http_pay_store_shm_node_t *
 ngx_http_pay_store_shm_lookup(ngx_http_pay_store_shm_ctx_t *ctx,
     ngx_str_t *key, uint32_t hash)
 {
-    ngx_int_t                       rc;
-    ngx_rbtree_node_t              *node, *sentinel;
     ngx_http_pay_store_shm_node_t  *sn;
 
-    node = ctx->sh->rbtree.root;
-    sentinel = ctx->sh->rbtree.sentinel;
-
-    while (node != sentinel) {
-
-        if (hash < node->key) {
-            node = node->left;
+    for (sn = ctx->sh->buckets[hash & ctx->sh->mask];
+         sn != NULL;
+         sn = sn->next)
+    {
+        if (sn->hash != hash
+            || sn->len != key->len
+            || ngx_memcmp(sn->data, key->data, key->len) != 0)
+        {
             continue;
         }
 
-        if (hash > node->key) {
-            node = node->right;
-            continue;
+        if (ngx_http_pay_store_shm_expired(sn)) {
+            ngx_http_pay_store_shm_delete(ctx, sn);
+            return NULL;
         }
 
-        /* hash == node->key */
-
-        sn = (ngx_http_pay_store_shm_node_t *) &node->color;
-
-        rc = ngx_memn2cmp(key->data, sn->data, key->len, (size_t) sn->len);
-
-        if (rc == 0) {
-            if (ngx_http_pay_store_shm_expired(sn)) {
-                ngx_http_pay_store_shm_delete(ctx, sn);
-                return NULL;
-            }
-
-            return sn;
-        }
-
-        node = (rc < 0) ? node->left : node->right;
+        return sn;
     }
 
     return NULL;
@@ -597,13 +595,12 @@ ngx_http_pay_store_shm_found(ngx_http_pay_store_shm_node_t *sn,
  * records only, a second one completed records too.  Live claims stay.
  */
 
-static ngx_rbtree_node_t *
+static ngx_http_pay_store_shm_node_t *
 ngx_http_pay_store_shm_alloc(ngx_http_pay_store_shm_ctx_t *ctx, size_t size)
 {
     ngx_uint_t                      n, pass;
     ngx_queue_t                    *q;
-    ngx_rbtree_node_t              *node;
-    ngx_http_pay_store_shm_node_t  *sn;
+    ngx_http_pay_store_shm_node_t  *sn, *node;
 
     node = ngx_slab_alloc_locked(ctx->shpool, size);
     if (node != NULL) {
@@ -670,16 +667,54 @@ static void
 ngx_http_pay_store_shm_delete(ngx_http_pay_store_shm_ctx_t *ctx,
     ngx_http_pay_store_shm_node_t *sn)
 {
-    ngx_rbtree_node_t  *node;
+    ngx_http_pay_store_shm_node_t  **p;
 
     ngx_queue_remove(&sn->queue);
 
-    node = (ngx_rbtree_node_t *)
-               ((u_char *) sn - offsetof(ngx_rbtree_node_t, color));
+    for (p = &ctx->sh->buckets[sn->hash & ctx->sh->mask];
+         *p != sn;
+         p = &(*p)->next)
+    {
+        /* void */
+    }
 
-    ngx_rbtree_delete(&ctx->sh->rbtree, node);
+    *p = sn->next;
 
-    ngx_slab_free_locked(ctx->shpool, node);
+    ngx_slab_free_locked(ctx->shpool, sn);
+}
+
+
+/* a new record into its bucket, called with the mutex held */
+
+static void
+ngx_http_pay_store_shm_link(ngx_http_pay_store_shm_ctx_t *ctx,
+    ngx_http_pay_store_shm_node_t *sn)
+{
+    ngx_http_pay_store_shm_node_t  **bucket;
+
+    bucket = &ctx->sh->buckets[sn->hash & ctx->sh->mask];
+
+    sn->next = *bucket;
+    *bucket = sn;
+}
+
+
+/* the slab slot an allocation of size takes: as ngx_slab_alloc rounds */
+
+static size_t
+ngx_http_pay_store_shm_slot(size_t size)
+{
+    size_t  slot;
+
+    if (size > ngx_pagesize / 2) {
+        return ngx_align(size, ngx_pagesize);
+    }
+
+    for (slot = 8; slot < size; slot <<= 1) {
+        /* void */
+    }
+
+    return slot;
 }
 
 
@@ -697,53 +732,13 @@ ngx_http_pay_store_shm_log(ngx_http_pay_store_t *store,
 }
 
 
-static void
-ngx_http_pay_store_shm_rbtree_insert_value(ngx_rbtree_node_t *temp,
-    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
-{
-    ngx_rbtree_node_t              **p;
-    ngx_http_pay_store_shm_node_t   *sn, *snt;
-
-    for ( ;; ) {
-
-        if (node->key < temp->key) {
-
-            p = &temp->left;
-
-        } else if (node->key > temp->key) {
-
-            p = &temp->right;
-
-        } else { /* node->key == temp->key */
-
-            sn = (ngx_http_pay_store_shm_node_t *) &node->color;
-            snt = (ngx_http_pay_store_shm_node_t *) &temp->color;
-
-            p = (ngx_memn2cmp(sn->data, snt->data, sn->len, snt->len) < 0)
-                ? &temp->left : &temp->right;
-        }
-
-        if (*p == sentinel) {
-            break;
-        }
-
-        temp = *p;
-    }
-
-    *p = node;
-    node->parent = temp;
-    node->left = sentinel;
-    node->right = sentinel;
-    ngx_rbt_red(node);
-}
-
-
 static ngx_int_t
 ngx_http_pay_store_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
     ngx_http_pay_store_shm_ctx_t  *octx = data;
 
     size_t                         len;
+    ngx_uint_t                     n;
     ngx_http_pay_store_shm_ctx_t  *ctx;
 
     ctx = shm_zone->data;
@@ -772,8 +767,21 @@ ngx_http_pay_store_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     ctx->shpool->data = ctx->sh;
 
-    ngx_rbtree_init(&ctx->sh->rbtree, &ctx->sh->sentinel,
-                    ngx_http_pay_store_shm_rbtree_insert_value);
+    /* a power of two, one bucket per 256 bytes of zone */
+
+    for (n = 16;
+         n * 2 <= shm_zone->shm.size / NGX_HTTP_PAY_STORE_SHM_BUCKET;
+         n <<= 1)
+    {
+        /* void */
+    }
+
+    ctx->sh->buckets = ngx_slab_calloc(ctx->shpool, n * sizeof(void *));
+    if (ctx->sh->buckets == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->sh->mask = n - 1;
 
     ngx_queue_init(&ctx->sh->queue);
 
@@ -890,19 +898,15 @@ ngx_http_pay_store_shm_insert(ngx_http_pay_store_shm_ctx_t *ctx,
     ngx_str_t *key, uint32_t hash, ngx_uint_t state, ngx_str_t *value,
     ngx_msec_t ttl)
 {
-    ngx_rbtree_node_t              *node;
     ngx_http_pay_store_shm_node_t  *sn;
 
-    node = ngx_http_pay_store_shm_alloc(ctx,
-               ngx_http_pay_store_shm_size(key->len, value->len));
-    if (node == NULL) {
+    sn = ngx_http_pay_store_shm_alloc(ctx,
+             ngx_http_pay_store_shm_size(key->len, value->len));
+    if (sn == NULL) {
         return NULL;
     }
 
-    node->key = hash;
-
-    sn = (ngx_http_pay_store_shm_node_t *) &node->color;
-
+    sn->hash = hash;
     sn->state = (u_char) state;
     sn->len = (u_short) key->len;
     sn->vlen = (uint32_t) value->len;
@@ -914,7 +918,7 @@ ngx_http_pay_store_shm_insert(ngx_http_pay_store_shm_ctx_t *ctx,
         ngx_memcpy(sn->data + key->len, value->data, value->len);
     }
 
-    ngx_rbtree_insert(&ctx->sh->rbtree, node);
+    ngx_http_pay_store_shm_link(ctx, sn);
     ngx_queue_insert_head(&ctx->sh->queue, &sn->queue);
 
     return sn;
