@@ -15,7 +15,8 @@
 #                   stopped and started under one running nginx
 #                   (util/test-health; make test runs it after the tour)
 #   make test-reliability  exactly-once delivery under retries, app failures,
-#                   a Redis restart and a reload (util/test-reliability)
+#                   a Redis restart and a Sentinel failover (each plain
+#                   and TLS) and a reload (util/test-reliability)
 #   make unit       the C unit tests only (t/unit: core, and the glue
 #                   against nginx's headers)
 #   make check-layout  no circle between the module's files, core/ pure,
