@@ -35,6 +35,9 @@
 #define NGX_HTTP_PAY_REDIS_GET            3
 #define NGX_HTTP_PAY_REDIS_ABANDON        4
 
+/* wait=: no WAIT for this long after one found too few replicas */
+#define NGX_HTTP_PAY_STORE_REDIS_WAIT_PAUSE  5000
+
 
 typedef struct ngx_http_pay_store_redis_s  ngx_http_pay_store_redis_t;
 
@@ -85,6 +88,8 @@ struct ngx_http_pay_store_redis_s {
     ngx_uint_t                      wait;       /* wait=: replicas */
     ngx_msec_t                      wait_logged; /* its last warning */
     ngx_uint_t                      wait_short; /* not replicated since */
+    ngx_msec_t                      wait_paused; /* short WAIT's time */
+    unsigned                        wait_pause:1; /* no WAIT until +5 s */
 
     ngx_queue_t                     records;    /* every live record */
     ngx_queue_t                     retry;      /* owed fire-and-forget */

@@ -684,6 +684,20 @@ ngx_http_pay_store_redis_send(ngx_http_pay_store_redis_op_t *rop)
            && (rop->command == NGX_HTTP_PAY_REDIS_COMPLETE
                || rop->command == NGX_HTTP_PAY_REDIS_ABANDON);
 
+    if (wait && rs->wait_pause) {
+
+        if (ngx_current_msec - rs->wait_paused
+            < NGX_HTTP_PAY_STORE_REDIS_WAIT_PAUSE)
+        {
+            /* not on the replicas either: the next warning counts it */
+            wait = 0;
+            rs->wait_short++;
+
+        } else {
+            rs->wait_pause = 0;
+        }
+    }
+
     if (ngx_http_pay_redis_command(&rs->redis,
                                    wait ? ngx_http_pay_store_redis_evaluated
                                         : ngx_http_pay_store_redis_reply,
@@ -716,7 +730,11 @@ ngx_http_pay_store_redis_send(ngx_http_pay_store_redis_op_t *rop)
  * connection in Redis: the commands behind it wait too, which is why its
  * timeout is half of timeout=.  Fewer replicas than N: the record is on
  * the master only; a warning says so (at most every 5 s per worker, with
- * the count), the result stands (docs/operations.md#durability).
+ * the count), the result stands (docs/operations.md#durability), and the
+ * worker sends no WAIT for the next 5 s: with no replica to answer, every
+ * WAIT would hold the connection for its whole timeout and the commands
+ * queued behind it would time out in turn (a store outage made of a
+ * replica outage).  The first completion after the pause asks again.
  */
 
 static ngx_int_t
@@ -801,6 +819,8 @@ ngx_http_pay_store_redis_waited(ngx_http_pay_redis_t *rd,
             || r->integer < (long long) rs->wait))
     {
         rs->wait_short++;
+        rs->wait_pause = 1;
+        rs->wait_paused = ngx_current_msec;
 
         if (ngx_current_msec - rs->wait_logged >= 5000
             || rs->wait_short == 1)

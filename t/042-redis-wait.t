@@ -4,7 +4,8 @@
 # completion is answered, and nothing is said; with no replica WAIT
 # answers 0 after half of timeout=, the record stays on the master and a
 # warning says so (the documented behaviour: the delivery's result
-# stands, docs/operations.md#durability).
+# stands, docs/operations.md#durability), and for the next 5 s the worker
+# sends no WAIT (counted in Redis's INFO commandstats).
 #
 # Every block: its status and body, the listed log lines, and no [alert],
 # [crit] or [emerg].
@@ -27,15 +28,26 @@ PayTest::wait_until(sub {
 $ENV{TEST_NGINX_MASTER_PORT} = $master;
 $ENV{TEST_NGINX_ALONE_PORT} = $alone;
 
+our $wait_calls_before;
+
 our $R = sprintf '%x%x%04x', time, $$, int rand 65536;
 $ENV{TEST_NGINX_RUN} = $R;
 
 repeat_each(1);
 
-plan tests => 18 + 1;
+plan tests => 18 + 15 + 2;
 
 no_shuffle();
 run_tests();
+
+# TEST 3: one WAIT (--- init's delivery) for the four completions
+sub wait_calls {
+    my $info = PayTest::redis_command($alone, 'INFO', 'commandstats');
+    return $info =~ /^cmdstat_wait:calls=(\d+)/m ? $1 : 0;
+}
+
+Test::More::is(wait_calls() - ($main::wait_calls_before // -1), 1,
+    'TEST 3: after a WAIT found no replica, no WAIT for the next 5 s');
 
 Test::More::is(
     PayTest::redis_command($replica, 'GET',
@@ -108,3 +120,40 @@ $PayTest::DUPLICATE
 [crit]
 [emerg]
 --- timeout: 10
+
+
+
+=== TEST 3: no replica: after one short WAIT, none for 5 s; the completions go on
+--- init's delivery gets a WAIT that answers 0 after 250 ms; the three
+deliveries after it (within 5 s) are completed without WAIT, so the
+connection is not held 250 ms per completion.
+--- http_config
+    pay_store alone redis=127.0.0.1:$TEST_NGINX_ALONE_PORT wait=1 timeout=500ms prefix=t042:$TEST_NGINX_RUN:;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe alone;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app: $http_pay_dedupe\n";
+    }
+--- init
+$main::wait_calls_before = main::wait_calls();
+PayTest::stripe_post(main::server_port(), '/hook', 'evt_wait_pause_0') == 200
+    or die "the first delivery was not answered 200\n";
+PayTest::wait_log(qr/is on the master, not on 1 replicas/, 1);
+--- request eval
+[map { PayTest::stripe_delivery("/hook", "evt_wait_pause_$_") } 1 .. 3]
+--- more_headers eval
+[map { PayTest::stripe_signature("evt_wait_pause_$_") } 1 .. 3]
+--- error_code eval
+[200, 200, 200]
+--- response_body eval
+["app: new\n", "app: new\n", "app: new\n"]
+--- no_error_log
+[alert]
+[crit]
+[emerg]
