@@ -568,15 +568,18 @@ ngx_http_pay_store_redis_tls_word(ngx_conf_t *cf,
     ngx_str_t                 *to;
     ngx_http_pay_redis_tls_t  *tls;
 
-    tls = rs->redis.tls;
+    /*
+     * One struct for all the tls words, whichever comes first: "tls" only
+     * makes it the store's, so a tls_*= word written before "tls" (a CA,
+     * a name) is never lost and verification never falls back silently
+     * to the system's bundle
+     */
 
-    if (tls == NULL) {
-        tls = ngx_pcalloc(cf->pool, sizeof(ngx_http_pay_redis_tls_t));
-        if (tls == NULL) {
+    if (rs->tls == NULL) {
+        rs->tls = ngx_pcalloc(cf->pool, sizeof(ngx_http_pay_redis_tls_t));
+        if (rs->tls == NULL) {
             return NGX_ERROR;
         }
-
-        rs->tls = tls;
     }
 
     tls = rs->tls;

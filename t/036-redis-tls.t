@@ -61,7 +61,7 @@ add_block_preprocessor(sub {
 
 repeat_each(1);
 
-plan tests => 84;
+plan tests => 102;
 
 no_shuffle();
 run_tests();
@@ -93,7 +93,59 @@ PayTest::wait_log(qr/\[notice\] .*pay_store "tls": redis 127\.0\.0\.1:\d+ connec
 
 
 
-=== TEST 2: idempotency over TLS: the same key again is replayed, the provider called once
+=== TEST 2: tls_*= words written before tls count: the private CA is the one trusted
+tls_trusted_certificate= and tls_name= come before the bare tls: the
+server's certificate, from the test's private CA, verifies (with the
+system's bundle instead it would not).
+--- http_config
+    pay_store tls redis=127.0.0.1:$TEST_NGINX_GOOD_TLS_PORT tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem tls_name=localhost tls prefix=t036:$TEST_NGINX_RUN: timeout=2s;
+--- config
+@DEDUPE@
+--- init
+PayTest::wait_log(qr/pay_store "tls": redis \S+ connected \(TLS\)/, 1);
+--- request eval
+[PayTest::stripe_delivery("/hook", "evt_tls_order"),
+ PayTest::stripe_delivery("/hook", "evt_tls_order")]
+--- more_headers eval
+[PayTest::stripe_signature("evt_tls_order"), PayTest::stripe_signature("evt_tls_order")]
+--- error_code eval
+[200, 200]
+--- response_body eval
+["app: new\n", '{"received":true,"duplicate":true}' . "\n"]
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+[error]
+
+
+
+=== TEST 3: a tls_name= written before tls is the name checked
+The certificate does not hold redis.example.com: refused (with the name
+lost, 127.0.0.1 would have been checked, and accepted).
+--- http_config
+    pay_store tls redis=127.0.0.1:$TEST_NGINX_GOOD_TLS_PORT tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem tls_name=redis.example.com tls timeout=2s;
+--- config
+@DEDUPE@
+--- init
+PayTest::wait_log(qr/pay_store "tls": redis \S+ connect failed: TLS/, 1);
+--- request eval
+PayTest::stripe_delivery("/hook", "evt_tls_order_name")
+--- more_headers eval
+PayTest::stripe_signature("evt_tls_order_name")
+--- error_code: 503
+--- response_body_like: "code":"store_unavailable"
+--- error_log eval
+[qr/\[error\] .*pay_store "tls": redis 127\.0\.0\.1:\d+ connect failed: TLS certificate does not match "redis\.example\.com"/]
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+--- timeout: 10
+
+
+
+=== TEST 4: idempotency over TLS: the same key again is replayed, the provider called once
 SNI and the name check use tls_name=localhost, a DNS entry of the
 certificate.
 --- http_config
@@ -135,7 +187,7 @@ certificate.
 
 
 
-=== TEST 3: a server certificate from another CA: 503, one error line
+=== TEST 5: a server certificate from another CA: 503, one error line
 --- http_config
     pay_store tls redis=127.0.0.1:$TEST_NGINX_GOOD_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/other-ca.pem timeout=2s;
 --- config
@@ -161,7 +213,7 @@ Retry-After: 5
 
 
 
-=== TEST 4: an expired server certificate: 503, the reason said
+=== TEST 6: an expired server certificate: 503, the reason said
 --- http_config
     pay_store tls redis=127.0.0.1:$TEST_NGINX_EXPIRED_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem timeout=2s;
 --- config
@@ -186,7 +238,7 @@ Retry-After: 5
 
 
 
-=== TEST 5: a certificate for another name: 503, the name said
+=== TEST 7: a certificate for another name: 503, the name said
 --- http_config
     pay_store tls redis=127.0.0.1:$TEST_NGINX_GOOD_TLS_PORT tls tls_name=redis.example.com tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem timeout=2s;
 --- config
@@ -211,7 +263,7 @@ Retry-After: 5
 
 
 
-=== TEST 6: mutual TLS: with the client certificate, deliveries go through
+=== TEST 8: mutual TLS: with the client certificate, deliveries go through
 --- http_config
     pay_store tls redis=127.0.0.1:$TEST_NGINX_MTLS_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem tls_certificate=$TEST_NGINX_PKI/client.pem tls_certificate_key=$TEST_NGINX_PKI/client.key prefix=t036:$TEST_NGINX_RUN: timeout=2s;
 --- config
@@ -233,7 +285,7 @@ Retry-After: 5
 
 
 
-=== TEST 7: mutual TLS without the client certificate: 503, one error line
+=== TEST 9: mutual TLS without the client certificate: 503, one error line
 --- http_config
     pay_store tls redis=127.0.0.1:$TEST_NGINX_MTLS_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem timeout=2s;
 --- config
@@ -258,7 +310,7 @@ Retry-After: 5
 
 
 
-=== TEST 8: a reconnect resumes the TLS session
+=== TEST 10: a reconnect resumes the TLS session
 Redis drops the connection (CLIENT KILL): the next one offers the
 session kept from the first.
 --- http_config
