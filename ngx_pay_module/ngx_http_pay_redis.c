@@ -16,12 +16,14 @@
  * A connection's life:
  *
  *   connect     ngx_event_connect_peer(); AUTH and SELECT are queued
- *               first, so whatever the engine sends meanwhile follows
- *               them on the wire;
+ *               first; whatever the engine queues meanwhile is held
+ *               behind them (rd->hold) and sent only once they answered
+ *               OK, so nothing runs as the wrong user or in the wrong
+ *               database;
  *   TLS         once TCP is up, when the store has tls;
- *   up          the transport is up: the queued bytes go out; once AUTH
- *               and SELECT answered OK (at once without them) the store
- *               is "connected" (logged) and its ready callback runs;
+ *   up          the transport is up: the handshake goes out; once AUTH
+ *               and SELECT answered OK the store is "connected" (logged),
+ *               the held commands go out and its ready callback runs;
  *   idle        after ping= without a command, a PING: a connection that
  *               died silently is noticed before a request needs it;
  *   closed      on EOF, an error, a timeout or abort(): every pending
@@ -195,6 +197,8 @@ ngx_http_pay_redis_queue(ngx_http_pay_redis_t *rd,
             ngx_free(rd->out);
         }
 
+        /* nothing past hold is sent before it: hold >= out_pos */
+        rd->hold = (rd->hold > rd->out_pos) ? rd->hold - rd->out_pos : 0;
         rd->out_len -= rd->out_pos;
         rd->out_pos = 0;
         rd->out = out;
@@ -213,7 +217,7 @@ ngx_http_pay_redis_queue(ngx_http_pay_redis_t *rd,
     rd->active = ngx_current_msec;
 
     /* written at the end of this loop iteration: commands go out together */
-    if (rd->connected && !rd->c->write->posted) {
+    if (rd->transport && !rd->c->write->posted) {
         ngx_post_event(rd->c->write, &ngx_posted_events);
     }
 
@@ -234,7 +238,7 @@ ngx_http_pay_redis_read_handler(ngx_event_t *rev)
     c = rev->data;
     rd = c->data;
 
-    if (!rd->connected) {
+    if (!rd->transport) {
         /* TLS handshake still running: its handler has the events */
         return;
     }
@@ -289,7 +293,7 @@ ngx_http_pay_redis_write_handler(ngx_event_t *wev)
     c = wev->data;
     rd = c->data;
 
-    if (!rd->connected) {
+    if (!rd->transport) {
         return;
     }
 
@@ -302,14 +306,18 @@ ngx_http_pay_redis_write_handler(ngx_event_t *wev)
 ngx_int_t
 ngx_http_pay_redis_flush(ngx_http_pay_redis_t *rd)
 {
+    size_t             end;
     ssize_t            n;
     ngx_err_t          err;
     ngx_connection_t  *c;
 
     c = rd->c;
 
-    while (rd->out_pos < rd->out_len) {
-        n = c->send(c, rd->out + rd->out_pos, rd->out_len - rd->out_pos);
+    /* until AUTH and SELECT answered, only they go out */
+    end = rd->connected ? rd->out_len : rd->hold;
+
+    while (rd->out_pos < end) {
+        n = c->send(c, rd->out + rd->out_pos, end - rd->out_pos);
 
         if (n == NGX_AGAIN) {
             break;
@@ -330,6 +338,7 @@ ngx_http_pay_redis_flush(ngx_http_pay_redis_t *rd)
     if (rd->out_pos == rd->out_len) {
         rd->out_pos = 0;
         rd->out_len = 0;
+        rd->hold = 0;
     }
 
     if (ngx_handle_write_event(c->write, 0) != NGX_OK) {
@@ -516,6 +525,7 @@ ngx_http_pay_redis_close(ngx_http_pay_redis_t *rd, const char *reason)
 
     rd->out_pos = 0;
     rd->out_len = 0;
+    rd->hold = 0;
 
     if (rd->exiting) {
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, rd->log, 0,
@@ -546,6 +556,7 @@ ngx_http_pay_redis_close(ngx_http_pay_redis_t *rd, const char *reason)
     }
 
     rd->attempt = 0;
+    rd->transport = 0;
     rd->connected = 0;
     rd->up = 0;
     rd->handshake = 0;
@@ -624,7 +635,7 @@ ngx_http_pay_redis_connect_timeout(ngx_event_t *ev)
 
     rd = ev->data;
 
-    ngx_http_pay_redis_close(rd, rd->connected ? "AUTH or SELECT timed out"
+    ngx_http_pay_redis_close(rd, rd->transport ? "AUTH or SELECT timed out"
                                                : "connect timed out");
 }
 

@@ -116,6 +116,9 @@ struct ngx_http_pay_redis_s {
     size_t                        out_pos;
     size_t                        out_len;
     size_t                        out_size;
+    size_t                        hold;       /* until established, only
+                                                 out[..hold] (the handshake)
+                                                 is sent */
 
     ngx_event_t                   reconnect;
     ngx_event_t                   connect_timer;
@@ -132,7 +135,9 @@ struct ngx_http_pay_redis_s {
 
     unsigned                      inited:1;
     unsigned                      attempt:1;  /* connecting or connected */
-    unsigned                      connected:1; /* commands may have run */
+    unsigned                      transport:1; /* TCP (and TLS) up */
+    unsigned                      connected:1; /* established: commands
+                                                  may have run */
     unsigned                      up:1;       /* AUTH and SELECT done */
     unsigned                      failed:1;   /* AUTH or SELECT refused */
     unsigned                      quiet:1;    /* its reason is logged */
@@ -166,7 +171,8 @@ ngx_uint_t ngx_http_pay_redis_ready(ngx_http_pay_redis_t *rd);
  * Queues a command (binary-safe argv).  NGX_OK: fn(rd, reply, data) will
  * run exactly once, later, with reply NULL if the connection is lost
  * first; NGX_DECLINED: not connected, fn will not run.  Commands queued
- * while connecting follow AUTH and SELECT on the wire.
+ * while connecting are held until AUTH and SELECT (and ROLE) answered OK:
+ * behind a refused handshake nothing of them was sent.
  */
 ngx_int_t ngx_http_pay_redis_command(ngx_http_pay_redis_t *rd,
     ngx_http_pay_redis_reply_pt fn, void *data, int argc, const char **argv,

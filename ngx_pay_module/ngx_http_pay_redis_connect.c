@@ -101,6 +101,7 @@ ngx_http_pay_redis_connect(ngx_http_pay_redis_t *rd)
 
     rd->reason = NULL;
     rd->handshake = 0;
+    rd->transport = 0;
     rd->connected = 0;
     rd->up = 0;
     rd->failed = 0;
@@ -108,6 +109,7 @@ ngx_http_pay_redis_connect(ngx_http_pay_redis_t *rd)
     rd->pinging = 0;
     rd->out_pos = 0;
     rd->out_len = 0;
+    rd->hold = 0;
 
     rd->reader = redisReaderCreate();
     if (rd->reader == NULL) {
@@ -351,6 +353,9 @@ ngx_http_pay_redis_handshake(ngx_http_pay_redis_t *rd)
 
         rd->handshake++;
     }
+
+    /* what is queued from here waits for established() */
+    rd->hold = rd->out_len;
 }
 
 
@@ -487,7 +492,7 @@ ngx_http_pay_redis_tls_ended(ngx_http_pay_redis_t *rd)
 }
 
 
-/* TCP (and TLS) up: what was queued goes out, AUTH and SELECT first */
+/* TCP (and TLS) up: AUTH and SELECT go out, the rest waits for them */
 
 static void
 ngx_http_pay_redis_transport_up(ngx_http_pay_redis_t *rd)
@@ -499,7 +504,7 @@ ngx_http_pay_redis_transport_up(ngx_http_pay_redis_t *rd)
     c->read->handler = ngx_http_pay_redis_read_handler;
     c->write->handler = ngx_http_pay_redis_write_handler;
 
-    rd->connected = 1;
+    rd->transport = 1;
 
     if (rd->handshake == 0) {
         ngx_http_pay_redis_established(rd);
@@ -535,6 +540,7 @@ ngx_http_pay_redis_established(ngx_http_pay_redis_t *rd)
                                 addr + 4, NGX_SOCKADDR_STRLEN, 1);
     }
 
+    rd->connected = 1;
     rd->up = 1;
     rd->failure[0] = '\0';
     rd->backoff = NGX_HTTP_PAY_REDIS_BACKOFF_MIN;
@@ -550,6 +556,12 @@ ngx_http_pay_redis_established(ngx_http_pay_redis_t *rd)
 
     if (rd->ping && !rd->idle.timer_set) {
         ngx_add_timer(&rd->idle, rd->ping);
+    }
+
+    /* the commands held behind the handshake go out (posted: we may be
+     * inside a reply handler, which must not close the connection) */
+    if (rd->out_len > rd->out_pos && !rd->c->write->posted) {
+        ngx_post_event(rd->c->write, &ngx_posted_events);
     }
 
     if (rd->ready) {

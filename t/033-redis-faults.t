@@ -228,7 +228,7 @@ PayTest::stripe_signature("evt_rf_mute_1")
 Retry-After: 5
 --- response_body_like: "code":"store_unavailable"
 --- error_log eval
-[qr/pay_store "mute": redis 127\.0\.0\.1:\d+ connection lost: AUTH or SELECT timed out/,
+[qr/pay_store "mute": redis 127\.0\.0\.1:\d+ connect failed: AUTH or SELECT timed out/,
  "pay: stripe rejected: store_unavailable"]
 --- no_error_log
 [alert]

@@ -14,12 +14,15 @@ use PayTest;
 our $port = PayTest::redis_server();
 $ENV{TEST_NGINX_CONN_REDIS_PORT} = $port;
 
-our ($keepalive, $auth_errors, $auth_infos);
+our ($keepalive, $auth_errors, $auth_infos, $held_keys);
+
+our $R = sprintf '%x%x%04x', time, $$, int rand 65536;
+$ENV{TEST_NGINX_RUN} = $R;
 
 repeat_each(1);
 
-# blocks: 14 subtests; after them, 3 checks
-plan tests => 16 + 3;
+# blocks: 25 subtests; after them, 4 checks
+plan tests => 25 + 4;
 
 no_shuffle();
 run_tests();
@@ -31,6 +34,10 @@ Test::More::like($keepalive // '', qr/keepalive/,
 Test::More::is($auth_errors, 1, 'TEST 2: one [error] line for the refused AUTH');
 Test::More::ok($auth_infos >= 2,
                "TEST 2: the attempts after it at [info] ($auth_infos)");
+
+$held_keys = PayTest::redis_command($port, 'KEYS', "t035:$R:*");
+Test::More::is_deeply($held_keys, [],
+                      'TEST 3: the claim held behind the refused AUTH never ran');
 
 __DATA__
 
@@ -113,5 +120,47 @@ PayTest::stripe_signature("evt_conn_auth_1")
 [emerg]
 will be sent again
 unanswered claim
+not-the-password
+--- timeout: 10
+
+
+
+=== TEST 3: a command queued while AUTH is pending is held, and dropped when AUTH is refused
+Redis has no password for its default user, so whatever followed a
+refused AUTH on the wire would run as that user.  Redis is paused
+(CLIENT PAUSE) before an attempt starts, so the delivery's claim is
+queued while its AUTH waits: it must never be sent, and no key appears.
+--- http_config
+    pay_store locked redis=127.0.0.1:$TEST_NGINX_CONN_REDIS_PORT password=not-the-password prefix=t035:$TEST_NGINX_RUN: timeout=5s;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe locked;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app: $http_pay_dedupe\n";
+    }
+--- init
+PayTest::wait_log(qr/pay_store "locked": redis \S+ refused AUTH/, 1);
+PayTest::redis_command($main::port, 'CLIENT', 'PAUSE', '1500', 'ALL');
+my $n = PayTest::log_lines(qr/pay_store "locked": redis connecting to/);
+PayTest::wait_log(qr/pay_store "locked": redis connecting to/, $n + 1);
+--- request eval
+PayTest::stripe_delivery("/hook", "evt_conn_held")
+--- more_headers eval
+PayTest::stripe_signature("evt_conn_held")
+--- error_code: 503
+--- response_body_like: "code":"store_unavailable"
+--- error_log eval
+[qr/\[(?:error|info)\] .*pay_store "locked": redis 127\.0\.0\.1:\d+ refused AUTH/,
+ qr/\[debug\] .*pay_store "locked": redis SET NX GET "t035:/]
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+redis down,
 not-the-password
 --- timeout: 10
