@@ -60,6 +60,8 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_pay_redis_replies(ngx_http_pay_redis_t *rd);
+static const char *ngx_http_pay_redis_send_error(ngx_http_pay_redis_t *rd,
+    ngx_err_t err);
 static ngx_uint_t ngx_http_pay_redis_redirected(redisReply *r);
 static ngx_uint_t ngx_http_pay_redis_readonly(redisReply *r);
 static void ngx_http_pay_redis_cluster(ngx_http_pay_redis_t *rd,
@@ -325,10 +327,8 @@ ngx_http_pay_redis_flush(ngx_http_pay_redis_t *rd)
 
         if (n == NGX_ERROR) {
             err = ngx_socket_errno;
-            ngx_http_pay_redis_close(rd, (c->ssl == NULL && err)
-                                         ? ngx_http_pay_redis_strerror(rd,
-                                                                       err)
-                                         : "write failed");
+            ngx_http_pay_redis_close(rd,
+                                     ngx_http_pay_redis_send_error(rd, err));
             return NGX_ERROR;
         }
 
@@ -347,6 +347,34 @@ ngx_http_pay_redis_flush(ngx_http_pay_redis_t *rd)
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * Why a write failed.  A TLS server that refuses us (TLS 1.3: a client
+ * certificate, after the handshake) sends an alert and closes; our next
+ * write may then meet the reset before our read meets the alert, so the
+ * alert, still queued on the socket, is read for the reason: the same
+ * refusal is worded the same on every attempt (one error line).
+ */
+
+static const char *
+ngx_http_pay_redis_send_error(ngx_http_pay_redis_t *rd, ngx_err_t err)
+{
+    u_char  byte;
+
+    if (rd->c->ssl == NULL) {
+        return err ? ngx_http_pay_redis_strerror(rd, err) : "write failed";
+    }
+
+    if (ngx_http_pay_redis_tls_recv(rd, &byte, 1) == NGX_ERROR
+        && ngx_strncmp(rd->errstr, "TLS: ", 5) == 0
+        && ngx_strncmp(rd->errstr, "TLS: read failed", 16) != 0)
+    {
+        return (const char *) rd->errstr;
+    }
+
+    return "TLS: write failed";
 }
 
 

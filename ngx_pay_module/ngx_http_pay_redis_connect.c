@@ -354,6 +354,28 @@ ngx_http_pay_redis_handshake(ngx_http_pay_redis_t *rd)
         rd->handshake++;
     }
 
+    if (rd->handshake == 0) {
+        /*
+         * Without AUTH, SELECT or ROLE, a PING: a connection counts as
+         * established (logged "connected", backoff reset, health up) only
+         * once Redis answered on it, not when TLS was merely accepted (a
+         * TLS 1.3 server refuses a client certificate only after that)
+         */
+        argv[0] = "PING";
+        len[0] = sizeof("PING") - 1;
+
+        if (ngx_http_pay_redis_queue(rd, ngx_http_pay_redis_handshake_reply,
+                                     "PING", 1, argv, len)
+            != NGX_OK)
+        {
+            rd->failed = 1;
+            ngx_http_pay_redis_abort(rd, "cannot queue PING");
+            return;
+        }
+
+        rd->handshake++;
+    }
+
     /* what is queued from here waits for established() */
     rd->hold = rd->out_len;
 }
@@ -492,7 +514,10 @@ ngx_http_pay_redis_tls_ended(ngx_http_pay_redis_t *rd)
 }
 
 
-/* TCP (and TLS) up: AUTH and SELECT go out, the rest waits for them */
+/*
+ * TCP (and TLS) up: AUTH and SELECT (or PING) go out, the rest waits for
+ * their answers
+ */
 
 static void
 ngx_http_pay_redis_transport_up(ngx_http_pay_redis_t *rd)

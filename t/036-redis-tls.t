@@ -61,10 +61,20 @@ add_block_preprocessor(sub {
 
 repeat_each(1);
 
-plan tests => 102;
+plan tests => 104 + 2;
+
+our ($mtls_attempts, $mtls_errors);
 
 no_shuffle();
 run_tests();
+
+# TEST 9: backoff doubles from 100 ms: within the first ~2 s at most 6
+# attempts (at 0, 0.1, 0.3, 0.7, 1.5 s, plus the one in progress); the
+# same failure again is said at info
+Test::More::ok(defined $mtls_attempts && $mtls_attempts >= 1
+               && $mtls_attempts <= 6,
+               "TEST 9: attempts back off (@{[ $mtls_attempts // 'none' ]} in 2 s)");
+Test::More::is($mtls_errors, 1, 'TEST 9: one [error] line for the refusal');
 
 __DATA__
 
@@ -286,12 +296,19 @@ Retry-After: 5
 
 
 === TEST 9: mutual TLS without the client certificate: 503, one error line
+TLS 1.3 accepts the handshake and refuses the certificate at the first
+read: the connection never counted as made (no "connected" line, no
+"connection lost"), and attempts back off rather than loop every 100 ms.
 --- http_config
     pay_store tls redis=127.0.0.1:$TEST_NGINX_MTLS_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem timeout=2s;
 --- config
 @DEDUPE@
 --- init
-PayTest::wait_log(qr/pay_store "tls": redis \S+ (?:connect failed|connection lost)/, 2);
+PayTest::wait_log(qr/pay_store "tls": redis \S+ connect failed/, 1);
+# a window of 2 s: an upper bound on attempts holds however slow the machine
+select undef, undef, undef, 2;
+$main::mtls_attempts = PayTest::log_lines(qr/pay_store "tls": redis connecting to/);
+$main::mtls_errors = PayTest::log_lines(qr/\[error\] .*pay_store "tls": redis \S+ connect failed/);
 --- request eval
 PayTest::stripe_delivery("/hook", "evt_tls_nocert")
 --- more_headers eval
@@ -301,11 +318,13 @@ PayTest::stripe_signature("evt_tls_nocert")
 Retry-After: 5
 --- response_body_like: "code":"store_unavailable"
 --- error_log eval
-[qr/\[error\] .*pay_store "tls": redis 127\.0\.0\.1:\d+ (?:connect failed|connection lost): TLS: tlsv13 alert certificate required/]
+[qr/\[error\] .*pay_store "tls": redis 127\.0\.0\.1:\d+ connect failed: TLS: tlsv13 alert certificate required/]
 --- no_error_log
 [alert]
 [crit]
 [emerg]
+connected
+connection lost
 --- timeout: 10
 
 
