@@ -81,6 +81,19 @@ ngx_http_pay_redis_tls_conf(ngx_conf_t *cf, ngx_http_pay_redis_t *rd)
     cln->handler = ngx_ssl_cleanup_ctx;
     cln->data = &tls->ssl;
 
+    /*
+     * The output buffer (rd->out) may be reallocated, its unsent tail
+     * moved to the front, while an SSL_write() that returned WANT_WRITE
+     * waits to be retried: the same bytes at another address.  OpenSSL
+     * refuses that retry (SSL_R_BAD_WRITE_RETRY, a crit line and a lost
+     * connection under back-pressure) unless told it is fine; nginx's own
+     * writes copy into c->ssl->buf and never need it, so it does not set
+     * it.  Partial writes stay off: a retry must offer at least the same
+     * length, and flush() always offers the whole unsent tail, which only
+     * grows until it is written.
+     */
+    SSL_CTX_set_mode(tls->ssl.ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+
     if (tls->certificate.len) {
         if (ngx_ssl_certificate(cf, &tls->ssl, &tls->certificate,
                                 &tls->certificate_key, NULL)
