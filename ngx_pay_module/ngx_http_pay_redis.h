@@ -80,7 +80,10 @@ struct ngx_http_pay_redis_s {
     ngx_str_t                     user;       /* empty: AUTH pass */
     ngx_str_t                     password;   /* empty: no AUTH */
     ngx_uint_t                    db;         /* 0: no SELECT */
-    ngx_msec_t                    timeout;    /* connect and each command */
+    ngx_msec_t                    timeout;    /* each command, a PING, a
+                                                 sentinel */
+    ngx_msec_t                    connect_timeout; /* resolving, TCP, TLS,
+                                                 AUTH/SELECT/PING */
     ngx_msec_t                    ping;       /* idle time before a PING */
     ngx_http_pay_redis_tls_t     *tls;        /* NULL: plain */
 

@@ -127,12 +127,13 @@ ngx_http_pay_redis_connect(ngx_http_pay_redis_t *rd)
                    &rd->name, &rd->addr);
 
     /*
-     * covers resolving, the TCP connect and TLS, then AUTH and SELECT;
-     * with sentinels it starts once one answered (each has timeout= of
-     * its own, so a silent one costs one timeout, not the attempt)
+     * connect_timeout= covers resolving, the TCP connect and TLS, then
+     * AUTH and SELECT (or PING); with sentinels it starts once one
+     * answered (each has timeout= of its own, so a silent one costs one
+     * timeout, not the attempt)
      */
     if (!rd->nsentinels) {
-        ngx_add_timer(&rd->connect_timer, rd->timeout);
+        ngx_add_timer(&rd->connect_timer, rd->connect_timeout);
     }
 
     ngx_http_pay_redis_handshake(rd);
@@ -182,7 +183,7 @@ ngx_http_pay_redis_sentinel_answered(ngx_http_pay_redis_t *rd, ngx_int_t rc,
         return;
     }
 
-    ngx_add_timer(&rd->connect_timer, rd->timeout);
+    ngx_add_timer(&rd->connect_timer, rd->connect_timeout);
 
     ngx_http_pay_redis_connect_peer(rd, &rd->resolved.sockaddr,
                                     rd->resolved_len);

@@ -32,7 +32,8 @@ static ngx_int_t ngx_http_pay_store_redis_secret(ngx_conf_t *cf,
 /*
  * pay_store NAME redis=HOST:PORT|unix:PATH | sentinel=IP:PORT[,...]
  *     master=NAME [sentinel_password=SECRET] [db=N] [user=USER]
- *     [password=SECRET] [timeout=250ms] [ping=10s] [prefix=pay:] [wait=N]
+ *     [password=SECRET] [timeout=250ms] [connect_timeout=3s] [ping=10s]
+ *     [prefix=pay:] [wait=N]
  *     [tls] [tls_trusted_certificate=FILE] [tls_name=NAME]
  *     [tls_certificate=FILE tls_certificate_key=FILE]
  */
@@ -53,6 +54,7 @@ ngx_http_pay_store_redis_conf(ngx_conf_t *cf, ngx_http_pay_store_t *store,
 
     rs->redis.name = store->name;
     rs->redis.timeout = NGX_CONF_UNSET_MSEC;
+    rs->redis.connect_timeout = NGX_CONF_UNSET_MSEC;
     rs->redis.db = NGX_CONF_UNSET_UINT;
     rs->redis.ping = NGX_CONF_UNSET_MSEC;
 
@@ -216,6 +218,25 @@ ngx_http_pay_store_redis_conf(ngx_conf_t *cf, ngx_http_pay_store_t *store,
             }
         }
 
+        if (ngx_strncmp(args[i].data, "connect_timeout=", 16) == 0) {
+            if (rs->redis.connect_timeout != NGX_CONF_UNSET_MSEC) {
+                goto duplicate;
+            }
+
+            s.data = args[i].data + 16;
+            s.len = args[i].len - 16;
+
+            rs->redis.connect_timeout = ngx_parse_time(&s, 0);
+
+            if (rs->redis.connect_timeout == (ngx_msec_t) NGX_ERROR
+                || rs->redis.connect_timeout == 0)
+            {
+                goto invalid;
+            }
+
+            continue;
+        }
+
         if (ngx_strncmp(args[i].data, "timeout=", 8) == 0) {
             if (rs->redis.timeout != NGX_CONF_UNSET_MSEC) {
                 goto duplicate;
@@ -288,6 +309,13 @@ ngx_http_pay_store_redis_conf(ngx_conf_t *cf, ngx_http_pay_store_t *store,
     }
 
     ngx_conf_init_msec_value(rs->redis.timeout, 250);
+
+    /*
+     * a connection's setup (resolving, TCP, TLS, AUTH and SELECT) takes
+     * several round trips: a managed Redis far away needs more than one
+     * command's timeout=
+     */
+    ngx_conf_init_msec_value(rs->redis.connect_timeout, 3000);
     ngx_conf_init_uint_value(rs->redis.db, 0);
     ngx_conf_init_msec_value(rs->redis.ping, 10000);
 

@@ -714,3 +714,29 @@ qr/\[emerg\] .*pay_store "main": duplicate parameter "tls_trusted_certificate=\/
 --- no_error_log
 [alert]
 [crit]
+
+
+
+=== TEST 47: connect_timeout= of zero
+--- http_config
+    pay_store main redis=127.0.0.1:6379 connect_timeout=0;
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*pay_store "main": invalid value in "connect_timeout=0" in /
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 48: connect_timeout= twice
+--- http_config
+    pay_store main redis=127.0.0.1:6379 connect_timeout=1s connect_timeout=2s;
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*pay_store "main": duplicate parameter "connect_timeout=2s" in /
+--- no_error_log
+[alert]
+[crit]

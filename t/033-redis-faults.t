@@ -205,11 +205,12 @@ pay dedupe release "webhook:localhost=/hook:stripe:evt_rf_gone_1", status 499
 --- timeout: 10
 
 
-=== TEST 6: a server that accepts and never answers, not even AUTH: 503 after timeout=
-The connection's AUTH and SELECT go unanswered for timeout=: the
-connection is dropped, and so is the claim queued behind them.
+=== TEST 6: a server that accepts and never answers, not even AUTH: 503 after connect_timeout=
+The connection's AUTH and SELECT go unanswered for connect_timeout=
+(shorter here than the command's timeout=): the attempt is dropped, and
+so is the claim held behind them, never sent.
 --- http_config
-    pay_store mute redis=127.0.0.1:$TEST_NGINX_MUTE_PORT password=secret-of-the-mute db=2 timeout=200ms;
+    pay_store mute redis=127.0.0.1:$TEST_NGINX_MUTE_PORT password=secret-of-the-mute db=2 connect_timeout=300ms timeout=5s;
 --- config
     location = /hook {
         pay_webhook stripe;

@@ -7,8 +7,10 @@
 # and is refused without it; a reconnect resumes the TLS session.
 #
 # Every block: one status and one body per request, the listed log lines,
-# and no [alert], [crit] or [emerg].  timeout=2s: a TLS handshake on a
-# loaded machine (or under ASan) may take longer than the default 250ms.
+# and no [alert], [crit] or [emerg].  The default connect_timeout= (3s)
+# covers a TLS handshake on a loaded machine (or under ASan); a block that
+# sends a request first waits for the "connected" line, so that the
+# request's command (timeout=, 250ms) does not wait for the handshake.
 
 use Test::Nginx::Socket;
 use lib 't/lib';
@@ -82,7 +84,7 @@ __DATA__
 The name checked is redis='s address, 127.0.0.1, an IP entry of the
 certificate; the CA is tls_trusted_certificate=.
 --- http_config
-    pay_store tls redis=127.0.0.1:$TEST_NGINX_GOOD_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem prefix=t036:$TEST_NGINX_RUN: timeout=2s;
+    pay_store tls redis=127.0.0.1:$TEST_NGINX_GOOD_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem prefix=t036:$TEST_NGINX_RUN:;
 --- config
 @DEDUPE@
 --- request eval
@@ -108,7 +110,7 @@ tls_trusted_certificate= and tls_name= come before the bare tls: the
 server's certificate, from the test's private CA, verifies (with the
 system's bundle instead it would not).
 --- http_config
-    pay_store tls redis=127.0.0.1:$TEST_NGINX_GOOD_TLS_PORT tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem tls_name=localhost tls prefix=t036:$TEST_NGINX_RUN: timeout=2s;
+    pay_store tls redis=127.0.0.1:$TEST_NGINX_GOOD_TLS_PORT tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem tls_name=localhost tls prefix=t036:$TEST_NGINX_RUN:;
 --- config
 @DEDUPE@
 --- init
@@ -134,7 +136,7 @@ PayTest::wait_log(qr/pay_store "tls": redis \S+ connected \(TLS\)/, 1);
 The certificate does not hold redis.example.com: refused (with the name
 lost, 127.0.0.1 would have been checked, and accepted).
 --- http_config
-    pay_store tls redis=127.0.0.1:$TEST_NGINX_GOOD_TLS_PORT tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem tls_name=redis.example.com tls timeout=2s;
+    pay_store tls redis=127.0.0.1:$TEST_NGINX_GOOD_TLS_PORT tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem tls_name=redis.example.com tls;
 --- config
 @DEDUPE@
 --- init
@@ -159,7 +161,7 @@ PayTest::stripe_signature("evt_tls_order_name")
 SNI and the name check use tls_name=localhost, a DNS entry of the
 certificate.
 --- http_config
-    pay_store tls redis=127.0.0.1:$TEST_NGINX_GOOD_TLS_PORT tls tls_name=localhost tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem prefix=t036:$TEST_NGINX_RUN: timeout=2s;
+    pay_store tls redis=127.0.0.1:$TEST_NGINX_GOOD_TLS_PORT tls tls_name=localhost tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem prefix=t036:$TEST_NGINX_RUN:;
 --- config
     location = /intents {
         pay_intent stripe;
@@ -176,6 +178,8 @@ certificate.
     location /stub/ {
         proxy_pass http://127.0.0.1:$TEST_NGINX_STUB_PORT/__stub/;
     }
+--- init
+PayTest::wait_log(qr/pay_store "tls": redis \S+ connected \(TLS\)/, 1);
 --- request eval
 ["GET /stub/reset",
  "POST /intents\n{\"amount\":2000,\"currency\":\"usd\"}",
@@ -199,7 +203,7 @@ certificate.
 
 === TEST 5: a server certificate from another CA: 503, one error line
 --- http_config
-    pay_store tls redis=127.0.0.1:$TEST_NGINX_GOOD_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/other-ca.pem timeout=2s;
+    pay_store tls redis=127.0.0.1:$TEST_NGINX_GOOD_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/other-ca.pem;
 --- config
 @DEDUPE@
 --- init
@@ -225,7 +229,7 @@ Retry-After: 5
 
 === TEST 6: an expired server certificate: 503, the reason said
 --- http_config
-    pay_store tls redis=127.0.0.1:$TEST_NGINX_EXPIRED_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem timeout=2s;
+    pay_store tls redis=127.0.0.1:$TEST_NGINX_EXPIRED_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem;
 --- config
 @DEDUPE@
 --- init
@@ -250,7 +254,7 @@ Retry-After: 5
 
 === TEST 7: a certificate for another name: 503, the name said
 --- http_config
-    pay_store tls redis=127.0.0.1:$TEST_NGINX_GOOD_TLS_PORT tls tls_name=redis.example.com tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem timeout=2s;
+    pay_store tls redis=127.0.0.1:$TEST_NGINX_GOOD_TLS_PORT tls tls_name=redis.example.com tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem;
 --- config
 @DEDUPE@
 --- init
@@ -275,9 +279,11 @@ Retry-After: 5
 
 === TEST 8: mutual TLS: with the client certificate, deliveries go through
 --- http_config
-    pay_store tls redis=127.0.0.1:$TEST_NGINX_MTLS_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem tls_certificate=$TEST_NGINX_PKI/client.pem tls_certificate_key=$TEST_NGINX_PKI/client.key prefix=t036:$TEST_NGINX_RUN: timeout=2s;
+    pay_store tls redis=127.0.0.1:$TEST_NGINX_MTLS_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem tls_certificate=$TEST_NGINX_PKI/client.pem tls_certificate_key=$TEST_NGINX_PKI/client.key prefix=t036:$TEST_NGINX_RUN:;
 --- config
 @DEDUPE@
+--- init
+PayTest::wait_log(qr/pay_store "tls": redis \S+ connected \(TLS\)/, 1);
 --- request eval
 [PayTest::stripe_delivery("/hook", "evt_tls_mtls"),
  PayTest::stripe_delivery("/hook", "evt_tls_mtls")]
@@ -300,7 +306,7 @@ TLS 1.3 accepts the handshake and refuses the certificate at the first
 read: the connection never counted as made (no "connected" line, no
 "connection lost"), and attempts back off rather than loop every 100 ms.
 --- http_config
-    pay_store tls redis=127.0.0.1:$TEST_NGINX_MTLS_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem timeout=2s;
+    pay_store tls redis=127.0.0.1:$TEST_NGINX_MTLS_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem;
 --- config
 @DEDUPE@
 --- init
@@ -333,7 +339,7 @@ connection lost
 Redis drops the connection (CLIENT KILL): the next one offers the
 session kept from the first.
 --- http_config
-    pay_store tls redis=127.0.0.1:$TEST_NGINX_GOOD_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem prefix=t036:$TEST_NGINX_RUN: timeout=2s;
+    pay_store tls redis=127.0.0.1:$TEST_NGINX_GOOD_TLS_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem prefix=t036:$TEST_NGINX_RUN:;
 --- config
 @DEDUPE@
 --- init
