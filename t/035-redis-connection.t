@@ -14,15 +14,20 @@ use PayTest;
 our $port = PayTest::redis_server();
 $ENV{TEST_NGINX_CONN_REDIS_PORT} = $port;
 
-our ($keepalive, $auth_errors, $auth_infos, $held_keys);
+# TEST 4: a Redis that gets demoted to a replica of another one
+our $demoted = PayTest::redis_server();
+our $promoted = PayTest::redis_server();
+$ENV{TEST_NGINX_DEMOTED_PORT} = $demoted;
+
+our ($keepalive, $auth_errors, $auth_infos, $held_keys, $readonly_status);
 
 our $R = sprintf '%x%x%04x', time, $$, int rand 65536;
 $ENV{TEST_NGINX_RUN} = $R;
 
 repeat_each(1);
 
-# blocks: 25 subtests; after them, 4 checks
-plan tests => 25 + 4;
+# blocks: 25 + 7 subtests; after them, 5 checks
+plan tests => 32 + 5;
 
 no_shuffle();
 run_tests();
@@ -34,6 +39,9 @@ Test::More::like($keepalive // '', qr/keepalive/,
 Test::More::is($auth_errors, 1, 'TEST 2: one [error] line for the refused AUTH');
 Test::More::ok($auth_infos >= 2,
                "TEST 2: the attempts after it at [info] ($auth_infos)");
+
+Test::More::is($readonly_status, 503,
+               'TEST 4: a claim answered READONLY: 503');
 
 $held_keys = PayTest::redis_command($port, 'KEYS', "t035:$R:*");
 Test::More::is_deeply($held_keys, [],
@@ -163,4 +171,49 @@ PayTest::stripe_signature("evt_conn_held")
 [emerg]
 redis down,
 not-the-password
+--- timeout: 10
+
+
+
+=== TEST 4: a plain redis= store whose Redis becomes a replica: dropped, made again, and used once it is a master again
+A managed failover leaves the old primary up as a replica: its PINGs
+still succeed, but every claim gets -READONLY.  The connection is dropped
+at the first one (a new connection resolves a name again), the delivery
+is answered store_unavailable, and once the server is a master again the
+next delivery goes through, without a reload.
+--- http_config
+    pay_store demoted redis=127.0.0.1:$TEST_NGINX_DEMOTED_PORT prefix=t035:$TEST_NGINX_RUN:;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe demoted;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app: $http_pay_dedupe\n";
+    }
+--- init
+PayTest::wait_log(qr/pay_store "demoted": redis \S+ connected/, 1);
+PayTest::redis_command($main::demoted, 'REPLICAOF', '127.0.0.1', $main::promoted);
+$main::readonly_status = PayTest::stripe_post(main::server_port(), '/hook', 'evt_conn_readonly');
+PayTest::wait_log(qr/pay_store "demoted": redis \S+ connection lost: READONLY/, 1);
+PayTest::redis_command($main::demoted, 'REPLICAOF', 'NO', 'ONE');
+# the second connection, made before or after NO ONE: a master by now
+PayTest::wait_log(qr/pay_store "demoted": redis \S+ connected/, 2);
+--- request eval
+PayTest::stripe_delivery("/hook", "evt_conn_readonly")
+--- more_headers eval
+PayTest::stripe_signature("evt_conn_readonly")
+--- error_code: 200
+--- response_body
+app: new
+--- error_log eval
+[qr/\[error\] .*pay_store "demoted": redis 127\.0\.0\.1:\d+ connection lost: READONLY: the server is a replica now/,
+ qr/\[notice\] .*pay_store "demoted": redis 127\.0\.0\.1:\d+ connected/]
+--- no_error_log
+[alert]
+[crit]
+[emerg]
 --- timeout: 10
