@@ -513,6 +513,22 @@ ngx_http_pay_store_redis_postconf(ngx_conf_t *cf, ngx_http_pay_store_t *store)
 
     rs->redis.resolver = clcf->resolver;
 
+    /*
+     * nginx's resolver asks over UDP without DNSSEC: a forged answer at a
+     * reconnection would point the store at another Redis, which could
+     * answer "done" to every claim (deliveries acknowledged and never
+     * forwarded).  TLS's name check closes that; say so when it is off.
+     */
+    if (rs->redis.tls == NULL) {
+        ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                      "pay_store \"%V\": \"redis=%V\" is a host name "
+                      "resolved again at every connection, over plain TCP: "
+                      "a forged DNS answer could point the store at another "
+                      "Redis; use \"tls\" (its certificate names the host) "
+                      "or an IP address in %s:%ui", &store->name,
+                      &rs->redis.addr, store->file, store->line);
+    }
+
     /* the http level's own value is merged into servers only */
     rs->redis.resolver_timeout =
         (clcf->resolver_timeout == NGX_CONF_UNSET_MSEC)
