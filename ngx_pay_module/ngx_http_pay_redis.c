@@ -544,6 +544,8 @@ ngx_http_pay_redis_close(ngx_http_pay_redis_t *rd, const char *reason)
         ngx_destroy_pool(pool);
     }
 
+    ngx_http_pay_redis_tls_close(rd);
+
     rd->pc.connection = NULL;
 
     if (rd->reader != NULL) {

@@ -53,6 +53,8 @@ typedef struct {
 #if (NGX_SSL)
     ngx_ssl_t                     ssl;
     ngx_ssl_session_t            *session;    /* per worker: reused */
+    ngx_ssl_session_t            *pending;    /* this connection's, kept
+                                                 once it is verified */
 #endif
     ngx_str_t                     name;       /* SNI and the name checked */
     ngx_str_t                     trusted;    /* CA file, "" = system */
@@ -89,6 +91,9 @@ struct ngx_http_pay_redis_s {
 
     ngx_http_pay_redis_ready_pt   ready;
     void                         *data;       /* for ready */
+
+    /* per worker, this connection's TLS handshake ends: done() */
+    void                        (*tls_handshaked)(ngx_http_pay_redis_t *rd);
 
     /* per worker */
     ngx_peer_connection_t         pc;
@@ -148,6 +153,7 @@ struct ngx_http_pay_redis_s {
     unsigned                      closing:1;
     unsigned                      exiting:1;
     unsigned                      cluster:1;  /* -MOVED seen: not used */
+    unsigned                      tls_verified:1; /* this connection's */
 };
 
 
@@ -253,6 +259,9 @@ ngx_int_t ngx_http_pay_redis_tls_verify(ngx_http_pay_redis_t *rd);
  */
 ssize_t ngx_http_pay_redis_tls_recv(ngx_http_pay_redis_t *rd, u_char *buf,
     size_t size);
+
+/* the connection closes: a session not verified is dropped */
+void ngx_http_pay_redis_tls_close(ngx_http_pay_redis_t *rd);
 
 /* the worker exits: the kept session goes */
 void ngx_http_pay_redis_tls_done(ngx_http_pay_redis_t *rd);

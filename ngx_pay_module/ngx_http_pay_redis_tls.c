@@ -38,10 +38,6 @@ static ngx_int_t ngx_http_pay_redis_tls_check_name(ngx_connection_t *c,
 static void ngx_http_pay_redis_tls_save_session(ngx_connection_t *c);
 
 
-/* one callback per connection attempt: rd->tls is shared, it is not */
-static void (*ngx_http_pay_redis_tls_done_pt)(ngx_http_pay_redis_t *rd);
-
-
 ngx_int_t
 ngx_http_pay_redis_tls_conf(ngx_conf_t *cf, ngx_http_pay_redis_t *rd)
 {
@@ -184,7 +180,9 @@ ngx_http_pay_redis_tls_start(ngx_http_pay_redis_t *rd,
 
     c->ssl->save_session = ngx_http_pay_redis_tls_save_session;
 
-    ngx_http_pay_redis_tls_done_pt = done;
+    /* the store's own: every store (and worker) has its connection */
+    rd->tls_handshaked = done;
+    rd->tls_verified = 0;
 
     rc = ngx_ssl_handshake(c);
 
@@ -207,7 +205,7 @@ ngx_http_pay_redis_tls_handshaked(ngx_connection_t *c)
 
     rd = c->data;
 
-    ngx_http_pay_redis_tls_done_pt(rd);
+    rd->tls_handshaked(rd);
 }
 
 
@@ -252,6 +250,18 @@ ngx_http_pay_redis_tls_verify(ngx_http_pay_redis_t *rd)
         ngx_log_error(NGX_LOG_INFO, rd->log, 0,
                       "pay_store \"%V\": redis %V TLS session reused",
                       &rd->name, &rd->addr);
+    }
+
+    /* only a verified connection's session is offered again */
+    rd->tls_verified = 1;
+
+    if (tls->pending != NULL) {
+        if (tls->session != NULL) {
+            ngx_ssl_free_session(tls->session);
+        }
+
+        tls->session = tls->pending;
+        tls->pending = NULL;
     }
 
     return NGX_OK;
@@ -359,32 +369,57 @@ ngx_http_pay_redis_tls_check_name(ngx_connection_t *c, ngx_str_t *name)
 }
 
 
-/* a session (TLS 1.3: a ticket, after the handshake) worth offering again */
+/*
+ * A session (TLS 1.2: during the handshake; TLS 1.3: a ticket, after it)
+ * worth offering again, but only once the connection's certificate and
+ * name were checked: one from a handshake that failed them is kept aside
+ * (pending) and dropped with the connection, never replacing a good one.
+ */
 
 static void
 ngx_http_pay_redis_tls_save_session(ngx_connection_t *c)
 {
-    ngx_ssl_session_t     *session;
-    ngx_http_pay_redis_t  *rd;
+    ngx_ssl_session_t         *session, **to;
+    ngx_http_pay_redis_t      *rd;
+    ngx_http_pay_redis_tls_t  *tls;
 
     rd = c->data;
+    tls = rd->tls;
 
     session = ngx_ssl_get_session(c);
     if (session == NULL) {
         return;
     }
 
-    if (rd->tls->session != NULL) {
-        ngx_ssl_free_session(rd->tls->session);
+    to = rd->tls_verified ? &tls->session : &tls->pending;
+
+    if (*to != NULL) {
+        ngx_ssl_free_session(*to);
     }
 
-    rd->tls->session = session;
+    *to = session;
+}
+
+
+void
+ngx_http_pay_redis_tls_close(ngx_http_pay_redis_t *rd)
+{
+    rd->tls_verified = 0;
+
+    if (rd->tls == NULL || rd->tls->pending == NULL) {
+        return;
+    }
+
+    ngx_ssl_free_session(rd->tls->pending);
+    rd->tls->pending = NULL;
 }
 
 
 void
 ngx_http_pay_redis_tls_done(ngx_http_pay_redis_t *rd)
 {
+    ngx_http_pay_redis_tls_close(rd);
+
     if (rd->tls == NULL || rd->tls->session == NULL) {
         return;
     }
@@ -428,6 +463,12 @@ ngx_http_pay_redis_tls_recv(ngx_http_pay_redis_t *rd, u_char *buf,
     size_t size)
 {
     return NGX_ERROR;
+}
+
+
+void
+ngx_http_pay_redis_tls_close(ngx_http_pay_redis_t *rd)
+{
 }
 
 
