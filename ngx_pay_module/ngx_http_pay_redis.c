@@ -299,6 +299,15 @@ ngx_http_pay_redis_write_handler(ngx_event_t *wev)
         return;
     }
 
+    if (rd->read_on_write) {
+        /* an SSL_read() waited for the socket to take its bytes */
+        rd->read_on_write = 0;
+
+        if (!c->read->posted) {
+            ngx_post_event(c->read, &ngx_posted_events);
+        }
+    }
+
     (void) ngx_http_pay_redis_flush(rd);
 }
 
@@ -586,6 +595,7 @@ ngx_http_pay_redis_close(ngx_http_pay_redis_t *rd, const char *reason)
     }
 
     rd->attempt = 0;
+    rd->read_on_write = 0;
     rd->transport = 0;
     rd->connected = 0;
     rd->up = 0;

@@ -154,6 +154,9 @@ struct ngx_http_pay_redis_s {
     unsigned                      exiting:1;
     unsigned                      cluster:1;  /* -MOVED seen: not used */
     unsigned                      tls_verified:1; /* this connection's */
+    unsigned                      read_on_write:1; /* SSL_read wants to
+                                                     write: the write event
+                                                     resumes reading */
 };
 
 

@@ -298,8 +298,26 @@ ngx_http_pay_redis_tls_recv(ngx_http_pay_redis_t *rd, u_char *buf,
     sslerr = SSL_get_error(c->ssl->connection, n);
     err = (sslerr == SSL_ERROR_SYSCALL) ? ngx_errno : 0;
 
-    if (sslerr == SSL_ERROR_WANT_READ || sslerr == SSL_ERROR_WANT_WRITE) {
+    if (sslerr == SSL_ERROR_WANT_READ) {
         c->read->ready = 0;
+        return NGX_AGAIN;
+    }
+
+    if (sslerr == SSL_ERROR_WANT_WRITE) {
+        /*
+         * SSL_read() must write first (a key update, a renegotiation)
+         * and the socket is full: reading resumes from the write event,
+         * as nginx's ngx_ssl_handle_recv() does
+         */
+        c->write->ready = 0;
+        rd->read_on_write = 1;
+
+        if (ngx_handle_write_event(c->write, 0) != NGX_OK) {
+            (void) ngx_cpystrn(rd->errstr, (u_char *) "TLS: cannot add "
+                               "a write event", sizeof(rd->errstr));
+            return NGX_ERROR;
+        }
+
         return NGX_AGAIN;
     }
 
