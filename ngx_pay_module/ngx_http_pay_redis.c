@@ -186,6 +186,7 @@ ngx_http_pay_redis_queue(ngx_http_pay_redis_t *rd,
         out = ngx_alloc(size, rd->log);
         if (out == NULL) {
             ngx_free(pc);
+            ngx_explicit_memzero(cmd, len);
             redisFreeCommand(cmd);
             return NGX_DECLINED;
         }
@@ -196,11 +197,15 @@ ngx_http_pay_redis_queue(ngx_http_pay_redis_t *rd,
         }
 
         if (rd->out != NULL) {
+            /* it may hold AUTH's password */
+            ngx_explicit_memzero(rd->out, rd->out_len);
             ngx_free(rd->out);
         }
 
         /* nothing past hold is sent before it: hold >= out_pos */
         rd->hold = (rd->hold > rd->out_pos) ? rd->hold - rd->out_pos : 0;
+        rd->secret = (rd->secret > rd->out_pos)
+                     ? rd->secret - rd->out_pos : 0;
         rd->out_len -= rd->out_pos;
         rd->out_pos = 0;
         rd->out = out;
@@ -210,6 +215,8 @@ ngx_http_pay_redis_queue(ngx_http_pay_redis_t *rd,
     ngx_memcpy(rd->out + rd->out_len, cmd, len);
     rd->out_len += len;
 
+    /* AUTH's password is not left in freed memory (commands are small) */
+    ngx_explicit_memzero(cmd, len);
     redisFreeCommand(cmd);
 
     pc->handler = fn;
@@ -342,6 +349,12 @@ ngx_http_pay_redis_flush(ngx_http_pay_redis_t *rd)
         }
 
         rd->out_pos += n;
+    }
+
+    if (rd->secret && rd->out_pos >= rd->secret) {
+        /* AUTH is out: its password does not stay in the buffer */
+        ngx_explicit_memzero(rd->out, rd->secret);
+        rd->secret = 0;
     }
 
     if (rd->out_pos == rd->out_len) {
@@ -560,6 +573,11 @@ ngx_http_pay_redis_close(ngx_http_pay_redis_t *rd, const char *reason)
     if (rd->reader != NULL) {
         redisReaderFree(rd->reader);
         rd->reader = NULL;
+    }
+
+    if (rd->secret) {
+        ngx_explicit_memzero(rd->out, rd->secret);
+        rd->secret = 0;
     }
 
     rd->out_pos = 0;

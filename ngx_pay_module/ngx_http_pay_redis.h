@@ -124,6 +124,8 @@ struct ngx_http_pay_redis_s {
     size_t                        out_pos;
     size_t                        out_len;
     size_t                        out_size;
+    size_t                        secret;     /* out[..secret] holds AUTH:
+                                                 wiped once sent */
     size_t                        hold;       /* until established, only
                                                  out[..hold] (the handshake)
                                                  is sent */

@@ -315,6 +315,8 @@ ngx_http_pay_redis_handshake(ngx_http_pay_redis_t *rd)
             return;
         }
 
+        /* AUTH is first in the buffer: wiped once written */
+        rd->secret = rd->out_len;
         rd->handshake++;
     }
 
