@@ -116,6 +116,8 @@ struct ngx_http_pay_redis_s {
     ngx_connection_t             *c;          /* NULL: no connection */
     redisReader                  *reader;
     ngx_log_t                    *log;
+    ngx_log_t                     connect_log; /* log, alerts only: for
+                                                 ngx_event_connect_peer() */
     const char                   *reason;     /* why we drop it */
 
     ngx_queue_t                   pending;    /* replies due, in order */

@@ -48,6 +48,14 @@ ngx_http_pay_redis_init(ngx_http_pay_redis_t *rd, ngx_cycle_t *cycle)
 
     rd->log = cycle->log;
 
+    /*
+     * ngx_event_connect_peer() logs a failed connect() itself, at error
+     * or crit (a unix socket's path missing), on every attempt: its
+     * reason is ours to say, once (log_failure)
+     */
+    rd->connect_log = *cycle->log;
+    rd->connect_log.log_level = NGX_LOG_ALERT;
+
     ngx_queue_init(&rd->pending);
 
     /* idle retries must not hold a worker that is shutting down */
@@ -238,7 +246,7 @@ ngx_http_pay_redis_connect_peer(ngx_http_pay_redis_t *rd,
     rd->pc.socklen = socklen;
     rd->pc.name = &rd->addr;
     rd->pc.get = ngx_event_get_peer;
-    rd->pc.log = rd->log;
+    rd->pc.log = &rd->connect_log;
     rd->pc.log_error = NGX_ERROR_INFO;
     rd->pc.tries = 1;
 

@@ -157,7 +157,7 @@ ngx_http_pay_redis_sentinel_next(ngx_http_pay_redis_t *rd,
     pc->socklen = a->socklen;
     pc->name = &a->name;
     pc->get = ngx_event_get_peer;
-    pc->log = rd->log;
+    pc->log = &rd->connect_log;    /* its reason is ours to say */
     pc->log_error = NGX_ERROR_INFO;
     pc->tries = 1;
 

@@ -20,14 +20,15 @@ our $promoted = PayTest::redis_server();
 $ENV{TEST_NGINX_DEMOTED_PORT} = $demoted;
 
 our ($keepalive, $auth_errors, $auth_infos, $held_keys, $readonly_status);
+our %down;    # TEST 5: store => [error lines, info lines, nginx's own]
 
 our $R = sprintf '%x%x%04x', time, $$, int rand 65536;
 $ENV{TEST_NGINX_RUN} = $R;
 
 repeat_each(1);
 
-# blocks: 25 + 7 subtests; after them, 5 checks
-plan tests => 32 + 5;
+# blocks: 25 + 7 + 6 subtests; after them, 9 checks
+plan tests => 38 + 9;
 
 no_shuffle();
 run_tests();
@@ -42,6 +43,14 @@ Test::More::ok($auth_infos >= 2,
 
 Test::More::is($readonly_status, 503,
                'TEST 4: a claim answered READONLY: 503');
+
+for my $store ('nosocket', 'refused') {
+    my ($errors, $infos, $nginx) = @{ $down{$store} // [] };
+    Test::More::is($errors, 1, "TEST 5: $store: one [error] line");
+    Test::More::ok(($nginx // 1) == 0,
+                   "TEST 5: $store: no connect() line of nginx's own ("
+                   . ($nginx // 'none') . ")");
+}
 
 $held_keys = PayTest::redis_command($port, 'KEYS', "t035:$R:*");
 Test::More::is_deeply($held_keys, [],
@@ -217,3 +226,50 @@ app: new
 [crit]
 [emerg]
 --- timeout: 10
+
+
+
+=== TEST 5: a unix socket that is not there, a port that refuses: one error line each, nothing at crit
+nginx's ngx_event_connect_peer() logs a failed connect() on every
+attempt (crit for a missing socket path): the store's own line says it
+once, the attempts after it at info.
+--- http_config
+    pay_store nosocket redis=unix:/nonexistent/redis-t035.sock;
+    pay_store refused redis=127.0.0.1:1;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe nosocket;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app\n";
+    }
+    location = /hook2 {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe refused;
+        return 204;
+    }
+--- init
+for my $store ('nosocket', 'refused') {
+    PayTest::wait_log(qr/pay_store "$store": redis \S+ connect failed/, 3);
+    $main::down{$store} = [
+        PayTest::log_lines(qr/\[error\] .*pay_store "$store": redis \S+ connect failed/),
+        PayTest::log_lines(qr/\[info\] .*pay_store "$store": redis \S+ connect failed/),
+        PayTest::log_lines(qr/connect\(\) to \S*(?:redis-t035\.sock|127\.0\.0\.1:1\b)/),
+    ];
+}
+--- request eval
+PayTest::stripe_delivery("/hook", "evt_conn_nosocket")
+--- more_headers eval
+PayTest::stripe_signature("evt_conn_nosocket")
+--- error_code: 503
+--- response_body_like: "code":"store_unavailable"
+--- error_log eval
+[qr/\[error\] .*pay_store "nosocket": redis unix:\/nonexistent\/redis-t035\.sock connect failed: No such file or directory/]
+--- no_error_log
+[alert]
+[crit]
+[emerg]
