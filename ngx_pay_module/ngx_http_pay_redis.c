@@ -51,6 +51,14 @@
 #define NGX_HTTP_PAY_REDIS_READ_SIZE    16384
 #define NGX_HTTP_PAY_REDIS_OUT_SIZE     4096
 
+/*
+ * The most a reply may take while it is read: no record the module writes
+ * is over 64 KiB, and hiredis 0.14's reader has no limit of its own, so a
+ * huge value (under a prefixed key, or from a server that is not Redis)
+ * would be buffered whole
+ */
+#define NGX_HTTP_PAY_REDIS_REPLY_MAX    (4 * 1024 * 1024)
+
 
 typedef struct {
     ngx_queue_t                   queue;
@@ -283,6 +291,14 @@ ngx_http_pay_redis_read_handler(ngx_event_t *rev)
         }
 
         if (ngx_http_pay_redis_replies(rd) != NGX_OK) {
+            return;
+        }
+
+        /* what is left is one reply, still incomplete */
+        if (rd->reader->len - rd->reader->pos > NGX_HTTP_PAY_REDIS_REPLY_MAX)
+        {
+            ngx_http_pay_redis_close(rd, "a reply over 4 MiB: not one of "
+                                         "the module's records");
             return;
         }
     }
