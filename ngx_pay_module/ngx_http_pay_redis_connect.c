@@ -172,6 +172,9 @@ ngx_http_pay_redis_connect(ngx_http_pay_redis_t *rd)
     ctx->data = rd;
     ctx->timeout = rd->resolver_timeout;
 
+    /* a worker shutting down does not wait for the answer */
+    ctx->cancelable = 1;
+
     rd->resolving = ctx;
 
     /* the handler may run before this returns (a cached answer) */
