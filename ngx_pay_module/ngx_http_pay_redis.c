@@ -16,12 +16,14 @@
  * A connection's life:
  *
  *   connect     ngx_event_connect_peer(); AUTH and SELECT are queued
- *               first, so whatever the engine sends meanwhile follows
- *               them on the wire;
+ *               first; whatever the engine queues meanwhile is held
+ *               behind them (rd->hold) and sent only once they answered
+ *               OK, so nothing runs as the wrong user or in the wrong
+ *               database;
  *   TLS         once TCP is up, when the store has tls;
- *   up          the transport is up: the queued bytes go out; once AUTH
- *               and SELECT answered OK (at once without them) the store
- *               is "connected" (logged) and its ready callback runs;
+ *   up          the transport is up: the handshake goes out; once AUTH
+ *               and SELECT answered OK the store is "connected" (logged),
+ *               the held commands go out and its ready callback runs;
  *   idle        after ping= without a command, a PING: a connection that
  *               died silently is noticed before a request needs it;
  *   closed      on EOF, an error, a timeout or abort(): every pending
@@ -49,6 +51,14 @@
 #define NGX_HTTP_PAY_REDIS_READ_SIZE    16384
 #define NGX_HTTP_PAY_REDIS_OUT_SIZE     4096
 
+/*
+ * The most a reply may take while it is read: no record the module writes
+ * is over 64 KiB, and hiredis 0.14's reader has no limit of its own, so a
+ * huge value (under a prefixed key, or from a server that is not Redis)
+ * would be buffered whole
+ */
+#define NGX_HTTP_PAY_REDIS_REPLY_MAX    (4 * 1024 * 1024)
+
 
 typedef struct {
     ngx_queue_t                   queue;
@@ -58,6 +68,8 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_pay_redis_replies(ngx_http_pay_redis_t *rd);
+static const char *ngx_http_pay_redis_send_error(ngx_http_pay_redis_t *rd,
+    ngx_err_t err);
 static ngx_uint_t ngx_http_pay_redis_redirected(redisReply *r);
 static ngx_uint_t ngx_http_pay_redis_readonly(redisReply *r);
 static void ngx_http_pay_redis_cluster(ngx_http_pay_redis_t *rd,
@@ -182,6 +194,7 @@ ngx_http_pay_redis_queue(ngx_http_pay_redis_t *rd,
         out = ngx_alloc(size, rd->log);
         if (out == NULL) {
             ngx_free(pc);
+            ngx_explicit_memzero(cmd, len);
             redisFreeCommand(cmd);
             return NGX_DECLINED;
         }
@@ -192,9 +205,15 @@ ngx_http_pay_redis_queue(ngx_http_pay_redis_t *rd,
         }
 
         if (rd->out != NULL) {
+            /* it may hold AUTH's password */
+            ngx_explicit_memzero(rd->out, rd->out_len);
             ngx_free(rd->out);
         }
 
+        /* nothing past hold is sent before it: hold >= out_pos */
+        rd->hold = (rd->hold > rd->out_pos) ? rd->hold - rd->out_pos : 0;
+        rd->secret = (rd->secret > rd->out_pos)
+                     ? rd->secret - rd->out_pos : 0;
         rd->out_len -= rd->out_pos;
         rd->out_pos = 0;
         rd->out = out;
@@ -204,6 +223,8 @@ ngx_http_pay_redis_queue(ngx_http_pay_redis_t *rd,
     ngx_memcpy(rd->out + rd->out_len, cmd, len);
     rd->out_len += len;
 
+    /* AUTH's password is not left in freed memory (commands are small) */
+    ngx_explicit_memzero(cmd, len);
     redisFreeCommand(cmd);
 
     pc->handler = fn;
@@ -213,7 +234,7 @@ ngx_http_pay_redis_queue(ngx_http_pay_redis_t *rd,
     rd->active = ngx_current_msec;
 
     /* written at the end of this loop iteration: commands go out together */
-    if (rd->connected && !rd->c->write->posted) {
+    if (rd->transport && !rd->c->write->posted) {
         ngx_post_event(rd->c->write, &ngx_posted_events);
     }
 
@@ -234,7 +255,7 @@ ngx_http_pay_redis_read_handler(ngx_event_t *rev)
     c = rev->data;
     rd = c->data;
 
-    if (!rd->connected) {
+    if (!rd->transport) {
         /* TLS handshake still running: its handler has the events */
         return;
     }
@@ -272,6 +293,14 @@ ngx_http_pay_redis_read_handler(ngx_event_t *rev)
         if (ngx_http_pay_redis_replies(rd) != NGX_OK) {
             return;
         }
+
+        /* what is left is one reply, still incomplete */
+        if (rd->reader->len - rd->reader->pos > NGX_HTTP_PAY_REDIS_REPLY_MAX)
+        {
+            ngx_http_pay_redis_close(rd, "a reply over 4 MiB: not one of "
+                                         "the module's records");
+            return;
+        }
     }
 
     if (ngx_handle_read_event(rev, 0) != NGX_OK) {
@@ -289,8 +318,17 @@ ngx_http_pay_redis_write_handler(ngx_event_t *wev)
     c = wev->data;
     rd = c->data;
 
-    if (!rd->connected) {
+    if (!rd->transport) {
         return;
+    }
+
+    if (rd->read_on_write) {
+        /* an SSL_read() waited for the socket to take its bytes */
+        rd->read_on_write = 0;
+
+        if (!c->read->posted) {
+            ngx_post_event(c->read, &ngx_posted_events);
+        }
     }
 
     (void) ngx_http_pay_redis_flush(rd);
@@ -302,14 +340,18 @@ ngx_http_pay_redis_write_handler(ngx_event_t *wev)
 ngx_int_t
 ngx_http_pay_redis_flush(ngx_http_pay_redis_t *rd)
 {
+    size_t             end;
     ssize_t            n;
     ngx_err_t          err;
     ngx_connection_t  *c;
 
     c = rd->c;
 
-    while (rd->out_pos < rd->out_len) {
-        n = c->send(c, rd->out + rd->out_pos, rd->out_len - rd->out_pos);
+    /* until AUTH and SELECT answered, only they go out */
+    end = rd->connected ? rd->out_len : rd->hold;
+
+    while (rd->out_pos < end) {
+        n = c->send(c, rd->out + rd->out_pos, end - rd->out_pos);
 
         if (n == NGX_AGAIN) {
             break;
@@ -317,19 +359,24 @@ ngx_http_pay_redis_flush(ngx_http_pay_redis_t *rd)
 
         if (n == NGX_ERROR) {
             err = ngx_socket_errno;
-            ngx_http_pay_redis_close(rd, (c->ssl == NULL && err)
-                                         ? ngx_http_pay_redis_strerror(rd,
-                                                                       err)
-                                         : "write failed");
+            ngx_http_pay_redis_close(rd,
+                                     ngx_http_pay_redis_send_error(rd, err));
             return NGX_ERROR;
         }
 
         rd->out_pos += n;
     }
 
+    if (rd->secret && rd->out_pos >= rd->secret) {
+        /* AUTH is out: its password does not stay in the buffer */
+        ngx_explicit_memzero(rd->out, rd->secret);
+        rd->secret = 0;
+    }
+
     if (rd->out_pos == rd->out_len) {
         rd->out_pos = 0;
         rd->out_len = 0;
+        rd->hold = 0;
     }
 
     if (ngx_handle_write_event(c->write, 0) != NGX_OK) {
@@ -338,6 +385,34 @@ ngx_http_pay_redis_flush(ngx_http_pay_redis_t *rd)
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * Why a write failed.  A TLS server that refuses us (TLS 1.3: a client
+ * certificate, after the handshake) sends an alert and closes; our next
+ * write may then meet the reset before our read meets the alert, so the
+ * alert, still queued on the socket, is read for the reason: the same
+ * refusal is worded the same on every attempt (one error line).
+ */
+
+static const char *
+ngx_http_pay_redis_send_error(ngx_http_pay_redis_t *rd, ngx_err_t err)
+{
+    u_char  byte;
+
+    if (rd->c->ssl == NULL) {
+        return err ? ngx_http_pay_redis_strerror(rd, err) : "write failed";
+    }
+
+    if (ngx_http_pay_redis_tls_recv(rd, &byte, 1) == NGX_ERROR
+        && ngx_strncmp(rd->errstr, "TLS: ", 5) == 0
+        && ngx_strncmp(rd->errstr, "TLS: read failed", 16) != 0)
+    {
+        return (const char *) rd->errstr;
+    }
+
+    return "TLS: write failed";
 }
 
 
@@ -507,6 +582,8 @@ ngx_http_pay_redis_close(ngx_http_pay_redis_t *rd, const char *reason)
         ngx_destroy_pool(pool);
     }
 
+    ngx_http_pay_redis_tls_close(rd);
+
     rd->pc.connection = NULL;
 
     if (rd->reader != NULL) {
@@ -514,8 +591,14 @@ ngx_http_pay_redis_close(ngx_http_pay_redis_t *rd, const char *reason)
         rd->reader = NULL;
     }
 
+    if (rd->secret) {
+        ngx_explicit_memzero(rd->out, rd->secret);
+        rd->secret = 0;
+    }
+
     rd->out_pos = 0;
     rd->out_len = 0;
+    rd->hold = 0;
 
     if (rd->exiting) {
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, rd->log, 0,
@@ -546,6 +629,8 @@ ngx_http_pay_redis_close(ngx_http_pay_redis_t *rd, const char *reason)
     }
 
     rd->attempt = 0;
+    rd->read_on_write = 0;
+    rd->transport = 0;
     rd->connected = 0;
     rd->up = 0;
     rd->handshake = 0;
@@ -624,7 +709,7 @@ ngx_http_pay_redis_connect_timeout(ngx_event_t *ev)
 
     rd = ev->data;
 
-    ngx_http_pay_redis_close(rd, rd->connected ? "AUTH or SELECT timed out"
+    ngx_http_pay_redis_close(rd, rd->transport ? "AUTH or SELECT timed out"
                                                : "connect timed out");
 }
 

@@ -53,6 +53,8 @@ typedef struct {
 #if (NGX_SSL)
     ngx_ssl_t                     ssl;
     ngx_ssl_session_t            *session;    /* per worker: reused */
+    ngx_ssl_session_t            *pending;    /* this connection's, kept
+                                                 once it is verified */
 #endif
     ngx_str_t                     name;       /* SNI and the name checked */
     ngx_str_t                     trusted;    /* CA file, "" = system */
@@ -80,12 +82,18 @@ struct ngx_http_pay_redis_s {
     ngx_str_t                     user;       /* empty: AUTH pass */
     ngx_str_t                     password;   /* empty: no AUTH */
     ngx_uint_t                    db;         /* 0: no SELECT */
-    ngx_msec_t                    timeout;    /* connect and each command */
+    ngx_msec_t                    timeout;    /* each command, a PING, a
+                                                 sentinel */
+    ngx_msec_t                    connect_timeout; /* resolving, TCP, TLS,
+                                                 AUTH/SELECT/PING */
     ngx_msec_t                    ping;       /* idle time before a PING */
     ngx_http_pay_redis_tls_t     *tls;        /* NULL: plain */
 
     ngx_http_pay_redis_ready_pt   ready;
     void                         *data;       /* for ready */
+
+    /* per worker, this connection's TLS handshake ends: done() */
+    void                        (*tls_handshaked)(ngx_http_pay_redis_t *rd);
 
     /* per worker */
     ngx_peer_connection_t         pc;
@@ -108,6 +116,8 @@ struct ngx_http_pay_redis_s {
     ngx_connection_t             *c;          /* NULL: no connection */
     redisReader                  *reader;
     ngx_log_t                    *log;
+    ngx_log_t                     connect_log; /* log, alerts only: for
+                                                 ngx_event_connect_peer() */
     const char                   *reason;     /* why we drop it */
 
     ngx_queue_t                   pending;    /* replies due, in order */
@@ -116,6 +126,11 @@ struct ngx_http_pay_redis_s {
     size_t                        out_pos;
     size_t                        out_len;
     size_t                        out_size;
+    size_t                        secret;     /* out[..secret] holds AUTH:
+                                                 wiped once sent */
+    size_t                        hold;       /* until established, only
+                                                 out[..hold] (the handshake)
+                                                 is sent */
 
     ngx_event_t                   reconnect;
     ngx_event_t                   connect_timer;
@@ -132,7 +147,9 @@ struct ngx_http_pay_redis_s {
 
     unsigned                      inited:1;
     unsigned                      attempt:1;  /* connecting or connected */
-    unsigned                      connected:1; /* commands may have run */
+    unsigned                      transport:1; /* TCP (and TLS) up */
+    unsigned                      connected:1; /* established: commands
+                                                  may have run */
     unsigned                      up:1;       /* AUTH and SELECT done */
     unsigned                      failed:1;   /* AUTH or SELECT refused */
     unsigned                      quiet:1;    /* its reason is logged */
@@ -140,6 +157,10 @@ struct ngx_http_pay_redis_s {
     unsigned                      closing:1;
     unsigned                      exiting:1;
     unsigned                      cluster:1;  /* -MOVED seen: not used */
+    unsigned                      tls_verified:1; /* this connection's */
+    unsigned                      read_on_write:1; /* SSL_read wants to
+                                                     write: the write event
+                                                     resumes reading */
 };
 
 
@@ -166,7 +187,8 @@ ngx_uint_t ngx_http_pay_redis_ready(ngx_http_pay_redis_t *rd);
  * Queues a command (binary-safe argv).  NGX_OK: fn(rd, reply, data) will
  * run exactly once, later, with reply NULL if the connection is lost
  * first; NGX_DECLINED: not connected, fn will not run.  Commands queued
- * while connecting follow AUTH and SELECT on the wire.
+ * while connecting are held until AUTH and SELECT (and ROLE) answered OK:
+ * behind a refused handshake nothing of them was sent.
  */
 ngx_int_t ngx_http_pay_redis_command(ngx_http_pay_redis_t *rd,
     ngx_http_pay_redis_reply_pt fn, void *data, int argc, const char **argv,
@@ -244,6 +266,9 @@ ngx_int_t ngx_http_pay_redis_tls_verify(ngx_http_pay_redis_t *rd);
  */
 ssize_t ngx_http_pay_redis_tls_recv(ngx_http_pay_redis_t *rd, u_char *buf,
     size_t size);
+
+/* the connection closes: a session not verified is dropped */
+void ngx_http_pay_redis_tls_close(ngx_http_pay_redis_t *rd);
 
 /* the worker exits: the kept session goes */
 void ngx_http_pay_redis_tls_done(ngx_http_pay_redis_t *rd);

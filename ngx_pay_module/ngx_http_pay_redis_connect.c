@@ -48,6 +48,14 @@ ngx_http_pay_redis_init(ngx_http_pay_redis_t *rd, ngx_cycle_t *cycle)
 
     rd->log = cycle->log;
 
+    /*
+     * ngx_event_connect_peer() logs a failed connect() itself, at error
+     * or crit (a unix socket's path missing), on every attempt: its
+     * reason is ours to say, once (log_failure)
+     */
+    rd->connect_log = *cycle->log;
+    rd->connect_log.log_level = NGX_LOG_ALERT;
+
     ngx_queue_init(&rd->pending);
 
     /* idle retries must not hold a worker that is shutting down */
@@ -101,6 +109,7 @@ ngx_http_pay_redis_connect(ngx_http_pay_redis_t *rd)
 
     rd->reason = NULL;
     rd->handshake = 0;
+    rd->transport = 0;
     rd->connected = 0;
     rd->up = 0;
     rd->failed = 0;
@@ -108,6 +117,7 @@ ngx_http_pay_redis_connect(ngx_http_pay_redis_t *rd)
     rd->pinging = 0;
     rd->out_pos = 0;
     rd->out_len = 0;
+    rd->hold = 0;
 
     rd->reader = redisReaderCreate();
     if (rd->reader == NULL) {
@@ -125,12 +135,13 @@ ngx_http_pay_redis_connect(ngx_http_pay_redis_t *rd)
                    &rd->name, &rd->addr);
 
     /*
-     * covers resolving, the TCP connect and TLS, then AUTH and SELECT;
-     * with sentinels it starts once one answered (each has timeout= of
-     * its own, so a silent one costs one timeout, not the attempt)
+     * connect_timeout= covers resolving, the TCP connect and TLS, then
+     * AUTH and SELECT (or PING); with sentinels it starts once one
+     * answered (each has timeout= of its own, so a silent one costs one
+     * timeout, not the attempt)
      */
     if (!rd->nsentinels) {
-        ngx_add_timer(&rd->connect_timer, rd->timeout);
+        ngx_add_timer(&rd->connect_timer, rd->connect_timeout);
     }
 
     ngx_http_pay_redis_handshake(rd);
@@ -161,6 +172,9 @@ ngx_http_pay_redis_connect(ngx_http_pay_redis_t *rd)
     ctx->data = rd;
     ctx->timeout = rd->resolver_timeout;
 
+    /* a worker shutting down does not wait for the answer */
+    ctx->cancelable = 1;
+
     rd->resolving = ctx;
 
     /* the handler may run before this returns (a cached answer) */
@@ -180,7 +194,7 @@ ngx_http_pay_redis_sentinel_answered(ngx_http_pay_redis_t *rd, ngx_int_t rc,
         return;
     }
 
-    ngx_add_timer(&rd->connect_timer, rd->timeout);
+    ngx_add_timer(&rd->connect_timer, rd->connect_timeout);
 
     ngx_http_pay_redis_connect_peer(rd, &rd->resolved.sockaddr,
                                     rd->resolved_len);
@@ -235,7 +249,7 @@ ngx_http_pay_redis_connect_peer(ngx_http_pay_redis_t *rd,
     rd->pc.socklen = socklen;
     rd->pc.name = &rd->addr;
     rd->pc.get = ngx_event_get_peer;
-    rd->pc.log = rd->log;
+    rd->pc.log = &rd->connect_log;
     rd->pc.log_error = NGX_ERROR_INFO;
     rd->pc.tries = 1;
 
@@ -312,6 +326,8 @@ ngx_http_pay_redis_handshake(ngx_http_pay_redis_t *rd)
             return;
         }
 
+        /* AUTH is first in the buffer: wiped once written */
+        rd->secret = rd->out_len;
         rd->handshake++;
     }
 
@@ -351,6 +367,31 @@ ngx_http_pay_redis_handshake(ngx_http_pay_redis_t *rd)
 
         rd->handshake++;
     }
+
+    if (rd->handshake == 0) {
+        /*
+         * Without AUTH, SELECT or ROLE, a PING: a connection counts as
+         * established (logged "connected", backoff reset, health up) only
+         * once Redis answered on it, not when TLS was merely accepted (a
+         * TLS 1.3 server refuses a client certificate only after that)
+         */
+        argv[0] = "PING";
+        len[0] = sizeof("PING") - 1;
+
+        if (ngx_http_pay_redis_queue(rd, ngx_http_pay_redis_handshake_reply,
+                                     "PING", 1, argv, len)
+            != NGX_OK)
+        {
+            rd->failed = 1;
+            ngx_http_pay_redis_abort(rd, "cannot queue PING");
+            return;
+        }
+
+        rd->handshake++;
+    }
+
+    /* what is queued from here waits for established() */
+    rd->hold = rd->out_len;
 }
 
 
@@ -487,7 +528,10 @@ ngx_http_pay_redis_tls_ended(ngx_http_pay_redis_t *rd)
 }
 
 
-/* TCP (and TLS) up: what was queued goes out, AUTH and SELECT first */
+/*
+ * TCP (and TLS) up: AUTH and SELECT (or PING) go out, the rest waits for
+ * their answers
+ */
 
 static void
 ngx_http_pay_redis_transport_up(ngx_http_pay_redis_t *rd)
@@ -499,7 +543,7 @@ ngx_http_pay_redis_transport_up(ngx_http_pay_redis_t *rd)
     c->read->handler = ngx_http_pay_redis_read_handler;
     c->write->handler = ngx_http_pay_redis_write_handler;
 
-    rd->connected = 1;
+    rd->transport = 1;
 
     if (rd->handshake == 0) {
         ngx_http_pay_redis_established(rd);
@@ -535,6 +579,7 @@ ngx_http_pay_redis_established(ngx_http_pay_redis_t *rd)
                                 addr + 4, NGX_SOCKADDR_STRLEN, 1);
     }
 
+    rd->connected = 1;
     rd->up = 1;
     rd->failure[0] = '\0';
     rd->backoff = NGX_HTTP_PAY_REDIS_BACKOFF_MIN;
@@ -550,6 +595,12 @@ ngx_http_pay_redis_established(ngx_http_pay_redis_t *rd)
 
     if (rd->ping && !rd->idle.timer_set) {
         ngx_add_timer(&rd->idle, rd->ping);
+    }
+
+    /* the commands held behind the handshake go out (posted: we may be
+     * inside a reply handler, which must not close the connection) */
+    if (rd->out_len > rd->out_pos && !rd->c->write->posted) {
+        ngx_post_event(rd->c->write, &ngx_posted_events);
     }
 
     if (rd->ready) {

@@ -108,6 +108,7 @@ ngx_http_pay_redis_sentinel_next(ngx_http_pay_redis_t *rd,
         }
 
         if (argc > 512) {
+            ngx_explicit_memzero(cmd, argc);
             redisFreeCommand(cmd);
             rd->sentinel_handler(rd, NGX_ERROR,
                                  "sentinel_password= is too long");
@@ -116,6 +117,7 @@ ngx_http_pay_redis_sentinel_next(ngx_http_pay_redis_t *rd,
 
         ngx_memcpy(rd->sentinel_buf, cmd, argc);
         rd->sentinel_out.len = argc;
+        ngx_explicit_memzero(cmd, argc);
         redisFreeCommand(cmd);
     }
 
@@ -155,7 +157,7 @@ ngx_http_pay_redis_sentinel_next(ngx_http_pay_redis_t *rd,
     pc->socklen = a->socklen;
     pc->name = &a->name;
     pc->get = ngx_event_get_peer;
-    pc->log = rd->log;
+    pc->log = &rd->connect_log;    /* its reason is ours to say */
     pc->log_error = NGX_ERROR_INFO;
     pc->tries = 1;
 
@@ -226,6 +228,11 @@ ngx_http_pay_redis_sentinel_write(ngx_event_t *wev)
 
         rd->sentinel_out.data += n;
         rd->sentinel_out.len -= n;
+    }
+
+    if (rd->sentinel_out.len == 0) {
+        /* sent: AUTH's password does not stay in the buffer */
+        ngx_explicit_memzero(rd->sentinel_buf, sizeof(rd->sentinel_buf));
     }
 
     if (ngx_handle_write_event(wev, 0) != NGX_OK) {

@@ -38,10 +38,6 @@ static ngx_int_t ngx_http_pay_redis_tls_check_name(ngx_connection_t *c,
 static void ngx_http_pay_redis_tls_save_session(ngx_connection_t *c);
 
 
-/* one callback per connection attempt: rd->tls is shared, it is not */
-static void (*ngx_http_pay_redis_tls_done_pt)(ngx_http_pay_redis_t *rd);
-
-
 ngx_int_t
 ngx_http_pay_redis_tls_conf(ngx_conf_t *cf, ngx_http_pay_redis_t *rd)
 {
@@ -80,6 +76,19 @@ ngx_http_pay_redis_tls_conf(ngx_conf_t *cf, ngx_http_pay_redis_t *rd)
 
     cln->handler = ngx_ssl_cleanup_ctx;
     cln->data = &tls->ssl;
+
+    /*
+     * The output buffer (rd->out) may be reallocated, its unsent tail
+     * moved to the front, while an SSL_write() that returned WANT_WRITE
+     * waits to be retried: the same bytes at another address.  OpenSSL
+     * refuses that retry (SSL_R_BAD_WRITE_RETRY, a crit line and a lost
+     * connection under back-pressure) unless told it is fine; nginx's own
+     * writes copy into c->ssl->buf and never need it, so it does not set
+     * it.  Partial writes stay off: a retry must offer at least the same
+     * length, and flush() always offers the whole unsent tail, which only
+     * grows until it is written.
+     */
+    SSL_CTX_set_mode(tls->ssl.ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 
     if (tls->certificate.len) {
         if (ngx_ssl_certificate(cf, &tls->ssl, &tls->certificate,
@@ -171,7 +180,9 @@ ngx_http_pay_redis_tls_start(ngx_http_pay_redis_t *rd,
 
     c->ssl->save_session = ngx_http_pay_redis_tls_save_session;
 
-    ngx_http_pay_redis_tls_done_pt = done;
+    /* the store's own: every store (and worker) has its connection */
+    rd->tls_handshaked = done;
+    rd->tls_verified = 0;
 
     rc = ngx_ssl_handshake(c);
 
@@ -194,7 +205,7 @@ ngx_http_pay_redis_tls_handshaked(ngx_connection_t *c)
 
     rd = c->data;
 
-    ngx_http_pay_redis_tls_done_pt(rd);
+    rd->tls_handshaked(rd);
 }
 
 
@@ -241,6 +252,18 @@ ngx_http_pay_redis_tls_verify(ngx_http_pay_redis_t *rd)
                       &rd->name, &rd->addr);
     }
 
+    /* only a verified connection's session is offered again */
+    rd->tls_verified = 1;
+
+    if (tls->pending != NULL) {
+        if (tls->session != NULL) {
+            ngx_ssl_free_session(tls->session);
+        }
+
+        tls->session = tls->pending;
+        tls->pending = NULL;
+    }
+
     return NGX_OK;
 }
 
@@ -275,8 +298,26 @@ ngx_http_pay_redis_tls_recv(ngx_http_pay_redis_t *rd, u_char *buf,
     sslerr = SSL_get_error(c->ssl->connection, n);
     err = (sslerr == SSL_ERROR_SYSCALL) ? ngx_errno : 0;
 
-    if (sslerr == SSL_ERROR_WANT_READ || sslerr == SSL_ERROR_WANT_WRITE) {
+    if (sslerr == SSL_ERROR_WANT_READ) {
         c->read->ready = 0;
+        return NGX_AGAIN;
+    }
+
+    if (sslerr == SSL_ERROR_WANT_WRITE) {
+        /*
+         * SSL_read() must write first (a key update, a renegotiation)
+         * and the socket is full: reading resumes from the write event,
+         * as nginx's ngx_ssl_handle_recv() does
+         */
+        c->write->ready = 0;
+        rd->read_on_write = 1;
+
+        if (ngx_handle_write_event(c->write, 0) != NGX_OK) {
+            (void) ngx_cpystrn(rd->errstr, (u_char *) "TLS: cannot add "
+                               "a write event", sizeof(rd->errstr));
+            return NGX_ERROR;
+        }
+
         return NGX_AGAIN;
     }
 
@@ -346,32 +387,57 @@ ngx_http_pay_redis_tls_check_name(ngx_connection_t *c, ngx_str_t *name)
 }
 
 
-/* a session (TLS 1.3: a ticket, after the handshake) worth offering again */
+/*
+ * A session (TLS 1.2: during the handshake; TLS 1.3: a ticket, after it)
+ * worth offering again, but only once the connection's certificate and
+ * name were checked: one from a handshake that failed them is kept aside
+ * (pending) and dropped with the connection, never replacing a good one.
+ */
 
 static void
 ngx_http_pay_redis_tls_save_session(ngx_connection_t *c)
 {
-    ngx_ssl_session_t     *session;
-    ngx_http_pay_redis_t  *rd;
+    ngx_ssl_session_t         *session, **to;
+    ngx_http_pay_redis_t      *rd;
+    ngx_http_pay_redis_tls_t  *tls;
 
     rd = c->data;
+    tls = rd->tls;
 
     session = ngx_ssl_get_session(c);
     if (session == NULL) {
         return;
     }
 
-    if (rd->tls->session != NULL) {
-        ngx_ssl_free_session(rd->tls->session);
+    to = rd->tls_verified ? &tls->session : &tls->pending;
+
+    if (*to != NULL) {
+        ngx_ssl_free_session(*to);
     }
 
-    rd->tls->session = session;
+    *to = session;
+}
+
+
+void
+ngx_http_pay_redis_tls_close(ngx_http_pay_redis_t *rd)
+{
+    rd->tls_verified = 0;
+
+    if (rd->tls == NULL || rd->tls->pending == NULL) {
+        return;
+    }
+
+    ngx_ssl_free_session(rd->tls->pending);
+    rd->tls->pending = NULL;
 }
 
 
 void
 ngx_http_pay_redis_tls_done(ngx_http_pay_redis_t *rd)
 {
+    ngx_http_pay_redis_tls_close(rd);
+
     if (rd->tls == NULL || rd->tls->session == NULL) {
         return;
     }
@@ -415,6 +481,12 @@ ngx_http_pay_redis_tls_recv(ngx_http_pay_redis_t *rd, u_char *buf,
     size_t size)
 {
     return NGX_ERROR;
+}
+
+
+void
+ngx_http_pay_redis_tls_close(ngx_http_pay_redis_t *rd)
+{
 }
 
 

@@ -330,5 +330,7 @@ ngx_http_pay_store_redis_up(ngx_http_pay_store_t *store)
 
     rs = store->data;
 
-    return rs->redis.inited && ngx_http_pay_redis_ready(&rs->redis);
+    /* up once established, not while a connection is being tried */
+    return rs->redis.inited && rs->redis.connected
+           && ngx_http_pay_redis_ready(&rs->redis);
 }

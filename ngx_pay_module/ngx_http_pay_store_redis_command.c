@@ -927,6 +927,15 @@ ngx_http_pay_store_redis_timeout(ngx_event_t *ev)
     }
 
     /*
+     * Held while the connection is being made: the connection's own
+     * timer watches that, and the command goes out (its late reply
+     * handled like any other) or is dropped with the attempt.
+     */
+    if (!rs->redis.connected) {
+        return;
+    }
+
+    /*
      * The reply may still come behind a slow Redis, or never: start over
      * on a new connection.  The callback then runs with NULL and frees the
      * record; the late reply, if any, is ignored.

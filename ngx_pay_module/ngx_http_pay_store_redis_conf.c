@@ -32,7 +32,8 @@ static ngx_int_t ngx_http_pay_store_redis_secret(ngx_conf_t *cf,
 /*
  * pay_store NAME redis=HOST:PORT|unix:PATH | sentinel=IP:PORT[,...]
  *     master=NAME [sentinel_password=SECRET] [db=N] [user=USER]
- *     [password=SECRET] [timeout=250ms] [ping=10s] [prefix=pay:] [wait=N]
+ *     [password=SECRET] [timeout=250ms] [connect_timeout=3s] [ping=10s]
+ *     [prefix=pay:] [wait=N]
  *     [tls] [tls_trusted_certificate=FILE] [tls_name=NAME]
  *     [tls_certificate=FILE tls_certificate_key=FILE]
  */
@@ -53,6 +54,7 @@ ngx_http_pay_store_redis_conf(ngx_conf_t *cf, ngx_http_pay_store_t *store,
 
     rs->redis.name = store->name;
     rs->redis.timeout = NGX_CONF_UNSET_MSEC;
+    rs->redis.connect_timeout = NGX_CONF_UNSET_MSEC;
     rs->redis.db = NGX_CONF_UNSET_UINT;
     rs->redis.ping = NGX_CONF_UNSET_MSEC;
 
@@ -216,6 +218,25 @@ ngx_http_pay_store_redis_conf(ngx_conf_t *cf, ngx_http_pay_store_t *store,
             }
         }
 
+        if (ngx_strncmp(args[i].data, "connect_timeout=", 16) == 0) {
+            if (rs->redis.connect_timeout != NGX_CONF_UNSET_MSEC) {
+                goto duplicate;
+            }
+
+            s.data = args[i].data + 16;
+            s.len = args[i].len - 16;
+
+            rs->redis.connect_timeout = ngx_parse_time(&s, 0);
+
+            if (rs->redis.connect_timeout == (ngx_msec_t) NGX_ERROR
+                || rs->redis.connect_timeout == 0)
+            {
+                goto invalid;
+            }
+
+            continue;
+        }
+
         if (ngx_strncmp(args[i].data, "timeout=", 8) == 0) {
             if (rs->redis.timeout != NGX_CONF_UNSET_MSEC) {
                 goto duplicate;
@@ -288,6 +309,13 @@ ngx_http_pay_store_redis_conf(ngx_conf_t *cf, ngx_http_pay_store_t *store,
     }
 
     ngx_conf_init_msec_value(rs->redis.timeout, 250);
+
+    /*
+     * a connection's setup (resolving, TCP, TLS, AUTH and SELECT) takes
+     * several round trips: a managed Redis far away needs more than one
+     * command's timeout=
+     */
+    ngx_conf_init_msec_value(rs->redis.connect_timeout, 3000);
     ngx_conf_init_uint_value(rs->redis.db, 0);
     ngx_conf_init_msec_value(rs->redis.ping, 10000);
 
@@ -485,6 +513,22 @@ ngx_http_pay_store_redis_postconf(ngx_conf_t *cf, ngx_http_pay_store_t *store)
 
     rs->redis.resolver = clcf->resolver;
 
+    /*
+     * nginx's resolver asks over UDP without DNSSEC: a forged answer at a
+     * reconnection would point the store at another Redis, which could
+     * answer "done" to every claim (deliveries acknowledged and never
+     * forwarded).  TLS's name check closes that; say so when it is off.
+     */
+    if (rs->redis.tls == NULL) {
+        ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                      "pay_store \"%V\": \"redis=%V\" is a host name "
+                      "resolved again at every connection, over plain TCP: "
+                      "a forged DNS answer could point the store at another "
+                      "Redis; use \"tls\" (its certificate names the host) "
+                      "or an IP address in %s:%ui", &store->name,
+                      &rs->redis.addr, store->file, store->line);
+    }
+
     /* the http level's own value is merged into servers only */
     rs->redis.resolver_timeout =
         (clcf->resolver_timeout == NGX_CONF_UNSET_MSEC)
@@ -568,15 +612,18 @@ ngx_http_pay_store_redis_tls_word(ngx_conf_t *cf,
     ngx_str_t                 *to;
     ngx_http_pay_redis_tls_t  *tls;
 
-    tls = rs->redis.tls;
+    /*
+     * One struct for all the tls words, whichever comes first: "tls" only
+     * makes it the store's, so a tls_*= word written before "tls" (a CA,
+     * a name) is never lost and verification never falls back silently
+     * to the system's bundle
+     */
 
-    if (tls == NULL) {
-        tls = ngx_pcalloc(cf->pool, sizeof(ngx_http_pay_redis_tls_t));
-        if (tls == NULL) {
+    if (rs->tls == NULL) {
+        rs->tls = ngx_pcalloc(cf->pool, sizeof(ngx_http_pay_redis_tls_t));
+        if (rs->tls == NULL) {
             return NGX_ERROR;
         }
-
-        rs->tls = tls;
     }
 
     tls = rs->tls;

@@ -674,3 +674,69 @@ qr/\[emerg\] .*pay_store "main": invalid value in "wait=0" in /
 --- no_error_log
 [alert]
 [crit]
+
+
+
+=== TEST 44: a CA file written before tls is read all the same
+(it was once dropped, and the system's bundle trusted instead)
+--- http_config
+    pay_store main redis=127.0.0.1:6379 tls_trusted_certificate=/nonexistent/ca.pem tls_name=redis.example.com tls;
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*\/nonexistent\/ca\.pem/
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 45: a tls_*= word twice, one before tls and one after
+--- http_config
+    pay_store main redis=127.0.0.1:6379 tls_name=a.example.com tls tls_name=b.example.com;
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*pay_store "main": duplicate parameter "tls_name=b\.example\.com" in /
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 46: a tls_*= word twice before tls
+--- http_config
+    pay_store main redis=127.0.0.1:6379 tls_trusted_certificate=/a.pem tls_trusted_certificate=/b.pem tls;
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*pay_store "main": duplicate parameter "tls_trusted_certificate=\/b\.pem" in /
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 47: connect_timeout= of zero
+--- http_config
+    pay_store main redis=127.0.0.1:6379 connect_timeout=0;
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*pay_store "main": invalid value in "connect_timeout=0" in /
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 48: connect_timeout= twice
+--- http_config
+    pay_store main redis=127.0.0.1:6379 connect_timeout=1s connect_timeout=2s;
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*pay_store "main": duplicate parameter "connect_timeout=2s" in /
+--- no_error_log
+[alert]
+[crit]

@@ -20,6 +20,8 @@ our %fake = (
     garbage => PayTest::FakeRedis->start(mode => 'garbage'),
     drop    => PayTest::FakeRedis->start(mode => 'drop'),
     big     => PayTest::FakeRedis->start(mode => 'big', big_bytes => 1048576),
+    huge    => PayTest::FakeRedis->start(mode => 'big',
+                                         big_bytes => 6 * 1048576),
     refuse  => PayTest::FakeRedis->start(mode => 'refuse'),
     old     => PayTest::FakeRedis->start(mode => 'ok', version => 6),
 );
@@ -39,7 +41,7 @@ END {
 repeat_each(1);
 
 # blocks: 156 subtests; after them, 3 checks of what the old Redis received
-plan tests => 156 + 3;
+plan tests => 162 + 3;
 
 no_shuffle();
 run_tests();
@@ -205,11 +207,12 @@ pay dedupe release "webhook:localhost=/hook:stripe:evt_rf_gone_1", status 499
 --- timeout: 10
 
 
-=== TEST 6: a server that accepts and never answers, not even AUTH: 503 after timeout=
-The connection's AUTH and SELECT go unanswered for timeout=: the
-connection is dropped, and so is the claim queued behind them.
+=== TEST 6: a server that accepts and never answers, not even AUTH: 503 after connect_timeout=
+The connection's AUTH and SELECT go unanswered for connect_timeout=
+(shorter here than the command's timeout=): the attempt is dropped, and
+so is the claim held behind them, never sent.
 --- http_config
-    pay_store mute redis=127.0.0.1:$TEST_NGINX_MUTE_PORT password=secret-of-the-mute db=2 timeout=200ms;
+    pay_store mute redis=127.0.0.1:$TEST_NGINX_MUTE_PORT password=secret-of-the-mute db=2 connect_timeout=300ms timeout=5s;
 --- config
     location = /hook {
         pay_webhook stripe;
@@ -228,7 +231,7 @@ PayTest::stripe_signature("evt_rf_mute_1")
 Retry-After: 5
 --- response_body_like: "code":"store_unavailable"
 --- error_log eval
-[qr/pay_store "mute": redis 127\.0\.0\.1:\d+ connection lost: AUTH or SELECT timed out/,
+[qr/pay_store "mute": redis 127\.0\.0\.1:\d+ connect failed: AUTH or SELECT timed out/,
  "pay: stripe rejected: store_unavailable"]
 --- no_error_log
 [alert]
@@ -474,3 +477,36 @@ own event in flight (409), whose claim is then released.
 [alert]
 [crit]
 [emerg]
+
+
+
+=== TEST 15: a reply over 4 MiB is not buffered whole: the connection is dropped, 503
+hiredis's reader has no size limit of its own; the connection's read
+loop stops at 4 MiB of one reply (no record of the module's is over
+64 KiB).
+--- http_config
+    pay_store huge redis=127.0.0.1:$TEST_NGINX_FAKE_HUGE_PORT timeout=5s;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app\n";
+    }
+--- init
+PayTest::wait_log(qr/pay_store "huge": redis \S+ connected/, 1);
+--- request eval
+PayTest::stripe_delivery("/hook", "evt_rf_huge_1")
+--- more_headers eval
+PayTest::stripe_signature("evt_rf_huge_1")
+--- error_code: 503
+--- response_body_like: "code":"store_unavailable"
+--- error_log eval
+[qr/\[error\] .*pay_store "huge": redis 127\.0\.0\.1:\d+ connection lost: a reply over 4 MiB: not one of the module's records/]
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+--- timeout: 10

@@ -14,12 +14,21 @@ use PayTest;
 our $port = PayTest::redis_server();
 $ENV{TEST_NGINX_CONN_REDIS_PORT} = $port;
 
-our ($keepalive, $auth_errors, $auth_infos);
+# TEST 4: a Redis that gets demoted to a replica of another one
+our $demoted = PayTest::redis_server();
+our $promoted = PayTest::redis_server();
+$ENV{TEST_NGINX_DEMOTED_PORT} = $demoted;
+
+our ($keepalive, $auth_errors, $auth_infos, $held_keys, $readonly_status);
+our %down;    # TEST 5: store => [error lines, info lines, nginx's own]
+
+our $R = sprintf '%x%x%04x', time, $$, int rand 65536;
+$ENV{TEST_NGINX_RUN} = $R;
 
 repeat_each(1);
 
-# blocks: 14 subtests; after them, 3 checks
-plan tests => 16 + 3;
+# blocks: 25 + 7 + 6 subtests; after them, 9 checks
+plan tests => 38 + 9;
 
 no_shuffle();
 run_tests();
@@ -31,6 +40,21 @@ Test::More::like($keepalive // '', qr/keepalive/,
 Test::More::is($auth_errors, 1, 'TEST 2: one [error] line for the refused AUTH');
 Test::More::ok($auth_infos >= 2,
                "TEST 2: the attempts after it at [info] ($auth_infos)");
+
+Test::More::is($readonly_status, 503,
+               'TEST 4: a claim answered READONLY: 503');
+
+for my $store ('nosocket', 'refused') {
+    my ($errors, $infos, $nginx) = @{ $down{$store} // [] };
+    Test::More::is($errors, 1, "TEST 5: $store: one [error] line");
+    Test::More::ok(($nginx // 1) == 0,
+                   "TEST 5: $store: no connect() line of nginx's own ("
+                   . ($nginx // 'none') . ")");
+}
+
+$held_keys = PayTest::redis_command($port, 'KEYS', "t035:$R:*");
+Test::More::is_deeply($held_keys, [],
+                      'TEST 3: the claim held behind the refused AUTH never ran');
 
 __DATA__
 
@@ -115,3 +139,137 @@ will be sent again
 unanswered claim
 not-the-password
 --- timeout: 10
+
+
+
+=== TEST 3: a command queued while AUTH is pending is held, and dropped when AUTH is refused
+Redis has no password for its default user, so whatever followed a
+refused AUTH on the wire would run as that user.  Redis is paused
+(CLIENT PAUSE) before an attempt starts, so the delivery's claim is
+queued while its AUTH waits: it must never be sent, and no key appears.
+--- http_config
+    pay_store locked redis=127.0.0.1:$TEST_NGINX_CONN_REDIS_PORT password=not-the-password prefix=t035:$TEST_NGINX_RUN: timeout=5s;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe locked;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app: $http_pay_dedupe\n";
+    }
+--- init
+PayTest::wait_log(qr/pay_store "locked": redis \S+ refused AUTH/, 1);
+PayTest::redis_command($main::port, 'CLIENT', 'PAUSE', '1500', 'ALL');
+my $n = PayTest::log_lines(qr/pay_store "locked": redis connecting to/);
+PayTest::wait_log(qr/pay_store "locked": redis connecting to/, $n + 1);
+--- request eval
+PayTest::stripe_delivery("/hook", "evt_conn_held")
+--- more_headers eval
+PayTest::stripe_signature("evt_conn_held")
+--- error_code: 503
+--- response_body_like: "code":"store_unavailable"
+--- error_log eval
+[qr/\[(?:error|info)\] .*pay_store "locked": redis 127\.0\.0\.1:\d+ refused AUTH/,
+ qr/\[debug\] .*pay_store "locked": redis SET NX GET "t035:/]
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+redis down,
+not-the-password
+--- timeout: 10
+
+
+
+=== TEST 4: a plain redis= store whose Redis becomes a replica: dropped, made again, and used once it is a master again
+A managed failover leaves the old primary up as a replica: its PINGs
+still succeed, but every claim gets -READONLY.  The connection is dropped
+at the first one (a new connection resolves a name again), the delivery
+is answered store_unavailable, and once the server is a master again the
+next delivery goes through, without a reload.
+--- http_config
+    pay_store demoted redis=127.0.0.1:$TEST_NGINX_DEMOTED_PORT prefix=t035:$TEST_NGINX_RUN:;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe demoted;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app: $http_pay_dedupe\n";
+    }
+--- init
+PayTest::wait_log(qr/pay_store "demoted": redis \S+ connected/, 1);
+PayTest::redis_command($main::demoted, 'REPLICAOF', '127.0.0.1', $main::promoted);
+$main::readonly_status = PayTest::stripe_post(main::server_port(), '/hook', 'evt_conn_readonly');
+PayTest::wait_log(qr/pay_store "demoted": redis \S+ connection lost: READONLY/, 1);
+PayTest::redis_command($main::demoted, 'REPLICAOF', 'NO', 'ONE');
+# the second connection, made before or after NO ONE: a master by now
+PayTest::wait_log(qr/pay_store "demoted": redis \S+ connected/, 2);
+--- request eval
+PayTest::stripe_delivery("/hook", "evt_conn_readonly")
+--- more_headers eval
+PayTest::stripe_signature("evt_conn_readonly")
+--- error_code: 200
+--- response_body
+app: new
+--- error_log eval
+[qr/\[error\] .*pay_store "demoted": redis 127\.0\.0\.1:\d+ connection lost: READONLY: the server is a replica now/,
+ qr/\[notice\] .*pay_store "demoted": redis 127\.0\.0\.1:\d+ connected/]
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+--- timeout: 10
+
+
+
+=== TEST 5: a unix socket that is not there, a port that refuses: one error line each, nothing at crit
+nginx's ngx_event_connect_peer() logs a failed connect() on every
+attempt (crit for a missing socket path): the store's own line says it
+once, the attempts after it at info.
+--- http_config
+    pay_store nosocket redis=unix:/nonexistent/redis-t035.sock;
+    pay_store refused redis=127.0.0.1:1;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe nosocket;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app\n";
+    }
+    location = /hook2 {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe refused;
+        return 204;
+    }
+--- init
+for my $store ('nosocket', 'refused') {
+    PayTest::wait_log(qr/pay_store "$store": redis \S+ connect failed/, 3);
+    $main::down{$store} = [
+        PayTest::log_lines(qr/\[error\] .*pay_store "$store": redis \S+ connect failed/),
+        PayTest::log_lines(qr/\[info\] .*pay_store "$store": redis \S+ connect failed/),
+        PayTest::log_lines(qr/connect\(\) to \S*(?:redis-t035\.sock|127\.0\.0\.1:1\b)/),
+    ];
+}
+--- request eval
+PayTest::stripe_delivery("/hook", "evt_conn_nosocket")
+--- more_headers eval
+PayTest::stripe_signature("evt_conn_nosocket")
+--- error_code: 503
+--- response_body_like: "code":"store_unavailable"
+--- error_log eval
+[qr/\[error\] .*pay_store "nosocket": redis unix:\/nonexistent\/redis-t035\.sock connect failed: No such file or directory/]
+--- no_error_log
+[alert]
+[crit]
+[emerg]

@@ -39,7 +39,7 @@ __DATA__
 
 === TEST 1: as the ACL user: new, duplicate, and a release after the app fails
 --- http_config
-    pay_store acl redis=127.0.0.1:$TEST_NGINX_ACL_PORT user=env:PAY_TEST_REDIS_USER password=file:$TEST_NGINX_ACL_PASSWORD_FILE db=0 timeout=2s prefix=t037:$TEST_NGINX_RUN:;
+    pay_store acl redis=127.0.0.1:$TEST_NGINX_ACL_PORT user=env:PAY_TEST_REDIS_USER password=file:$TEST_NGINX_ACL_PASSWORD_FILE db=0 prefix=t037:$TEST_NGINX_RUN:;
 --- config
     location = /hook {
         pay_webhook stripe;

@@ -25,6 +25,8 @@ our $dns = PayTest::DNS->start(address => '127.0.0.1');
 $ENV{TEST_NGINX_MOVING_PORT} = $port;
 $ENV{TEST_NGINX_DNS_PORT} = $dns->port;
 
+$ENV{TEST_NGINX_PKI} = PayTest::redis_tls_pki();
+
 our $R = sprintf '%x%x%04x', time, $$, int rand 65536;
 $ENV{TEST_NGINX_RUN} = $R;
 
@@ -32,7 +34,7 @@ our ($first, $second);
 
 repeat_each(1);
 
-plan tests => 9 + 3;
+plan tests => 16 + 3;
 
 no_shuffle();
 run_tests();
@@ -82,6 +84,8 @@ PayTest::stripe_delivery("/hook", "evt_dns_moved")
 PayTest::stripe_signature("evt_dns_moved")
 --- response_body
 app: new
+--- error_log eval
+[qr/\[warn\] .*pay_store "moving": "redis=redis\.pay\.test:\d+" is a host name resolved again at every connection, over plain TCP: a forged DNS answer could point the store at another Redis; use "tls" \(its certificate names the host\) or an IP address in /]
 --- no_error_log
 [alert]
 [crit]
@@ -106,3 +110,29 @@ qr/\[emerg\] .*pay_store "named": "redis=redis\.pay\.test:6379" names a host, wh
 --- no_error_log
 [alert]
 [crit]
+
+
+
+=== TEST 3: a host name with tls: no warning (the certificate must name the host)
+--- http_config
+    resolver 127.0.0.1:$TEST_NGINX_DNS_PORT ipv6=off;
+    pay_store named redis=redis.pay.test:$TEST_NGINX_MOVING_PORT tls tls_trusted_certificate=$TEST_NGINX_PKI/ca.pem;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe named;
+        return 204;
+    }
+    location = /t {
+        return 200 "ok\n";
+    }
+--- request
+GET /t
+--- response_body
+ok
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+is a host name resolved again

@@ -15,6 +15,9 @@ use PayTest;
 our $port = PayTest::redis_server();
 $ENV{TEST_NGINX_HEALTH_REDIS_PORT} = $port;
 
+# accepts connections and never answers, not even PING
+$ENV{TEST_NGINX_HEALTH_MUTE_PORT} = PayTest::stall_server();
+
 add_block_preprocessor(sub {
     my ($block) = @_;
     if ($block->name =~ /Redis stopped/) {
@@ -26,7 +29,7 @@ add_block_preprocessor(sub {
 
 repeat_each(1);
 
-plan tests => 27 + 5;
+plan tests => 32 + 5;
 
 no_shuffle();
 run_tests();
@@ -47,6 +50,8 @@ __DATA__
     location = /pay_health {
         pay_status health;
     }
+--- init
+PayTest::wait_log(qr/pay_store "fleet": redis \S+ connected/, 1);
 --- request
 GET /pay_health
 --- response_headers
@@ -125,6 +130,8 @@ PayTest::lines_like('ngx_pay_store_up{store="local"} 1',
     location = /pay_health {
         pay_status health;
     }
+--- init
+PayTest::wait_log(qr/pay_store "fleet": redis \S+ connected/, 1);
 --- request
 GET /pay_health
 --- response_body
@@ -196,3 +203,32 @@ GET /pay_health
 [alert]
 [crit]
 pay_store "spare"
+
+
+
+=== TEST 8: a connection being made is not "up": a server that accepts and never answers is down
+TCP (and TLS) accepted is not enough: the store is up only once Redis
+answered on the connection (its PING, or AUTH and SELECT).
+--- http_config
+    pay_store local shm=1m;
+    pay_store mute redis=127.0.0.1:$TEST_NGINX_HEALTH_MUTE_PORT timeout=5s;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe mute;
+        return 204;
+    }
+    location = /pay_health {
+        pay_status health;
+    }
+--- init
+PayTest::wait_log(qr/pay_store "mute": redis connecting to/, 1);
+--- request
+GET /pay_health
+--- error_code: 503
+--- response_body_like: "stores":\{"local":"up","mute":"down"\}
+--- no_error_log
+[alert]
+[crit]
+connected
