@@ -73,6 +73,8 @@ typedef struct {
     unsigned                        take_over:1; /* a claim found "U" */
     unsigned                        lost:1;     /* wait=: EVAL unanswered */
     unsigned                        no_wait:1;  /* wait=: WAIT not sent */
+    unsigned                        probe:1;    /* wait=: the WAIT after a
+                                                   pause */
     unsigned                        transient:1; /* wait=: EVAL's error */
 
     ngx_http_pay_store_result_e     evaluated;  /* wait=: EVAL's result */
@@ -90,6 +92,7 @@ struct ngx_http_pay_store_redis_s {
     ngx_uint_t                      wait_short; /* not replicated since */
     ngx_msec_t                      wait_paused; /* short WAIT's time */
     unsigned                        wait_pause:1; /* no WAIT until +5 s */
+    unsigned                        wait_probe:1; /* its probe is out */
 
     ngx_queue_t                     records;    /* every live record */
     ngx_queue_t                     retry;      /* owed fire-and-forget */

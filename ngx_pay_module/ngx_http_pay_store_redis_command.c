@@ -607,7 +607,7 @@ ngx_http_pay_store_redis_create(ngx_http_pay_store_redis_t *rs,
 ngx_int_t
 ngx_http_pay_store_redis_send(ngx_http_pay_store_redis_op_t *rop)
 {
-    ngx_uint_t                        wait;
+    ngx_uint_t                        wait, probe;
     const char                       *name;
     ngx_http_pay_store_redis_t       *rs;
     ngx_http_pay_store_redis_argv_t   a;
@@ -684,17 +684,20 @@ ngx_http_pay_store_redis_send(ngx_http_pay_store_redis_op_t *rop)
            && (rop->command == NGX_HTTP_PAY_REDIS_COMPLETE
                || rop->command == NGX_HTTP_PAY_REDIS_ABANDON);
 
+    probe = 0;
+
     if (wait && rs->wait_pause) {
 
-        if (ngx_current_msec - rs->wait_paused
-            < NGX_HTTP_PAY_STORE_REDIS_WAIT_PAUSE)
+        if (rs->wait_probe
+            || ngx_current_msec - rs->wait_paused
+               < NGX_HTTP_PAY_STORE_REDIS_WAIT_PAUSE)
         {
-            /* not on the replicas either: the next warning counts it */
+            /* not confirmed on the replicas: the next warning counts it */
             wait = 0;
             rs->wait_short++;
 
         } else {
-            rs->wait_pause = 0;
+            probe = 1;
         }
     }
 
@@ -709,6 +712,12 @@ ngx_http_pay_store_redis_send(ngx_http_pay_store_redis_op_t *rop)
 
     /* no WAIT queued (no memory): the EVAL's handler finishes alone */
     rop->no_wait = (wait && ngx_http_pay_store_redis_wait(rop) != NGX_OK);
+
+    if (probe && !rop->no_wait) {
+        /* one WAIT asks; the completions behind it send none until then */
+        rop->probe = 1;
+        rs->wait_probe = 1;
+    }
 
     rop->sent = 1;
 
@@ -734,7 +743,9 @@ ngx_http_pay_store_redis_send(ngx_http_pay_store_redis_op_t *rop)
  * worker sends no WAIT for the next 5 s: with no replica to answer, every
  * WAIT would hold the connection for its whole timeout and the commands
  * queued behind it would time out in turn (a store outage made of a
- * replica outage).  The first completion after the pause asks again.
+ * replica outage).  After the pause one completion's WAIT asks again (the
+ * probe), the others send none until it answers: enough replicas end the
+ * pause, too few start another.
  */
 
 static ngx_int_t
@@ -807,6 +818,12 @@ ngx_http_pay_store_redis_waited(ngx_http_pay_redis_t *rd,
 
     if (rop->timer.timer_set) {
         ngx_del_timer(&rop->timer);
+    }
+
+    if (rop->probe) {
+        /* enough replicas: WAIT again with every completion */
+        rs->wait_probe = 0;
+        rs->wait_pause = 0;
     }
 
     r = ngx_http_pay_redis_reply(rd, reply);
@@ -916,11 +933,13 @@ ngx_http_pay_store_redis_timeout(ngx_event_t *ev)
     rop = ev->data;
     rs = rop->store;
 
-    ngx_log_error(NGX_LOG_ERR, rs->redis.log, 0,
-                  "pay_store \"%V\": redis %V %s \"%V\" timed out",
-                  &rs->redis.name, &rs->redis.addr,
-                  ngx_http_pay_store_redis_commands[rop->command],
-                  &rop->key);
+    if (rs->redis.connected || !rop->answered) {
+        ngx_log_error(NGX_LOG_ERR, rs->redis.log, 0,
+                      "pay_store \"%V\": redis %V %s \"%V\" timed out",
+                      &rs->redis.name, &rs->redis.addr,
+                      ngx_http_pay_store_redis_commands[rop->command],
+                      &rop->key);
+    }
 
     if (rop->op != NULL && !rop->answered) {
         ngx_http_pay_store_redis_answer(rop, NGX_HTTP_PAY_STORE_DOWN);
@@ -929,9 +948,12 @@ ngx_http_pay_store_redis_timeout(ngx_event_t *ev)
     /*
      * Held while the connection is being made: the connection's own
      * timer watches that, and the command goes out (its late reply
-     * handled like any other) or is dropped with the attempt.
+     * handled like any other) or is dropped with the attempt.  The timer
+     * goes on, so that once sent it is watched like any other command (a
+     * connection silent right after its handshake is then aborted).
      */
     if (!rs->redis.connected) {
+        ngx_add_timer(&rop->timer, rs->redis.timeout);
         return;
     }
 

@@ -28,14 +28,14 @@ PayTest::wait_until(sub {
 $ENV{TEST_NGINX_MASTER_PORT} = $master;
 $ENV{TEST_NGINX_ALONE_PORT} = $alone;
 
-our $wait_calls_before;
+our ($wait_calls_before, $wait_calls_after, $wait_calls_probe);
 
 our $R = sprintf '%x%x%04x', time, $$, int rand 65536;
 $ENV{TEST_NGINX_RUN} = $R;
 
 repeat_each(1);
 
-plan tests => 18 + 15 + 2;
+plan tests => 18 + 15 + 6 + 3;
 
 no_shuffle();
 run_tests();
@@ -46,8 +46,12 @@ sub wait_calls {
     return $info =~ /^cmdstat_wait:calls=(\d+)/m ? $1 : 0;
 }
 
-Test::More::is(wait_calls() - ($main::wait_calls_before // -1), 1,
+Test::More::is(($main::wait_calls_after // -1)
+               - ($main::wait_calls_before // -1), 1,
     'TEST 3: after a WAIT found no replica, no WAIT for the next 5 s');
+
+Test::More::is(wait_calls() - ($main::wait_calls_probe // -1), 2,
+    'TEST 4: after the pause, one WAIT asks for six completions at once');
 
 Test::More::is(
     PayTest::redis_command($replica, 'GET',
@@ -157,3 +161,59 @@ PayTest::wait_log(qr/is on the master, not on 1 replicas/, 1);
 [alert]
 [crit]
 [emerg]
+
+
+
+=== TEST 4: after the pause, one WAIT asks for the completions sent meanwhile
+--- init's first delivery finds no replica (a WAIT); 5.3 s later six
+deliveries at once: the first completion's WAIT asks (the probe), the
+five sent while it is out send none, and it answers 0, so the pause
+starts again: two WAITs in all, however the six are spread in time, and
+no command behind a WAIT times out (WAITs one after another would hold
+the connection past timeout=).
+--- http_config
+    pay_store alone redis=127.0.0.1:$TEST_NGINX_ALONE_PORT wait=1 timeout=500ms prefix=t042:$TEST_NGINX_RUN:;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe alone;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app: $http_pay_dedupe\n";
+    }
+--- init
+$main::wait_calls_after = main::wait_calls();
+$main::wait_calls_probe = main::wait_calls();
+PayTest::stripe_post(main::server_port(), '/hook', 'evt_wait_probe_0') == 200
+    or die "the first delivery was not answered 200\n";
+PayTest::wait_log(qr/is on the master, not on 1 replicas/, 1);
+select undef, undef, undef, 5.3;
+my @pids;
+for my $i (1 .. 6) {
+    my $pid = fork;
+    die "fork: $!" unless defined $pid;
+    if ($pid == 0) {
+        my $code = PayTest::stripe_post(main::server_port(), '/hook',
+                                        "evt_wait_probe_$i");
+        POSIX::_exit($code == 200 ? 0 : 1);
+    }
+    push @pids, $pid;
+}
+for my $pid (@pids) {
+    waitpid($pid, 0);
+    die "a concurrent delivery was not answered 200\n" if $?;
+}
+--- request eval
+PayTest::stripe_delivery("/hook", "evt_wait_probe_6")
+--- more_headers eval
+PayTest::stripe_signature("evt_wait_probe_6")
+--- response_body eval
+$PayTest::DUPLICATE
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+timed out
