@@ -75,6 +75,7 @@ typedef struct {
     unsigned                        no_wait:1;  /* wait=: WAIT not sent */
     unsigned                        probe:1;    /* wait=: the WAIT after a
                                                    pause */
+    unsigned                        timed_out:1; /* its line was logged */
     unsigned                        transient:1; /* wait=: EVAL's error */
 
     ngx_http_pay_store_result_e     evaluated;  /* wait=: EVAL's result */

@@ -933,7 +933,8 @@ ngx_http_pay_store_redis_timeout(ngx_event_t *ev)
     rop = ev->data;
     rs = rop->store;
 
-    if (rs->redis.connected || !rop->answered) {
+    /* a held command's timer goes on (below): its line is logged once */
+    if (rs->redis.connected || !rop->timed_out) {
         ngx_log_error(NGX_LOG_ERR, rs->redis.log, 0,
                       "pay_store \"%V\": redis %V %s \"%V\" timed out",
                       &rs->redis.name, &rs->redis.addr,
@@ -953,6 +954,7 @@ ngx_http_pay_store_redis_timeout(ngx_event_t *ev)
      * connection silent right after its handshake is then aborted).
      */
     if (!rs->redis.connected) {
+        rop->timed_out = 1;
         ngx_add_timer(&rop->timer, rs->redis.timeout);
         return;
     }
