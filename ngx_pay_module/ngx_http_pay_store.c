@@ -24,7 +24,12 @@
 
 
 /* the operations as counted, in the order of the engine's table */
-#define NGX_HTTP_PAY_STORE_OPS      5
+#define NGX_HTTP_PAY_STORE_OP_CLAIM     0
+#define NGX_HTTP_PAY_STORE_OP_COMPLETE  1
+#define NGX_HTTP_PAY_STORE_OP_RELEASE   2
+#define NGX_HTTP_PAY_STORE_OP_GET       3
+#define NGX_HTTP_PAY_STORE_OP_ABANDON   4
+#define NGX_HTTP_PAY_STORE_OPS          5
 #define NGX_HTTP_PAY_STORE_RESULTS  9       /* the results, then "sent" */
 #define NGX_HTTP_PAY_STORE_SENT     8
 
@@ -71,17 +76,23 @@ static ngx_int_t ngx_http_pay_store_abandon_timed(
 
 
 static const char  *ngx_http_pay_store_op_names[NGX_HTTP_PAY_STORE_OPS] = {
-    "claim", "complete", "release", "get", "abandon"
+    [NGX_HTTP_PAY_STORE_OP_CLAIM] = "claim",
+    [NGX_HTTP_PAY_STORE_OP_COMPLETE] = "complete",
+    [NGX_HTTP_PAY_STORE_OP_RELEASE] = "release",
+    [NGX_HTTP_PAY_STORE_OP_GET] = "get",
+    [NGX_HTTP_PAY_STORE_OP_ABANDON] = "abandon"
 };
 
 
 /* the results each operation can have, by bit (result names' order) */
 static ngx_uint_t  ngx_http_pay_store_op_results[NGX_HTTP_PAY_STORE_OPS] = {
-    0x0c7,      /* claim: new processing done down retry */
-    0x170,      /* complete: ok not_owner down sent */
-    0x170,      /* release */
-    0x0ce,      /* get: processing done absent down retry */
-    0x170       /* abandon */
+    [NGX_HTTP_PAY_STORE_OP_CLAIM] = 0x0c7,    /* new processing done down
+                                                 retry */
+    [NGX_HTTP_PAY_STORE_OP_COMPLETE] = 0x170, /* ok not_owner down sent */
+    [NGX_HTTP_PAY_STORE_OP_RELEASE] = 0x170,
+    [NGX_HTTP_PAY_STORE_OP_GET] = 0x0ce,      /* processing done absent down
+                                                 retry */
+    [NGX_HTTP_PAY_STORE_OP_ABANDON] = 0x170
 };
 
 
@@ -680,16 +691,16 @@ ngx_http_pay_store_timed(ngx_http_pay_store_t *store,
     cnt = store->counted;
 
     switch (which) {
-    case 0:
+    case NGX_HTTP_PAY_STORE_OP_CLAIM:
         fn = cnt->real->claim;
         break;
-    case 1:
+    case NGX_HTTP_PAY_STORE_OP_COMPLETE:
         fn = cnt->real->complete;
         break;
-    case 2:
+    case NGX_HTTP_PAY_STORE_OP_RELEASE:
         fn = cnt->real->release;
         break;
-    case 3:
+    case NGX_HTTP_PAY_STORE_OP_GET:
         fn = cnt->real->get;
         break;
     default:
@@ -783,7 +794,8 @@ static ngx_int_t
 ngx_http_pay_store_claim_timed(ngx_http_pay_store_t *store,
     ngx_http_pay_store_op_t *op)
 {
-    return ngx_http_pay_store_timed(store, op, 0);
+    return ngx_http_pay_store_timed(store, op,
+                                    NGX_HTTP_PAY_STORE_OP_CLAIM);
 }
 
 
@@ -791,7 +803,8 @@ static ngx_int_t
 ngx_http_pay_store_complete_timed(ngx_http_pay_store_t *store,
     ngx_http_pay_store_op_t *op)
 {
-    return ngx_http_pay_store_timed(store, op, 1);
+    return ngx_http_pay_store_timed(store, op,
+                                    NGX_HTTP_PAY_STORE_OP_COMPLETE);
 }
 
 
@@ -799,7 +812,8 @@ static ngx_int_t
 ngx_http_pay_store_release_timed(ngx_http_pay_store_t *store,
     ngx_http_pay_store_op_t *op)
 {
-    return ngx_http_pay_store_timed(store, op, 2);
+    return ngx_http_pay_store_timed(store, op,
+                                    NGX_HTTP_PAY_STORE_OP_RELEASE);
 }
 
 
@@ -807,7 +821,8 @@ static ngx_int_t
 ngx_http_pay_store_get_timed(ngx_http_pay_store_t *store,
     ngx_http_pay_store_op_t *op)
 {
-    return ngx_http_pay_store_timed(store, op, 3);
+    return ngx_http_pay_store_timed(store, op,
+                                    NGX_HTTP_PAY_STORE_OP_GET);
 }
 
 
@@ -815,5 +830,6 @@ static ngx_int_t
 ngx_http_pay_store_abandon_timed(ngx_http_pay_store_t *store,
     ngx_http_pay_store_op_t *op)
 {
-    return ngx_http_pay_store_timed(store, op, 4);
+    return ngx_http_pay_store_timed(store, op,
+                                    NGX_HTTP_PAY_STORE_OP_ABANDON);
 }
