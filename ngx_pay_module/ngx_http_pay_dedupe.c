@@ -664,6 +664,96 @@ ngx_http_pay_dedupe_decide(ngx_http_request_t *r,
 
 
 /*
+ * wait=: the completion as the app's answer arrives, so that a record
+ * saying "done" is on the replicas before the provider hears the answer
+ * (docs/operations.md#durability).  Only an answer that completes the
+ * claim waits: a release or an abandon loses nothing the provider's
+ * retry does not bring back.  A store that answers at once (not
+ * connected) does not hold the answer: the claim is settled when the
+ * request ends, and the engine owes the completion to Redis.
+ */
+
+ngx_int_t
+ngx_http_pay_dedupe_confirm(ngx_http_request_t *r, ngx_http_pay_ctx_t *ctx,
+    ngx_http_pay_store_handler_pt handler)
+{
+    u_char                   *status;
+    ngx_http_pay_store_op_t  *op;
+
+    if (!ctx->claimed || !ctx->store->confirms) {
+        return NGX_DECLINED;
+    }
+
+    if (pay_dedupe_settle(ngx_http_pay_dedupe_outcome(r),
+                          ctx->dedupe == NGX_HTTP_PAY_DEDUPE_RETRY)
+        != PAY_DEDUPE_COMPLETE)
+    {
+        return NGX_DECLINED;
+    }
+
+    status = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+    if (status == NULL) {
+        return NGX_DECLINED;
+    }
+
+    op = &ctx->confirm;
+    ngx_memzero(op, sizeof(ngx_http_pay_store_op_t));
+
+    op->key = ctx->claim.key;
+    op->token = ctx->claim.token;
+    op->value.data = status;
+    op->value.len = ngx_sprintf(status, "%ui", r->headers_out.status)
+                    - status;
+    op->ttl = ctx->dedupe_ttl;
+    op->handler = handler;
+    op->data = ctx;
+    op->pool = r->pool;
+    op->log = r->connection->log;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "pay dedupe complete \"%V\", the answer waits",
+                   &op->key);
+
+    if (ctx->store->engine->complete(ctx->store, op) != NGX_AGAIN) {
+        return NGX_DECLINED;
+    }
+
+    /* the completion is the engine's now, whatever comes of the request */
+    ctx->claimed = 0;
+
+    return NGX_AGAIN;
+}
+
+
+/*
+ * The store's answer to that completion.  DOWN (no reply in time, the
+ * connection lost) was logged by the engine, which owes the completion
+ * to Redis; a claim that is not ours any more is logged here.  Either
+ * way the app's answer goes out: the app has the event.
+ */
+
+void
+ngx_http_pay_dedupe_confirmed(ngx_http_pay_ctx_t *ctx)
+{
+    ngx_http_request_t  *r;
+
+    r = ctx->request;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "pay dedupe completion answered: %s",
+                   ngx_http_pay_store_result_name(ctx->confirm.result));
+
+    if (ctx->confirm.result == NGX_HTTP_PAY_STORE_NOT_OWNER) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "pay: %s event \"%V\": its claim in \"%V\" is no "
+                      "longer ours (lock expired?), not completed",
+                      pay_provider_name(ctx->provider), &ctx->event_id,
+                      &ctx->store->name);
+    }
+}
+
+
+/*
  * Called once as the request is freed (the context's pool cleanup): what
  * came of the request decides between complete, release and abandon.
  * Fire and forget: the engine copies what it needs and logs its own

@@ -34,6 +34,17 @@ ngx_int_t ngx_http_pay_dedupe_claim(ngx_http_request_t *r,
 ngx_int_t ngx_http_pay_dedupe_decide(ngx_http_request_t *r,
     ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx);
 
+/*
+ * The app's answer is on its way out: with a store that confirms its
+ * completions (Redis wait=), a completion goes out now.  NGX_AGAIN:
+ * handler(&ctx->confirm) is called once the store answered, and the
+ * answer waits until then; NGX_DECLINED: nothing to wait for (the claim
+ * is settled when the request ends, as with any store).
+ */
+ngx_int_t ngx_http_pay_dedupe_confirm(ngx_http_request_t *r,
+    ngx_http_pay_ctx_t *ctx, ngx_http_pay_store_handler_pt handler);
+void ngx_http_pay_dedupe_confirmed(ngx_http_pay_ctx_t *ctx);
+
 /* the request ended: complete, release or abandon the claim */
 void ngx_http_pay_dedupe_finish(ngx_http_pay_ctx_t *ctx);
 

@@ -58,6 +58,15 @@ static void ngx_http_pay_count(ngx_http_pay_ctx_t *ctx);
 static ngx_int_t ngx_http_pay_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_pay_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
+static void ngx_http_pay_confirmed(ngx_http_pay_store_op_t *op);
+
+
+/*
+ * r->buffered while an answer is held (the bit ngx_http_image_filter_module
+ * uses too: the two never hold one response): the request is not
+ * finalized before it goes out
+ */
+#define NGX_HTTP_PAY_BUFFERED  0x08
 
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
@@ -467,9 +476,11 @@ ngx_http_pay_count(ngx_http_pay_ctx_t *ctx)
 
 /*
  * The final answer of the main request, on its way out: an intent keeps
- * it (status, type, body) to replay it; and nginx's own 413 while the
- * body is read (a chunked body over client_max_body_size) becomes the
- * module's body_too_large.  A Content-Length over the limit is refused by
+ * it (status, type, body) to replay it; nginx's own 413 while the body
+ * is read (a chunked body over client_max_body_size) becomes the
+ * module's body_too_large; and with a store that confirms completions
+ * (Redis wait=) a webhook's answer is held, header and body, until its
+ * completion is confirmed.  A Content-Length over the limit is refused by
  * nginx before any handler runs; an error_page for 413 redirected the
  * request (every redirect counts uri_changes down) and its page is the
  * operator's answer: both are left alone.
@@ -478,6 +489,7 @@ ngx_http_pay_count(ngx_http_pay_ctx_t *ctx)
 static ngx_int_t
 ngx_http_pay_header_filter(ngx_http_request_t *r)
 {
+    ngx_int_t            rc;
     ngx_http_pay_ctx_t  *ctx;
 
     if (r != r->main) {
@@ -503,6 +515,15 @@ ngx_http_pay_header_filter(ngx_http_request_t *r)
         return NGX_ERROR;
     }
 
+    rc = ngx_http_pay_dedupe_confirm(r, ctx, ngx_http_pay_confirmed);
+
+    if (rc == NGX_AGAIN) {
+        /* ngx_http_pay_confirmed() sends the header and what was held */
+        ctx->holding = 1;
+        r->buffered |= NGX_HTTP_PAY_BUFFERED;
+        return NGX_OK;
+    }
+
     return ngx_http_next_header_filter(r);
 }
 
@@ -513,13 +534,19 @@ ngx_http_pay_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     ngx_chain_t          out;
     ngx_http_pay_ctx_t  *ctx;
 
-    if (r != r->main || in == NULL) {
+    if (r != r->main) {
         return ngx_http_next_body_filter(r, in);
     }
 
     ctx = ngx_http_pay_get_ctx(r);
 
-    if (ctx == NULL) {
+    if (ctx != NULL && ctx->holding) {
+        /* the links are the caller's; the buffers stay busy until sent */
+        return (ngx_chain_add_copy(r->pool, &ctx->held, in) == NGX_OK)
+               ? NGX_OK : NGX_ERROR;
+    }
+
+    if (ctx == NULL || in == NULL) {
         return ngx_http_next_body_filter(r, in);
     }
 
@@ -542,4 +569,62 @@ ngx_http_pay_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     }
 
     return ngx_http_next_body_filter(r, &out);
+}
+
+
+/*
+ * The held answer's completion was answered (confirmed, or not: see
+ * ngx_http_pay_dedupe_confirmed()): the header and what the body filter
+ * held go out now, and the write event is posted for whoever writes next
+ * (the upstream still reading the answer, or ngx_http_writer() if the
+ * request was finalized meanwhile).
+ */
+
+static void
+ngx_http_pay_confirmed(ngx_http_pay_store_op_t *op)
+{
+    ngx_int_t            rc;
+    ngx_chain_t         *held;
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+    ngx_http_log_ctx_t  *lctx;
+    ngx_http_pay_ctx_t  *ctx;
+
+    ctx = op->data;
+    r = ctx->request;
+    c = r->connection;
+
+    lctx = c->log->data;
+    lctx->current_request = r;
+
+    ngx_http_pay_dedupe_confirmed(ctx);
+
+    ctx->holding = 0;
+    r->buffered &= ~NGX_HTTP_PAY_BUFFERED;
+
+    held = ctx->held;
+    ctx->held = NULL;
+
+    rc = ngx_http_next_header_filter(r);
+
+    if (r->header_only) {
+        /* a 204's (empty) body: consumed, as nginx never sends it */
+        for ( /* void */ ; held != NULL; held = held->next) {
+            held->buf->pos = held->buf->last;
+            held->buf->file_pos = held->buf->file_last;
+        }
+    }
+
+    if (rc != NGX_ERROR && held != NULL) {
+        rc = ngx_http_next_body_filter(r, held);
+    }
+
+    if (rc == NGX_ERROR) {
+        ngx_http_finalize_request(r, NGX_ERROR);
+
+    } else {
+        ngx_post_event(c->write, &ngx_posted_events);
+    }
+
+    ngx_http_run_posted_requests(c);
 }

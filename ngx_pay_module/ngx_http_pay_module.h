@@ -154,6 +154,10 @@ typedef struct {
     ngx_http_pay_store_op_t  claim;
     ngx_msec_t            dedupe_ttl;   /* of the claiming location */
 
+    /* wait=: the completion confirmed before the app's answer goes out */
+    ngx_http_pay_store_op_t  confirm;
+    ngx_chain_t          *held;         /* the answer's body meanwhile */
+
     const char           *event_kind;   /* $pay_event_kind, static */
     size_t                secret;       /* $pay_secret: 1-based, 0: none */
     ngx_array_t          *status_secrets;   /* the location's counters */
@@ -171,6 +175,8 @@ typedef struct {
     unsigned              verified:1;
     unsigned              claimed:1;    /* ours until completed/released */
     unsigned              problem_sent:1;
+    unsigned              holding:1;    /* the app's answer, until
+                                           the completion's confirmed */
 } ngx_http_pay_ctx_t;
 
 

@@ -194,6 +194,12 @@ struct ngx_http_pay_store_s {
      * only those are connected in the workers
      */
     unsigned                        used:1;
+
+    /*
+     * a completion's answer says the record is durable (Redis wait=): a
+     * webhook's answer is held until it comes (ngx_http_pay_handler.c)
+     */
+    unsigned                        confirms:1;
 };
 
 

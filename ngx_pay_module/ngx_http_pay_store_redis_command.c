@@ -50,6 +50,8 @@ static ngx_uint_t ngx_http_pay_store_redis_transient(redisReply *r);
 static void ngx_http_pay_store_redis_forgotten(
     ngx_http_pay_store_redis_op_t *rop, ngx_http_pay_store_result_e result,
     const char *retry);
+static void ngx_http_pay_store_redis_owe(ngx_http_pay_store_redis_op_t *rop,
+    ngx_http_pay_store_result_e result);
 static void ngx_http_pay_store_redis_unclaim(
     ngx_http_pay_store_redis_op_t *rop, ngx_uint_t abandon);
 static void ngx_http_pay_store_redis_push(
@@ -200,6 +202,8 @@ ngx_http_pay_store_redis_reply(ngx_http_pay_redis_t *rd, redisReply *reply,
 
         goto deliver;
     }
+
+    ngx_http_pay_store_redis_owe(rop, result);
 
     if (rop->forget) {
         if (r == NULL) {
@@ -858,6 +862,8 @@ ngx_http_pay_store_redis_waited(ngx_http_pay_redis_t *rd,
         }
     }
 
+    ngx_http_pay_store_redis_owe(rop, result);
+
     if (rop->forget) {
         retry = rop->lost ? "no reply"
                 : rop->transient ? "a transient error" : NULL;
@@ -872,6 +878,40 @@ ngx_http_pay_store_redis_waited(ngx_http_pay_redis_t *rd,
     }
 
     ngx_http_pay_store_redis_answer(rop, result);
+}
+
+
+/*
+ * A complete, release or abandon is never dropped because its caller
+ * stopped waiting: one whose caller let go (its pool destroyed, or
+ * already answered DOWN by the timer) or that failed goes on as a
+ * fire-and-forget operation, owed to Redis in the retry list if it got
+ * no reply or a transient error.  The caller of a failed one is answered
+ * DOWN first.
+ */
+
+static void
+ngx_http_pay_store_redis_owe(ngx_http_pay_store_redis_op_t *rop,
+    ngx_http_pay_store_result_e result)
+{
+    if (rop->forget
+        || (rop->command != NGX_HTTP_PAY_REDIS_COMPLETE
+            && rop->command != NGX_HTTP_PAY_REDIS_RELEASE
+            && rop->command != NGX_HTTP_PAY_REDIS_ABANDON))
+    {
+        return;
+    }
+
+    if (rop->op != NULL && !rop->answered) {
+
+        if (result != NGX_HTTP_PAY_STORE_DOWN) {
+            return;
+        }
+
+        ngx_http_pay_store_redis_answer(rop, NGX_HTTP_PAY_STORE_DOWN);
+    }
+
+    rop->forget = 1;
 }
 
 

@@ -356,6 +356,9 @@ ngx_http_pay_store_redis_conf(ngx_conf_t *cf, ngx_http_pay_store_t *store,
 
     store->data = rs;
 
+    /* wait=: a webhook's answer waits for its completion's WAIT */
+    store->confirms = (rs->wait != 0);
+
     return NGX_CONF_OK;
 
 duplicate:

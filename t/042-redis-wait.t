@@ -5,7 +5,15 @@
 # answers 0 after half of timeout=, the record stays on the master and a
 # warning says so (the documented behaviour: the delivery's result
 # stands, docs/operations.md#durability), and for the next 5 s the worker
-# sends no WAIT (counted in Redis's INFO commandstats).
+# sends no WAIT (counted in Redis's INFO commandstats).  The app's answer
+# is held until the completion's WAIT answered: with the replica stopped
+# (SIGSTOP) for a second, the answer comes back only after the replica
+# was continued, and the record is on the replica then; bodies larger
+# than proxy's buffers, buffered or not, come back whole.  Without wait=,
+# a failover to a replica that had not received a completion forgets it:
+# the event reaches the app again, as new (a master and its replica share
+# a port on 127.0.0.1 and 127.0.0.2, named by a DNS stand-in whose answer
+# moves).
 #
 # Every block: its status and body, the listed log lines, and no [alert],
 # [crit] or [emerg].
@@ -13,6 +21,7 @@
 use Test::Nginx::Socket;
 use lib 't/lib';
 use PayTest;
+use PayTest::DNS;
 
 our $master = PayTest::redis_server();
 our $replica = PayTest::redis_server(args => ['--replicaof', '127.0.0.1',
@@ -25,6 +34,23 @@ PayTest::wait_until(sub {
     return $info =~ /master_link_status:up/;
 }, 0, 20);
 
+# TEST 8: a master and its replica on one port, two addresses
+our $shared = PayTest::free_port();
+PayTest::redis_server(port => $shared);
+PayTest::redis_server(port => $shared, bind => '127.0.0.2',
+                      args => ['--replicaof', '127.0.0.1', $shared]);
+our $dns = PayTest::DNS->start(address => '127.0.0.1');
+$ENV{TEST_NGINX_SHARED_PORT} = $shared;
+$ENV{TEST_NGINX_DNS_PORT} = $dns->port;
+
+PayTest::wait_until(sub {
+    my $info = PayTest::redis_command({ port => $shared, host => '127.0.0.2' },
+                                      'INFO', 'replication');
+    return $info =~ /master_link_status:up/;
+}, 0, 20);
+
+our $lost_on_replica;
+
 $ENV{TEST_NGINX_MASTER_PORT} = $master;
 $ENV{TEST_NGINX_ALONE_PORT} = $alone;
 
@@ -35,7 +61,7 @@ $ENV{TEST_NGINX_RUN} = $R;
 
 repeat_each(1);
 
-plan tests => 18 + 15 + 6 + 3;
+plan tests => 18 + 15 + 6 + 3 + 6 + 4 + 2 * 7 + 10 + 1;
 
 no_shuffle();
 run_tests();
@@ -57,6 +83,37 @@ Test::More::is(
     PayTest::redis_command($replica, 'GET',
         "t042:$R:webhook:localhost=/hook:stripe:evt_wait_replica"),
     'D200', 'TEST 1: the done record is on the replica');
+
+# TEST 5: [status, seconds to the answer, the replica's record then]
+our $held;
+
+Test::More::is($main::held && $main::held->[0], 200,
+    'TEST 5: the app\'s answer');
+Test::More::cmp_ok($main::held ? $main::held->[1] : 0, '>=', 0.9,
+    'TEST 5: the answer waited for the stopped replica');
+Test::More::is($main::held && $main::held->[2], 'D200',
+    'TEST 5: the done record was on the replica when the answer came');
+Test::More::is(
+    PayTest::redis_command($main::master, 'GET',
+        "t042:$R:webhook:localhost=/hook:stripe:evt_wait_held"),
+    'D200', 'TEST 5: and on the master');
+
+Test::More::ok(!defined $main::lost_on_replica,
+    'TEST 8: the second completion never reached the replica');
+
+# TESTs 6-7: the replica stopped for a second, continued by a child
+sub stop_replica_for_a_second {
+    my $pid = PayTest::redis_pid($main::replica) or die "no replica pid\n";
+    kill 'STOP', $pid;
+    my $child = fork;
+    die "fork: $!" unless defined $child;
+    if ($child == 0) {
+        select undef, undef, undef, 1.0;
+        kill 'CONT', $pid;
+        POSIX::_exit(0);
+    }
+    return ($pid, $child);
+}
 
 __DATA__
 
@@ -217,3 +274,187 @@ $PayTest::DUPLICATE
 [crit]
 [emerg]
 timed out
+
+
+
+=== TEST 5: the app's answer goes out once the done record is on the replica
+The replica is stopped before the delivery and continued a second later:
+WAIT 1 (3 s, half of timeout=) answers once the replica has the record,
+and only then does the app's answer leave nginx (asserted after the
+blocks: the time to the answer and the replica's record at that moment).
+The resend is a duplicate.
+--- http_config
+    pay_store waited redis=127.0.0.1:$TEST_NGINX_MASTER_PORT wait=1 timeout=6s prefix=t042:$TEST_NGINX_RUN:;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe waited;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app: $http_pay_dedupe\n";
+    }
+--- init
+my ($pid, $child) = main::stop_replica_for_a_second();
+my $t0 = Time::HiRes::time();
+my $code = PayTest::stripe_post(main::server_port(), '/hook', 'evt_wait_held');
+my $elapsed = Time::HiRes::time() - $t0;
+my $on_replica = PayTest::redis_command($main::replica, 'GET',
+    "t042:$main::R:webhook:localhost=/hook:stripe:evt_wait_held");
+waitpid $child, 0;
+kill 'CONT', $pid;
+$main::held = [$code, $elapsed, $on_replica];
+--- request eval
+PayTest::stripe_delivery("/hook", "evt_wait_held")
+--- more_headers eval
+PayTest::stripe_signature("evt_wait_held")
+--- response_body eval
+$PayTest::DUPLICATE
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+replicas (WAIT
+--- timeout: 10
+
+
+
+=== TEST 6: a held answer larger than proxy's buffers comes back whole
+The replica is stopped for a second as the delivery goes out: the app's
+200 KB answer is read (into proxy's buffers and its temporary file)
+while the header waits for WAIT, then sent whole.
+--- http_config
+    pay_store waited redis=127.0.0.1:$TEST_NGINX_MASTER_PORT wait=1 timeout=6s prefix=t042:$TEST_NGINX_RUN:;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe waited;
+        proxy_buffers 4 4k;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        # the static file, answered to the POST
+        error_page 405 =200 /big.txt;
+        return 405;
+    }
+--- user_files eval
+">>> big.txt\n" . ("0123456789abcdef" x 12800) . "\n"
+--- init
+main::stop_replica_for_a_second();
+--- request eval
+PayTest::stripe_delivery("/hook", "evt_wait_big_buffered")
+--- more_headers eval
+PayTest::stripe_signature("evt_wait_big_buffered")
+--- response_body eval
+("0123456789abcdef" x 12800) . "\n"
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+[error]
+replicas (WAIT
+--- timeout: 10
+
+
+
+=== TEST 7: the same with proxy_buffering off
+--- http_config
+    pay_store waited redis=127.0.0.1:$TEST_NGINX_MASTER_PORT wait=1 timeout=6s prefix=t042:$TEST_NGINX_RUN:;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe waited;
+        proxy_buffering off;
+        proxy_buffer_size 4k;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        error_page 405 =200 /big.txt;
+        return 405;
+    }
+--- user_files eval
+">>> big.txt\n" . ("0123456789abcdef" x 12800) . "\n"
+--- init
+main::stop_replica_for_a_second();
+--- request eval
+PayTest::stripe_delivery("/hook", "evt_wait_big_unbuffered")
+--- more_headers eval
+PayTest::stripe_signature("evt_wait_big_unbuffered")
+--- response_body eval
+("0123456789abcdef" x 12800) . "\n"
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+[error]
+replicas (WAIT
+--- timeout: 10
+
+
+=== TEST 8: without wait=, a failover forgets a completion the replica lacked
+The first event is completed and replicated.  Then the replica can no
+longer sync (the master's ACL refuses it PSYNC and SYNC, and its link is
+cut), the second event is completed on the master only, the master
+dies, the replica is promoted and the name moves to it.  The worker
+follows; the first event is a duplicate there, the second reaches the
+app again, as new (docs/operations.md#durability).
+--- http_config
+    resolver 127.0.0.1:$TEST_NGINX_DNS_PORT ipv6=off;
+    pay_store failing redis=redis.pay.test:$TEST_NGINX_SHARED_PORT timeout=2s prefix=t042:$TEST_NGINX_RUN:;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe failing;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app: $http_pay_dedupe\n";
+    }
+--- init
+my $to = qr/pay_store "failing": redis redis\.pay\.test:\d+ connected to /;
+my $replica = { port => $main::shared, host => '127.0.0.2' };
+my $key = "t042:$main::R:webhook:localhost=/hook:stripe";
+PayTest::wait_log(qr/${to}127\.0\.0\.1:/, 1);
+PayTest::stripe_post(main::server_port(), '/hook', 'evt_failover_kept') == 200
+    or die "the first delivery was not answered 200\n";
+PayTest::wait_until(sub {
+    (PayTest::redis_command($replica, 'GET', "$key:evt_failover_kept") // '')
+        eq 'D200';
+}, 0, 10);
+PayTest::redis_command($main::shared, 'ACL', 'SETUSER', 'default',
+                       '-psync', '-sync');
+PayTest::redis_command($main::shared, 'CLIENT', 'KILL', 'TYPE', 'replica');
+PayTest::stripe_post(main::server_port(), '/hook', 'evt_failover_lost') == 200
+    or die "the second delivery was not answered 200\n";
+# written as the request ends, just after the answer
+PayTest::wait_until(sub {
+    (PayTest::redis_command($main::shared, 'GET', "$key:evt_failover_lost")
+     // '') eq 'D200';
+}, 0, 10);
+$main::lost_on_replica = PayTest::redis_command($replica, 'GET',
+                                                "$key:evt_failover_lost");
+PayTest::redis_stop($main::shared);
+PayTest::redis_command($replica, 'REPLICAOF', 'NO', 'ONE');
+$main::dns->set('127.0.0.2');
+PayTest::wait_log(qr/${to}127\.0\.0\.2:/, 1, 15);
+--- request eval
+[PayTest::stripe_delivery("/hook", "evt_failover_kept"),
+ PayTest::stripe_delivery("/hook", "evt_failover_lost")]
+--- more_headers eval
+[PayTest::stripe_signature("evt_failover_kept"),
+ PayTest::stripe_signature("evt_failover_lost")]
+--- error_code eval
+[200, 200]
+--- response_body eval
+[$PayTest::DUPLICATE, "app: new\n"]
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+--- timeout: 10

@@ -404,6 +404,12 @@ sub redis_tls_pki {
     return $dir;
 }
 
+# The pid of a redis-server started by redis_server() (to SIGSTOP it).
+sub redis_pid {
+    my ($port) = @_;
+    return $redis_servers{$port};
+}
+
 sub redis_stop {
     my ($port) = @_;
     my $pid = delete $redis_servers{$port} or return;
