@@ -608,7 +608,7 @@ ngx_http_pay_confirmed(ngx_http_pay_store_op_t *op)
     rc = ngx_http_next_header_filter(r);
 
     if (r->header_only) {
-        /* a 204's (empty) body: consumed, as nginx never sends it */
+        /* a body nginx does not send (a 204's): consumed, not passed on */
         for ( /* void */ ; held != NULL; held = held->next) {
             held->buf->pos = held->buf->last;
             held->buf->file_pos = held->buf->file_last;

@@ -33,7 +33,9 @@
  * get no answer wait in a small per-worker list and are sent again once
  * Redis is back: a lost complete would let the provider's next retry
  * through, a lost abandon would let it through unflagged.  Sending again
- * is always safe, as all three compare the owner token in Redis.
+ * is always safe, as all three compare the owner token in Redis.  One
+ * with a handler (a held webhook answer's completion, an intent's record)
+ * goes on that way once its caller lets go or is answered DOWN.
  *
  * This file holds the engine's table, its five operations and each
  * worker's start and exit.  The pay_store words are parsed in

@@ -95,13 +95,16 @@ static const char  ngx_http_pay_store_redis_claim_script[] =
 
 /*
  * complete and abandon: our claim, or no record at all (the claim
- * expired and nobody claimed since: what happened is still worth keeping)
+ * expired and nobody claimed since: what happened is still worth keeping);
+ * the very record it writes is there already when the same operation is
+ * sent again after a lost reply: done, not another request's
  */
 static const char  ngx_http_pay_store_redis_complete_script[] =
     "local v = redis.call('GET', KEYS[1]) "
     "if v == ARGV[1] or not v then "
     "redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) "
     "return 1 end "
+    "if v == ARGV[2] then return 1 end "
     "return 0";
 
 static const char  ngx_http_pay_store_redis_release_script[] =

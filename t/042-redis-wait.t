@@ -9,7 +9,9 @@
 # is held until the completion's WAIT answered: with the replica stopped
 # (SIGSTOP) for a second, the answer comes back only after the replica
 # was continued, and the record is on the replica then; bodies larger
-# than proxy's buffers, buffered or not, come back whole.  Without wait=,
+# than proxy's buffers, buffered or not, come back whole; an app's error
+# is not held; a completion with no reply within timeout= lets the answer
+# go and is owed until the master is back.  Without wait=,
 # a failover to a replica that had not received a completion forgets it:
 # the event reaches the app again, as new (a master and its replica share
 # a port on 127.0.0.1 and 127.0.0.2, named by a DNS stand-in whose answer
@@ -51,6 +53,54 @@ PayTest::wait_until(sub {
 
 our $lost_on_replica;
 
+# TEST 10: an app that stops the master when a delivery reaches it (the
+# claim is in), answers, and continues the master 2.5 s later
+our @stalling_app;
+
+sub stalling_app {
+    my ($redis_pid) = @_;
+    my $listen = IO::Socket::INET->new(
+        LocalAddr => '127.0.0.1', LocalPort => 0, Proto => 'tcp',
+        Listen => 8, ReuseAddr => 1,
+    ) or die "cannot listen: $!";
+    my $port = $listen->sockport;
+    my $pid = fork;
+    die "cannot fork: $!" unless defined $pid;
+    if ($pid == 0) {
+        while (my $c = $listen->accept) {
+            my $len = 0;
+            while (defined(my $line = <$c>)) {
+                $len = $1 if $line =~ /^Content-Length:\s*(\d+)/i;
+                last if $line eq "\r\n";
+            }
+            read $c, my $body, $len if $len;
+            kill 'STOP', $redis_pid;
+            select undef, undef, undef, 0.2;
+            print $c "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n",
+                     "Connection: close\r\n\r\napp\n";
+            close $c;
+            select undef, undef, undef, 2.5;
+            kill 'CONT', $redis_pid;
+        }
+        POSIX::_exit(0);
+    }
+    close $listen;
+    @stalling_app = ($pid, $redis_pid, $$);
+    return $port;
+}
+
+END {
+    local $?;    # waitpid must not change the script's exit status
+    if (@stalling_app && $$ == $stalling_app[2]) {
+        kill 'KILL', $stalling_app[0];
+        waitpid $stalling_app[0], 0;
+        kill 'CONT', $stalling_app[1];
+    }
+}
+
+$ENV{TEST_NGINX_STALLING_APP_PORT} =
+    stalling_app(PayTest::redis_pid($master));
+
 $ENV{TEST_NGINX_MASTER_PORT} = $master;
 $ENV{TEST_NGINX_ALONE_PORT} = $alone;
 
@@ -61,7 +111,7 @@ $ENV{TEST_NGINX_RUN} = $R;
 
 repeat_each(1);
 
-plan tests => 18 + 15 + 6 + 3 + 6 + 4 + 2 * 7 + 10 + 1;
+plan tests => 18 + 15 + 6 + 3 + 6 + 4 + 2 * 8 + 10 + 1 + 7 + 7 + 1;
 
 no_shuffle();
 run_tests();
@@ -97,6 +147,14 @@ Test::More::is(
     PayTest::redis_command($main::master, 'GET',
         "t042:$R:webhook:localhost=/hook:stripe:evt_wait_held"),
     'D200', 'TEST 5: and on the master');
+
+Test::More::ok(eval {
+    PayTest::wait_until(sub {
+        (PayTest::redis_command($main::master, 'GET',
+            "t042:$R:webhook:localhost=/hook:stripe:evt_wait_stalled") // '')
+            eq 'D200';
+    }, 0, 15);
+}, 'TEST 10: the owed completion was written once the master was back');
 
 Test::More::ok(!defined $main::lost_on_replica,
     'TEST 8: the second completion never reached the replica');
@@ -323,12 +381,16 @@ replicas (WAIT
 
 === TEST 6: a held answer larger than proxy's buffers comes back whole
 The replica is stopped for a second as the delivery goes out: the app's
-200 KB answer is read (into proxy's buffers and its temporary file)
-while the header waits for WAIT, then sent whole.
+200 KB answer fills proxy's buffers while the header waits for WAIT
+(the app is held back until they drain), then goes out whole.  The
+access log, written into the error log here, shows the request took
+the second.
 --- http_config
+    log_format pay_held "pay held: $request_time s";
     pay_store waited redis=127.0.0.1:$TEST_NGINX_MASTER_PORT wait=1 timeout=6s prefix=t042:$TEST_NGINX_RUN:;
 --- config
     location = /hook {
+        access_log logs/error.log pay_held;
         pay_webhook stripe;
         pay_webhook_secret whsec_test_secret;
         pay_dedupe waited;
@@ -350,6 +412,8 @@ PayTest::stripe_delivery("/hook", "evt_wait_big_buffered")
 PayTest::stripe_signature("evt_wait_big_buffered")
 --- response_body eval
 ("0123456789abcdef" x 12800) . "\n"
+--- error_log eval
+qr/pay held: (?:0\.9\d\d|[1-9]\d*\.\d+) s/
 --- no_error_log
 [alert]
 [crit]
@@ -362,9 +426,11 @@ replicas (WAIT
 
 === TEST 7: the same with proxy_buffering off
 --- http_config
+    log_format pay_held "pay held: $request_time s";
     pay_store waited redis=127.0.0.1:$TEST_NGINX_MASTER_PORT wait=1 timeout=6s prefix=t042:$TEST_NGINX_RUN:;
 --- config
     location = /hook {
+        access_log logs/error.log pay_held;
         pay_webhook stripe;
         pay_webhook_secret whsec_test_secret;
         pay_dedupe waited;
@@ -386,6 +452,8 @@ PayTest::stripe_delivery("/hook", "evt_wait_big_unbuffered")
 PayTest::stripe_signature("evt_wait_big_unbuffered")
 --- response_body eval
 ("0123456789abcdef" x 12800) . "\n"
+--- error_log eval
+qr/pay held: (?:0\.9\d\d|[1-9]\d*\.\d+) s/
 --- no_error_log
 [alert]
 [crit]
@@ -453,6 +521,77 @@ PayTest::wait_log(qr/${to}127\.0\.0\.2:/, 1, 15);
 [200, 200]
 --- response_body eval
 [$PayTest::DUPLICATE, "app: new\n"]
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+--- timeout: 10
+
+
+=== TEST 9: an app's error is not held: the claim is released at once
+The replica is stopped for a second, as in TESTs 5-7; the app answers
+500, which releases the claim (nothing to make durable): the answer goes
+out at once.
+--- http_config
+    log_format pay_held "pay held: $request_time s";
+    pay_store waited redis=127.0.0.1:$TEST_NGINX_MASTER_PORT wait=1 timeout=6s prefix=t042:$TEST_NGINX_RUN:;
+--- config
+    location = /hook {
+        access_log logs/error.log pay_held;
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe waited;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 500 "app failed\n";
+    }
+--- init
+main::stop_replica_for_a_second();
+--- request eval
+PayTest::stripe_delivery("/hook", "evt_wait_app_failed")
+--- more_headers eval
+PayTest::stripe_signature("evt_wait_app_failed")
+--- error_code: 500
+--- response_body
+app failed
+--- error_log eval
+qr/pay held: 0\.[0-8]\d\d s/
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+--- timeout: 10
+
+
+
+=== TEST 10: no reply within timeout=: the answer goes out, the completion is owed
+The app stops the master (SIGSTOP) when the delivery reaches it, so the
+claim is in and the completion gets no reply; the app continues it 2.7 s
+later.  After timeout= (1 s) the app's answer goes out with the error
+line, the completion goes to the retry list, and once the master is
+back it is written (asserted after the blocks).
+--- http_config
+    log_format pay_held "pay held: $request_time s";
+    pay_store stalled redis=127.0.0.1:$TEST_NGINX_MASTER_PORT wait=1 timeout=1s prefix=t042:$TEST_NGINX_RUN:;
+--- config
+    location = /hook {
+        access_log logs/error.log pay_held;
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe stalled;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_STALLING_APP_PORT;
+    }
+--- request eval
+PayTest::stripe_delivery("/hook", "evt_wait_stalled")
+--- more_headers eval
+PayTest::stripe_signature("evt_wait_stalled")
+--- response_body
+app
+--- error_log eval
+[qr/\[error\] .*pay_store "stalled": redis 127\.0\.0\.1:\d+ complete "t042:\w+:webhook:localhost=\/hook:stripe:evt_wait_stalled" timed out/,
+ qr/\[warn\] .*pay_store "stalled": redis complete "t042:\w+:webhook:localhost=\/hook:stripe:evt_wait_stalled" not confirmed \(no reply\), will be sent again/,
+ qr/pay held: (?:0\.9\d\d|[1-9]\d*\.\d+) s/]
 --- no_error_log
 [alert]
 [crit]
