@@ -3,9 +3,12 @@
  *
  * Keyed HMAC with OpenSSL.  The key schedule (the inner and outer padded
  * key states) is computed once in pay_hmac_key_new() into a template
- * context; every pay_hmac_compute() duplicates that template, so a request
- * pays for the message blocks and one context copy, never for the key
- * setup or an algorithm fetch.
+ * context, never for a request, nor an algorithm fetch.  With OpenSSL 3,
+ * every pay_hmac_compute() starts a second keyed context of the key's
+ * over again (EVP_MAC_init() without a key restarts from the inner
+ * state), sparing the allocations of a duplicate per request: a key is
+ * used by one thread at a time (an nginx worker, the command-line tool).
+ * With 1.1.x it duplicates the template.
  *
  * OpenSSL 3.x: EVP_MAC ("HMAC"); 1.1.x: HMAC_CTX.  No raw key copy is kept
  * here: the only copies live inside OpenSSL's contexts, which OpenSSL
@@ -31,6 +34,7 @@ struct pay_hmac_key_s {
 #if OPENSSL_VERSION_NUMBER >= 0x30000000L
     EVP_MAC      *mac;
     EVP_MAC_CTX  *tmpl;     /* initialised with the key, never updated */
+    EVP_MAC_CTX  *work;     /* its duplicate, restarted for each message */
 #else
     HMAC_CTX     *tmpl;     /* initialised with the key, never updated */
 #endif
@@ -105,6 +109,11 @@ pay_hmac_key_new(const unsigned char *key, size_t len, pay_digest_e digest)
 
     k->size = size;
 
+    k->work = EVP_MAC_CTX_dup(k->tmpl);
+    if (k->work == NULL) {
+        goto failed;
+    }
+
     return k;
 
 failed:
@@ -123,6 +132,7 @@ pay_hmac_key_free(pay_hmac_key_t *key)
         return;
     }
 
+    EVP_MAC_CTX_free(key->work);
     EVP_MAC_CTX_free(key->tmpl);
     EVP_MAC_free(key->mac);
 
@@ -142,8 +152,10 @@ pay_hmac_compute(const pay_hmac_key_t *key, const pay_iovec_t *parts,
         return -1;
     }
 
-    ctx = EVP_MAC_CTX_dup(key->tmpl);
-    if (ctx == NULL) {
+    ctx = key->work;
+
+    /* no key: the same key again, from its inner state */
+    if (EVP_MAC_init(ctx, NULL, 0, NULL) != 1) {
         goto failed;
     }
 
@@ -164,13 +176,10 @@ pay_hmac_compute(const pay_hmac_key_t *key, const pay_iovec_t *parts,
         goto failed;
     }
 
-    EVP_MAC_CTX_free(ctx);
-
     return 0;
 
 failed:
 
-    EVP_MAC_CTX_free(ctx);
     ERR_clear_error();
 
     return -1;

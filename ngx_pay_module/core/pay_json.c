@@ -14,6 +14,7 @@
  */
 
 
+#include <stdint.h>
 #include <string.h>
 
 #include "pay_json.h"
@@ -27,6 +28,11 @@
 #define PAY_JSON_UTF8    4      /* the first UTF-8 lead byte class */
 
 
+/* eight bytes at a time: bytes of 0x01 and of 0x80 */
+#define PAY_JSON_ONES    0x0101010101010101ULL
+#define PAY_JSON_HIGHS   0x8080808080808080ULL
+
+
 typedef struct {
     unsigned char  n;       /* continuation bytes after the lead byte */
     unsigned char  lo;      /* the range of the first of them */
@@ -37,6 +43,7 @@ typedef struct {
 static const unsigned char *pay_json_string(const unsigned char *p,
     const unsigned char *end);
 static int pay_json_hex4(const unsigned char *p);
+static uint64_t pay_json_unplain(const unsigned char *p);
 static pay_json_member_t *pay_json_match(const unsigned char *name,
     size_t len, pay_json_member_t *members, size_t n);
 static void pay_json_set(pay_json_member_t *m, const unsigned char *start,
@@ -108,12 +115,8 @@ pay_json_string(const unsigned char *p, const unsigned char *end)
 
         /* the hot loop: most bytes of an event are plain string bytes */
 
-        while (end - p >= 4
-               && (pay_json_class[p[0]] | pay_json_class[p[1]]
-                   | pay_json_class[p[2]] | pay_json_class[p[3]])
-                  == PAY_JSON_PLAIN)
-        {
-            p += 4;
+        while (end - p >= 8 && pay_json_unplain(p) == 0) {
+            p += 8;
         }
 
         while (p < end && pay_json_class[*p] == PAY_JSON_PLAIN) {
@@ -204,6 +207,32 @@ pay_json_string(const unsigned char *p, const unsigned char *end)
 
 
 /* 4 hex digits, either case: their value, or -1 */
+
+/*
+ * Nonzero when one of the eight bytes at p is not PAY_JSON_PLAIN: below
+ * 0x20, '"', '\\' or from 0x80 (the byte loop then finds which).  The
+ * tests for a byte below n and for a zero byte ((x - 0x01..) & ~x & 0x80..)
+ * are exact as to whether there is one, for bytes below 0x80; a byte from
+ * 0x80 is caught by its own high bit.
+ */
+
+static uint64_t
+pay_json_unplain(const unsigned char *p)
+{
+    uint64_t  w, q, b;
+
+    memcpy(&w, p, sizeof(uint64_t));
+
+    q = w ^ (PAY_JSON_ONES * '"');
+    b = w ^ (PAY_JSON_ONES * '\\');
+
+    return (((w - PAY_JSON_ONES * 0x20) & ~w)
+            | ((q - PAY_JSON_ONES) & ~q)
+            | ((b - PAY_JSON_ONES) & ~b)
+            | w)
+           & PAY_JSON_HIGHS;
+}
+
 
 static int
 pay_json_hex4(const unsigned char *p)

@@ -180,7 +180,7 @@ static void
 test_key_reused(void **state)
 {
     int              i;
-    pay_iovec_t      part;
+    pay_iovec_t      part, other;
     unsigned char    first[32], mac[32];
     pay_hmac_key_t  *key;
 
@@ -200,6 +200,20 @@ test_key_reused(void **state)
         assert_int_equal(pay_hmac_compute(key, &part, 1, mac), 0);
         assert_memory_equal(mac, first, 32);
     }
+
+    /* nor carry anything over: other messages in between, RFC 4231's 2 */
+    for (i = 0; i < 100; i++) {
+        other.data = "what do ya want for nothing";
+        other.len = (size_t) (i % 28);
+        assert_int_equal(pay_hmac_compute(key, &other, 1, mac), 0);
+        assert_int_equal(pay_hmac_compute(key, &part, 1, mac), 0);
+        assert_memory_equal(mac, first, 32);
+    }
+
+    assert_memory_equal(first,
+                        "\x5b\xdc\xc1\x46\xbf\x60\x75\x4e\x6a\x04\x24\x26"
+                        "\x08\x95\x75\xc7\x5a\x00\x3f\x08\x9d\x27\x39\x83"
+                        "\x9d\xec\x58\xb9\x64\xec\x38\x43", 32);
 
     pay_hmac_key_free(key);
 }

@@ -270,6 +270,45 @@ assert_not_ascii(const char *value)
 /* tests: valid documents */
 
 
+/*
+ * Every byte value at every offset of a long string (the scanner looks at
+ * eight bytes at a time): valid exactly when the byte stands for itself
+ * (0x20..0x7f but '"' and '\\'); alone, anything else is an error.
+ */
+static void
+test_every_byte_at_every_offset(void **state)
+{
+    int            expect, got;
+    char           json[64];
+    size_t         k, len;
+    unsigned int   b;
+    scan_t         s;
+
+    (void) state;
+
+    for (b = 0; b < 256; b++) {
+        expect = (b >= 0x20 && b <= 0x7f && b != '"' && b != '\\');
+
+        for (k = 0; k < 24; k++) {
+            memcpy(json, "{\"a\":\"", 6);
+            memset(json + 6, 'x', 24);
+            json[6 + k] = (char) b;
+            memcpy(json + 30, "\"}", 2);
+            len = 32;
+
+            got = (scan_n(&s, json, len) == 0);
+            scan_done(&s);
+
+            if (got != expect) {
+                print_error("byte 0x%02x at %zu: %s\n", b, k,
+                            got ? "accepted" : "rejected");
+                fail();
+            }
+        }
+    }
+}
+
+
 static void
 test_valid_objects(void **state)
 {
@@ -1172,6 +1211,7 @@ main(void)
         cmocka_unit_test(test_invalid_whitespace),
         cmocka_unit_test(test_invalid_structure),
         cmocka_unit_test(test_invalid_control_bytes),
+        cmocka_unit_test(test_every_byte_at_every_offset),
         cmocka_unit_test(test_invalid_escapes),
         cmocka_unit_test(test_invalid_surrogates),
         cmocka_unit_test(test_invalid_utf8),
