@@ -458,7 +458,12 @@ ngx_http_pay_redis_replies(ngx_http_pay_redis_t *rd)
         }
 
         if (ngx_http_pay_redis_readonly(reply)) {
-            /* a master turned replica (a failover): start over */
+            /*
+             * a master turned replica (a failover): start over, and ask
+             * ROLE before writing again, so a server that stays a replica
+             * is retried with backoff, not at every command
+             */
+            rd->readonly = 1;
             ngx_http_pay_redis_abort(rd, "READONLY: the server is a "
                                          "replica now");
         }

@@ -157,6 +157,9 @@ struct ngx_http_pay_redis_s {
     unsigned                      closing:1;
     unsigned                      exiting:1;
     unsigned                      cluster:1;  /* -MOVED seen: not used */
+    unsigned                      readonly:1; /* -READONLY seen: ROLE is
+                                                 asked until a master
+                                                 answers */
     unsigned                      tls_verified:1; /* this connection's */
     unsigned                      read_on_write:1; /* SSL_read wants to
                                                      write: the write event

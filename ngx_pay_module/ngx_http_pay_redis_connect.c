@@ -351,8 +351,11 @@ ngx_http_pay_redis_handshake(ngx_http_pay_redis_t *rd)
         rd->handshake++;
     }
 
-    if (rd->nsentinels) {
-        /* what the sentinels said may be stale: never write to a replica */
+    if (rd->nsentinels || rd->readonly) {
+        /*
+         * what the sentinels said may be stale, and a server that said
+         * READONLY may still be a replica: never write to one
+         */
         argv[0] = "ROLE";
         len[0] = sizeof("ROLE") - 1;
 
@@ -413,6 +416,8 @@ ngx_http_pay_redis_role_reply(ngx_http_pay_redis_t *rd, redisReply *r,
         && role->len == 6
         && ngx_strncmp(role->str, "master", 6) == 0)
     {
+        rd->readonly = 0;
+
         if (--rd->handshake == 0) {
             ngx_http_pay_redis_established(rd);
         }
@@ -422,8 +427,10 @@ ngx_http_pay_redis_role_reply(ngx_http_pay_redis_t *rd, redisReply *r,
 
     /* nothing behind ROLE is counted as written: it is refused */
     ngx_http_pay_redis_log_failure(rd, "connect failed",
-                                   "the sentinels' master is not a master "
-                                   "(ROLE), asking them again");
+                                   rd->nsentinels
+                                   ? "the sentinels' master is not a "
+                                     "master (ROLE), asking them again"
+                                   : "the server is a replica (ROLE)");
     rd->failed = 1;
     rd->connected = 0;
     rd->quiet = 1;

@@ -20,6 +20,7 @@ our $promoted = PayTest::redis_server();
 $ENV{TEST_NGINX_DEMOTED_PORT} = $demoted;
 
 our ($keepalive, $auth_errors, $auth_infos, $held_keys, $readonly_status);
+our (@readonly_more, @readonly_lines);
 our %down;    # TEST 5: store => [error lines, info lines, nginx's own]
 
 our $R = sprintf '%x%x%04x', time, $$, int rand 65536;
@@ -27,8 +28,8 @@ $ENV{TEST_NGINX_RUN} = $R;
 
 repeat_each(1);
 
-# blocks: 25 + 7 + 6 subtests; after them, 9 checks
-plan tests => 38 + 9;
+# blocks: 25 + 7 + 6 subtests; after them, 11 checks
+plan tests => 38 + 11;
 
 no_shuffle();
 run_tests();
@@ -43,6 +44,10 @@ Test::More::ok($auth_infos >= 2,
 
 Test::More::is($readonly_status, 503,
                'TEST 4: a claim answered READONLY: 503');
+Test::More::is_deeply(\@readonly_more, [(503) x 10],
+                      'TEST 4: while it stays a replica: 503 each');
+Test::More::is_deeply(\@readonly_lines, [1, 1, 1],
+    'TEST 4: one lost line, no new connection, one [error] for ROLE');
 
 for my $store ('nosocket', 'refused') {
     my ($errors, $infos, $nginx) = @{ $down{$store} // [] };
@@ -188,8 +193,10 @@ not-the-password
 A managed failover leaves the old primary up as a replica: its PINGs
 still succeed, but every claim gets -READONLY.  The connection is dropped
 at the first one (a new connection resolves a name again), the delivery
-is answered store_unavailable, and once the server is a master again the
-next delivery goes through, without a reload.
+is answered store_unavailable.  While the server stays a replica, each
+new connection asks ROLE first and is refused, with backoff (one error
+line; no connected and lost lines per delivery); once the server is a
+master again the next delivery goes through, without a reload.
 --- http_config
     pay_store demoted redis=127.0.0.1:$TEST_NGINX_DEMOTED_PORT prefix=t035:$TEST_NGINX_RUN:;
 --- config
@@ -208,9 +215,21 @@ PayTest::wait_log(qr/pay_store "demoted": redis \S+ connected/, 1);
 PayTest::redis_command($main::demoted, 'REPLICAOF', '127.0.0.1', $main::promoted);
 $main::readonly_status = PayTest::stripe_post(main::server_port(), '/hook', 'evt_conn_readonly');
 PayTest::wait_log(qr/pay_store "demoted": redis \S+ connection lost: READONLY/, 1);
+# while it stays a replica, each new connection asks ROLE and is refused,
+# with backoff: no connected/lost line per delivery
+for my $i (1 .. 10) {
+    push @main::readonly_more, PayTest::stripe_post(main::server_port(),
+        '/hook', "evt_conn_readonly_$i");
+    select undef, undef, undef, 0.1;
+}
+PayTest::wait_log(qr/pay_store "demoted": redis \S+ connect failed: the server is a replica \(ROLE\)/, 1);
+@main::readonly_lines = map { PayTest::log_lines($_) }
+    qr/pay_store "demoted": redis \S+ connection lost: READONLY/,
+    qr/pay_store "demoted": redis \S+ connected/,
+    qr/\[error\] .*pay_store "demoted": redis \S+ connect failed: the server is a replica \(ROLE\)/;
 PayTest::redis_command($main::demoted, 'REPLICAOF', 'NO', 'ONE');
-# the second connection, made before or after NO ONE: a master by now
-PayTest::wait_log(qr/pay_store "demoted": redis \S+ connected/, 2);
+# the next connection, made after NO ONE: ROLE says master
+PayTest::wait_log(qr/pay_store "demoted": redis \S+ connected/, 2, 15);
 --- request eval
 PayTest::stripe_delivery("/hook", "evt_conn_readonly")
 --- more_headers eval
