@@ -290,13 +290,19 @@ ngx_http_pay_redis_read_handler(ngx_event_t *rev)
             return;
         }
 
+        rd->fed += n;
+
         if (ngx_http_pay_redis_replies(rd) != NGX_OK) {
             return;
         }
 
-        /* what is left is one reply, still incomplete */
-        if (rd->reader->len - rd->reader->pos > NGX_HTTP_PAY_REDIS_REPLY_MAX)
-        {
+        /*
+         * What is left is one reply, still incomplete: counted from its
+         * first byte, the parts the reader has already made objects of
+         * included (an endless array of small elements), not only what
+         * it still buffers
+         */
+        if (rd->fed - rd->reply_start > NGX_HTTP_PAY_REDIS_REPLY_MAX) {
             ngx_http_pay_redis_close(rd, "a reply over 4 MiB: not one of "
                                          "the module's records");
             return;
@@ -440,6 +446,9 @@ ngx_http_pay_redis_replies(ngx_http_pay_redis_t *rd)
         if (reply == NULL) {
             return NGX_OK;
         }
+
+        /* the next reply begins where the reader's unread bytes do */
+        rd->reply_start = rd->fed - (rd->reader->len - rd->reader->pos);
 
         if (ngx_queue_empty(&rd->pending)) {
             freeReplyObject(reply);

@@ -106,6 +106,7 @@ struct ngx_http_pay_redis_s {
     ngx_peer_connection_t         spc;
     ngx_connection_t             *sc;
     redisReader                  *sentinel_reader;
+    size_t                        sentinel_fed;   /* bytes read from it */
     ngx_event_t                   sentinel_timer;
     ngx_http_pay_redis_sentinel_pt  sentinel_handler;
     ngx_uint_t                    sentinel;   /* the one asked first */
@@ -115,6 +116,10 @@ struct ngx_http_pay_redis_s {
     u_char                        sentinel_buf[1024];
     ngx_connection_t             *c;          /* NULL: no connection */
     redisReader                  *reader;
+    size_t                        fed;        /* bytes read on this
+                                                 connection */
+    size_t                        reply_start; /* where the reply being
+                                                  read began in them */
     ngx_log_t                    *log;
     ngx_log_t                     connect_log; /* log, alerts only: for
                                                  ngx_event_connect_peer() */

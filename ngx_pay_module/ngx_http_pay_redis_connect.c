@@ -119,6 +119,9 @@ ngx_http_pay_redis_connect(ngx_http_pay_redis_t *rd)
     rd->out_len = 0;
     rd->hold = 0;
 
+    rd->fed = 0;
+    rd->reply_start = 0;
+
     rd->reader = redisReaderCreate();
     if (rd->reader == NULL) {
         ngx_http_pay_redis_log_failure(rd, "connect failed",

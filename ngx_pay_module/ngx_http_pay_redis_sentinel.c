@@ -24,6 +24,10 @@
 #include "ngx_http_pay_redis.h"
 
 
+/* what a sentinel may send on one connection: its answers are tiny */
+#define NGX_HTTP_PAY_REDIS_SENTINEL_REPLY_MAX  (64 * 1024)
+
+
 static void ngx_http_pay_redis_sentinel_next(ngx_http_pay_redis_t *rd,
     const char *reason);
 static void ngx_http_pay_redis_sentinel_write(ngx_event_t *wev);
@@ -144,6 +148,7 @@ ngx_http_pay_redis_sentinel_next(ngx_http_pay_redis_t *rd,
 
     rd->sentinel_replies = rd->sentinel_password.len ? 2 : 1;
 
+    rd->sentinel_fed = 0;
     rd->sentinel_reader = redisReaderCreate();
     if (rd->sentinel_reader == NULL) {
         rd->sentinel_handler(rd, NGX_ERROR, "no memory");
@@ -270,6 +275,14 @@ ngx_http_pay_redis_sentinel_read(ngx_event_t *rev)
             != REDIS_OK)
         {
             ngx_http_pay_redis_sentinel_next(rd, "no memory");
+            return;
+        }
+
+        /* an address and an AUTH's +OK: a few dozen bytes, never more */
+        rd->sentinel_fed += n;
+
+        if (rd->sentinel_fed > NGX_HTTP_PAY_REDIS_SENTINEL_REPLY_MAX) {
+            ngx_http_pay_redis_sentinel_next(rd, "an answer over 64 KiB");
             return;
         }
 

@@ -22,6 +22,8 @@ our %fake = (
     big     => PayTest::FakeRedis->start(mode => 'big', big_bytes => 1048576),
     huge    => PayTest::FakeRedis->start(mode => 'big',
                                          big_bytes => 6 * 1048576),
+    endless => PayTest::FakeRedis->start(mode => 'array',
+                                         big_bytes => 6 * 1048576),
     refuse  => PayTest::FakeRedis->start(mode => 'refuse'),
     old     => PayTest::FakeRedis->start(mode => 'ok', version => 6),
 );
@@ -41,7 +43,7 @@ END {
 repeat_each(1);
 
 # blocks: 156 subtests; after them, 3 checks of what the old Redis received
-plan tests => 162 + 3;
+plan tests => 169 + 3;
 
 no_shuffle();
 run_tests();
@@ -510,3 +512,38 @@ PayTest::stripe_signature("evt_rf_huge_1")
 [crit]
 [emerg]
 --- timeout: 10
+
+
+
+=== TEST 16: an endless array of small elements is cut at 4 MiB too
+Each element is parsed (and kept) as it arrives, so the reader never
+buffers much: the cap counts the reply from its first byte.  The
+command's timeout (20 s) is far off: the cap drops the connection.
+--- http_config
+    pay_store endless redis=127.0.0.1:$TEST_NGINX_FAKE_ENDLESS_PORT timeout=20s;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe endless;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app\n";
+    }
+--- init
+PayTest::wait_log(qr/pay_store "endless": redis \S+ connected/, 1);
+--- request eval
+PayTest::stripe_delivery("/hook", "evt_rf_endless_1")
+--- more_headers eval
+PayTest::stripe_signature("evt_rf_endless_1")
+--- error_code: 503
+--- response_body_like: "code":"store_unavailable"
+--- error_log eval
+[qr/\[error\] .*pay_store "endless": redis 127\.0\.0\.1:\d+ connection lost: a reply over 4 MiB: not one of the module's records/]
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+timed out
+--- timeout: 15

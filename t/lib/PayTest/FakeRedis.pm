@@ -23,6 +23,10 @@ package PayTest::FakeRedis;
 #                         closed;
 #                big      SET ... GET, GET and the claim EVAL answer a done
 #                         record of big_bytes payload ("D" + "x" x N);
+#                array    every data command is answered with the start of
+#                         an array of a hundred million elements, then
+#                         big_bytes of its small elements (":1"), never
+#                         the end: a reply made of parts, none of them big;
 #                refuse   nothing listens: port() is a free port, closed.
 #              AUTH, SELECT and PING are always answered at once, correctly.
 #   delay_ms   for delay (default 600).
@@ -64,7 +68,7 @@ sub start {
 
     my $mode = $opt{mode} // 'ok';
     die "PayTest::FakeRedis: unknown mode '$mode'\n"
-        unless $mode =~ /^(?:ok|delay|garbage|drop|big|refuse)$/;
+        unless $mode =~ /^(?:ok|delay|garbage|drop|big|array|refuse)$/;
 
     my $self = bless {
         mode  => $mode,
@@ -384,6 +388,11 @@ sub _command {
 
     if ($mode eq 'drop') {
         return _reply($c, "\$1000${CRLF}Dpartial", 0, 1);
+    }
+
+    if ($mode eq 'array') {
+        my $n = int(($opt->{big_bytes} // 1048576) / 4);
+        return _reply($c, "*100000000$CRLF" . (":1$CRLF" x $n));
     }
 
     my $big = 'D' . ('x' x ($opt->{big_bytes} // 1048576));
