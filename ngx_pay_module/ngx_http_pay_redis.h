@@ -107,6 +107,7 @@ struct ngx_http_pay_redis_s {
     ngx_connection_t             *sc;
     redisReader                  *sentinel_reader;
     size_t                        sentinel_fed;   /* bytes read from it */
+    ngx_uint_t                    sentinel_declared; /* array elements */
     ngx_event_t                   sentinel_timer;
     ngx_http_pay_redis_sentinel_pt  sentinel_handler;
     ngx_uint_t                    sentinel;   /* the one asked first */
@@ -120,6 +121,8 @@ struct ngx_http_pay_redis_s {
                                                  connection */
     size_t                        reply_start; /* where the reply being
                                                   read began in them */
+    ngx_uint_t                    declared;   /* the array elements it
+                                                 declared so far */
     ngx_log_t                    *log;
     ngx_log_t                     connect_log; /* log, alerts only: for
                                                  ngx_event_connect_peer() */
@@ -227,6 +230,8 @@ void ngx_http_pay_redis_abort(ngx_http_pay_redis_t *rd, const char *reason);
 ngx_int_t ngx_http_pay_redis_queue(ngx_http_pay_redis_t *rd,
     ngx_http_pay_redis_reply_pt fn, void *data, int argc, const char **argv,
     const size_t *argvlen);
+redisReader *ngx_http_pay_redis_reader(ngx_uint_t *declared);
+ngx_uint_t ngx_http_pay_redis_reader_refused(ngx_uint_t declared);
 void ngx_http_pay_redis_read_handler(ngx_event_t *rev);
 void ngx_http_pay_redis_write_handler(ngx_event_t *wev);
 ngx_int_t ngx_http_pay_redis_flush(ngx_http_pay_redis_t *rd);

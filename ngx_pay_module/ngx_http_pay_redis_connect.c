@@ -122,7 +122,7 @@ ngx_http_pay_redis_connect(ngx_http_pay_redis_t *rd)
     rd->fed = 0;
     rd->reply_start = 0;
 
-    rd->reader = redisReaderCreate();
+    rd->reader = ngx_http_pay_redis_reader(&rd->declared);
     if (rd->reader == NULL) {
         ngx_http_pay_redis_log_failure(rd, "connect failed",
                                        "cannot allocate a reader");
@@ -408,6 +408,27 @@ ngx_http_pay_redis_role_reply(ngx_http_pay_redis_t *rd, redisReply *r,
     redisReply  *role;
 
     if (r == NULL || rd->failed) {
+        return;
+    }
+
+    if (r->type == REDIS_REPLY_ERROR && !rd->nsentinels) {
+        /*
+         * a plain store asks ROLE only after a -READONLY: a user whose
+         * ACL lacks it, or a server without it, is used as before, and
+         * the next -READONLY drops the connection again
+         */
+        ngx_log_error(NGX_LOG_WARN, rd->log, 0,
+                      "pay_store \"%V\": redis %V refused ROLE (\"%*s\"): "
+                      "the server's role is not checked",
+                      &rd->name, &rd->addr,
+                      ngx_min(r->len, (size_t) 128), r->str);
+
+        rd->readonly = 0;
+
+        if (--rd->handshake == 0) {
+            ngx_http_pay_redis_established(rd);
+        }
+
         return;
     }
 

@@ -149,7 +149,7 @@ ngx_http_pay_redis_sentinel_next(ngx_http_pay_redis_t *rd,
     rd->sentinel_replies = rd->sentinel_password.len ? 2 : 1;
 
     rd->sentinel_fed = 0;
-    rd->sentinel_reader = redisReaderCreate();
+    rd->sentinel_reader = ngx_http_pay_redis_reader(&rd->sentinel_declared);
     if (rd->sentinel_reader == NULL) {
         rd->sentinel_handler(rd, NGX_ERROR, "no memory");
         return;
@@ -292,7 +292,10 @@ ngx_http_pay_redis_sentinel_read(ngx_event_t *rev)
             if (redisReaderGetReply(rd->sentinel_reader, &reply)
                 != REDIS_OK)
             {
-                ngx_http_pay_redis_sentinel_next(rd, "protocol error");
+                ngx_http_pay_redis_sentinel_next(rd,
+                    ngx_http_pay_redis_reader_refused(rd->sentinel_declared)
+                    ? "an answer of over 1024 array elements"
+                    : "protocol error");
                 return;
             }
 

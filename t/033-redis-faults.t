@@ -24,6 +24,9 @@ our %fake = (
                                          big_bytes => 6 * 1048576),
     endless => PayTest::FakeRedis->start(mode => 'array',
                                          big_bytes => 6 * 1048576),
+    wide    => PayTest::FakeRedis->start(mode => 'array',
+                                         array_elements => 2147483647,
+                                         big_bytes => 0),
     refuse  => PayTest::FakeRedis->start(mode => 'refuse'),
     old     => PayTest::FakeRedis->start(mode => 'ok', version => 6),
 );
@@ -43,7 +46,7 @@ END {
 repeat_each(1);
 
 # blocks: 156 subtests; after them, 3 checks of what the old Redis received
-plan tests => 169 + 3;
+plan tests => 176 + 3;
 
 no_shuffle();
 run_tests();
@@ -515,9 +518,9 @@ PayTest::stripe_signature("evt_rf_huge_1")
 
 
 
-=== TEST 16: an endless array of small elements is cut at 4 MiB too
-Each element is parsed (and kept) as it arrives, so the reader never
-buffers much: the cap counts the reply from its first byte.  The
+=== TEST 16: an endless array of elements is cut at 4 MiB too
+Each element (8 KiB) is parsed and kept as it arrives, so the reader
+never buffers much: the cap counts the reply from its first byte.  The
 command's timeout (20 s) is far off: the cap drops the connection.
 --- http_config
     pay_store endless redis=127.0.0.1:$TEST_NGINX_FAKE_ENDLESS_PORT timeout=20s;
@@ -547,3 +550,39 @@ PayTest::stripe_signature("evt_rf_endless_1")
 [emerg]
 timed out
 --- timeout: 15
+
+
+
+=== TEST 17: an array header of two billion elements is refused at once
+hiredis would allocate its slots (16 GB) on reading the header, and walk
+them all to free the reader: the module's reader refuses an array of
+over 1024 elements, so the connection goes at once, not at the
+command's timeout (20 s).
+--- http_config
+    pay_store wide redis=127.0.0.1:$TEST_NGINX_FAKE_WIDE_PORT timeout=20s;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe wide;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app\n";
+    }
+--- init
+PayTest::wait_log(qr/pay_store "wide": redis \S+ connected/, 1);
+--- request eval
+PayTest::stripe_delivery("/hook", "evt_rf_wide_1")
+--- more_headers eval
+PayTest::stripe_signature("evt_rf_wide_1")
+--- error_code: 503
+--- response_body_like: "code":"store_unavailable"
+--- error_log eval
+[qr/\[error\] .*pay_store "wide": redis 127\.0\.0\.1:\d+ connection lost: a reply of over 1024 array elements: not one of the module's/]
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+timed out
+--- timeout: 10

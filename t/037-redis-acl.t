@@ -6,7 +6,8 @@
 # wrong password is one error line and a 503.
 #
 # Every block: one status and one body per request, the listed log lines,
-# and no [alert], [crit] or [emerg].
+# and no [alert], [crit] or [emerg].  A user without ROLE still works
+# after a -READONLY (the role is then not checked, with a warning).
 
 use Test::Nginx::Socket;
 use lib 't/lib';
@@ -20,7 +21,16 @@ our $port = PayTest::redis_server(args => [
     '--user', 'pay-acl', 'on', '>acl-secret-of-the-test', "~t037:$R:*",
     'resetchannels', '-@all', '+get', '+set', '+del', '+eval', '+ping',
     '+select', '+wait', '+role',
+    # TEST 3: the same without ROLE; and the test's own admin
+    '--user', 'pay-norole', 'on', '>norole-secret-of-the-test', "~t037:$R:*",
+    'resetchannels', '-@all', '+get', '+set', '+del', '+eval', '+ping',
+    '+select', '+wait',
+    '--user', 'admin', 'on', '>admin-secret-of-the-test', '~*', '&*',
+    '+@all',
 ]);
+our $other = PayTest::redis_server();
+our $admin = { port => $port, user => 'admin',
+               password => 'admin-secret-of-the-test' };
 
 $ENV{TEST_NGINX_ACL_PORT} = $port;
 $ENV{TEST_NGINX_RUN} = $R;
@@ -30,7 +40,7 @@ $ENV{TEST_NGINX_ACL_PASSWORD_FILE} =
 
 repeat_each(1);
 
-plan tests => 45;
+plan tests => 45 + 7;
 
 no_shuffle();
 run_tests();
@@ -112,3 +122,45 @@ Retry-After: 5
 [emerg]
 not-the-acl-secret
 --- timeout: 10
+
+
+
+=== TEST 3: a user without ROLE, after a -READONLY: warned once, the store used again
+The server becomes a replica (a delivery gets 503 and the connection is
+dropped), then a master again; the next connection asks ROLE, which the
+user may not run: a warning, and the store is used as before.
+--- http_config
+    pay_store norole redis=127.0.0.1:$TEST_NGINX_ACL_PORT user=pay-norole password=norole-secret-of-the-test prefix=t037:$TEST_NGINX_RUN:;
+--- config
+    location = /hook {
+        pay_webhook stripe;
+        pay_webhook_secret whsec_test_secret;
+        pay_dedupe norole;
+        proxy_set_header Pay-Dedupe $pay_dedupe;
+        proxy_pass http://127.0.0.1:$server_port/app;
+    }
+    location = /app {
+        return 200 "app: $http_pay_dedupe\n";
+    }
+--- init
+PayTest::wait_log(qr/pay_store "norole": redis \S+ connected/, 1);
+PayTest::redis_command($main::admin, 'REPLICAOF', '127.0.0.1', $main::other);
+PayTest::stripe_post(main::server_port(), '/hook', 'evt_acl_norole') == 503
+    or die "the delivery to a replica was not answered 503\n";
+PayTest::wait_log(qr/pay_store "norole": redis \S+ connection lost: READONLY/, 1);
+PayTest::redis_command($main::admin, 'REPLICAOF', 'NO', 'ONE');
+PayTest::wait_log(qr/pay_store "norole": redis \S+ connected/, 2, 15);
+--- request eval
+PayTest::stripe_delivery("/hook", "evt_acl_norole")
+--- more_headers eval
+PayTest::stripe_signature("evt_acl_norole")
+--- response_body
+app: new
+--- error_log eval
+[qr/\[warn\] .*pay_store "norole": redis 127\.0\.0\.1:\d+ refused ROLE \("NOPERM/]
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+norole-secret
+--- timeout: 20

@@ -8,11 +8,16 @@
  * over again (EVP_MAC_init() without a key restarts from the inner
  * state), sparing the allocations of a duplicate per request: a key is
  * used by one thread at a time (an nginx worker, the command-line tool).
- * With 1.1.x it duplicates the template.
+ * OpenSSL before 3.0.3 took a restart without a key as a no-op and went
+ * on from the finished state (openssl/openssl#17811): pay_hmac_key_new()
+ * checks the restart against a duplicate of the template, and a key whose
+ * library fails it duplicates the template per message instead.  With
+ * 1.1.x it duplicates the template.
  *
- * OpenSSL 3.x: EVP_MAC ("HMAC"); 1.1.x: HMAC_CTX.  No raw key copy is kept
- * here: the only copies live inside OpenSSL's contexts, which OpenSSL
+ * The key itself is kept only inside OpenSSL's contexts, which OpenSSL
  * wipes when they are freed.
+ *
+ * OpenSSL 3.x: EVP_MAC ("HMAC"); 1.1.x: HMAC_CTX.
  */
 
 
@@ -35,6 +40,7 @@ struct pay_hmac_key_s {
     EVP_MAC      *mac;
     EVP_MAC_CTX  *tmpl;     /* initialised with the key, never updated */
     EVP_MAC_CTX  *work;     /* its duplicate, restarted for each message */
+    int           restart;  /* the restart checked: work is used */
 #else
     HMAC_CTX     *tmpl;     /* initialised with the key, never updated */
 #endif
@@ -43,6 +49,11 @@ struct pay_hmac_key_s {
 
 
 static const char *pay_hmac_digest_name(pay_digest_e digest);
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+static int pay_hmac_restart_works(pay_hmac_key_t *k);
+static int pay_hmac_run(EVP_MAC_CTX *ctx, const pay_iovec_t *parts,
+    size_t n, unsigned char *out, size_t size);
+#endif
 
 
 static const char *
@@ -114,6 +125,8 @@ pay_hmac_key_new(const unsigned char *key, size_t len, pay_digest_e digest)
         goto failed;
     }
 
+    k->restart = pay_hmac_restart_works(k);
+
     return k;
 
 failed:
@@ -145,36 +158,31 @@ int
 pay_hmac_compute(const pay_hmac_key_t *key, const pay_iovec_t *parts,
     size_t n, unsigned char *out)
 {
-    size_t        i, outl;
     EVP_MAC_CTX  *ctx;
 
     if (key == NULL || out == NULL || (n != 0 && parts == NULL)) {
         return -1;
     }
 
-    ctx = key->work;
-
-    /* no key: the same key again, from its inner state */
-    if (EVP_MAC_init(ctx, NULL, 0, NULL) != 1) {
-        goto failed;
-    }
-
-    for (i = 0; i < n; i++) {
-
-        if (parts[i].len == 0) {
-            continue;
-        }
-
-        if (EVP_MAC_update(ctx, parts[i].data, parts[i].len) != 1) {
+    if (key->restart) {
+        /* no key: the same key again, from its inner state */
+        if (EVP_MAC_init(key->work, NULL, 0, NULL) != 1
+            || pay_hmac_run(key->work, parts, n, out, key->size) != 0)
+        {
             goto failed;
         }
+
+        return 0;
     }
 
-    if (EVP_MAC_final(ctx, out, &outl, key->size) != 1
-        || outl != key->size)
-    {
+    ctx = EVP_MAC_CTX_dup(key->tmpl);
+
+    if (ctx == NULL || pay_hmac_run(ctx, parts, n, out, key->size) != 0) {
+        EVP_MAC_CTX_free(ctx);
         goto failed;
     }
+
+    EVP_MAC_CTX_free(ctx);
 
     return 0;
 
@@ -183,6 +191,66 @@ failed:
     ERR_clear_error();
 
     return -1;
+}
+
+
+/* the message's parts and the MAC, on a context that holds the key */
+
+static int
+pay_hmac_run(EVP_MAC_CTX *ctx, const pay_iovec_t *parts, size_t n,
+    unsigned char *out, size_t size)
+{
+    size_t  i, outl;
+
+    for (i = 0; i < n; i++) {
+
+        if (parts[i].len == 0) {
+            continue;
+        }
+
+        if (EVP_MAC_update(ctx, parts[i].data, parts[i].len) != 1) {
+            return -1;
+        }
+    }
+
+    if (EVP_MAC_final(ctx, out, &outl, size) != 1 || outl != size) {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * Whether restarting k->work gives what a fresh duplicate of the template
+ * gives: twice, the second time after a finished MAC, which is what an
+ * OpenSSL without the restart gets wrong.
+ */
+
+static int
+pay_hmac_restart_works(pay_hmac_key_t *k)
+{
+    int             i, same;
+    pay_iovec_t     part;
+    EVP_MAC_CTX    *ctx;
+    unsigned char   expect[PAY_HMAC_MAX_LEN], got[PAY_HMAC_MAX_LEN];
+
+    part.data = "ngx_pay: is a restarted HMAC the same?";
+    part.len = sizeof("ngx_pay: is a restarted HMAC the same?") - 1;
+
+    ctx = EVP_MAC_CTX_dup(k->tmpl);
+    same = (ctx != NULL && pay_hmac_run(ctx, &part, 1, expect, k->size) == 0);
+    EVP_MAC_CTX_free(ctx);
+
+    for (i = 0; same && i < 2; i++) {
+        same = EVP_MAC_init(k->work, NULL, 0, NULL) == 1
+               && pay_hmac_run(k->work, &part, 1, got, k->size) == 0
+               && CRYPTO_memcmp(got, expect, k->size) == 0;
+    }
+
+    ERR_clear_error();
+
+    return same;
 }
 
 
@@ -300,6 +368,31 @@ failed:
 
 
 #endif
+
+
+int
+pay_hmac_key_restarts(const pay_hmac_key_t *key)
+{
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+    return key != NULL && key->restart;
+#else
+    (void) key;
+    return 0;
+#endif
+}
+
+
+void
+pay_hmac_key_no_restart(pay_hmac_key_t *key)
+{
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+    if (key != NULL) {
+        key->restart = 0;
+    }
+#else
+    (void) key;
+#endif
+}
 
 
 size_t

@@ -39,7 +39,9 @@ size_t pay_hmac_size(const pay_hmac_key_t *key);
 /*
  * One MAC over the concatenation of n parts (scatter list), written to out
  * (at least pay_hmac_size() bytes).  Returns 0 on success, -1 on an OpenSSL
- * failure (the OpenSSL error queue is cleared before returning).
+ * failure (the OpenSSL error queue is cleared before returning).  Not
+ * reentrant for one key: the key's working context is reused, so a key is
+ * used by one thread at a time (an nginx worker, the command-line tool).
  */
 typedef struct {
     const void  *data;
@@ -48,6 +50,14 @@ typedef struct {
 
 int pay_hmac_compute(const pay_hmac_key_t *key, const pay_iovec_t *parts,
     size_t n, unsigned char *out);
+
+/*
+ * Whether the key's working context is restarted per message (1) or the
+ * template duplicated (0, an OpenSSL that fails the restart, and 1.1.x);
+ * setting it to 0 is for the tests of that path.
+ */
+int pay_hmac_key_restarts(const pay_hmac_key_t *key);
+void pay_hmac_key_no_restart(pay_hmac_key_t *key);
 
 /* constant-time equality of two equal-length byte strings: 1 equal, 0 not */
 int pay_mem_equal(const void *a, const void *b, size_t len);

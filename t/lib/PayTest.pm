@@ -213,7 +213,8 @@ sub redis_command {
     ) or die "redis_command: cannot connect to $host:$o{port}: $!\n";
 
     my @commands;
-    push @commands, [ 'AUTH', $o{password} ] if defined $o{password};
+    push @commands, [ 'AUTH', (defined $o{user} ? $o{user} : ()),
+                      $o{password} ] if defined $o{password};
     push @commands, [ 'SELECT', $o{db} ] if $o{db};
     push @commands, \@args;
 

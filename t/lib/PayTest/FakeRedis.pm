@@ -24,13 +24,15 @@ package PayTest::FakeRedis;
 #                big      SET ... GET, GET and the claim EVAL answer a done
 #                         record of big_bytes payload ("D" + "x" x N);
 #                array    every data command is answered with the start of
-#                         an array of a hundred million elements, then
-#                         big_bytes of its small elements (":1"), never
-#                         the end: a reply made of parts, none of them big;
+#                         an array of array_elements elements, then
+#                         big_bytes of its elements (bulk strings of 8 KiB),
+#                         never the end: a reply made of parts, none of
+#                         them big;
 #                refuse   nothing listens: port() is a free port, closed.
 #              AUTH, SELECT and PING are always answered at once, correctly.
 #   delay_ms   for delay (default 600).
-#   big_bytes  for big (default 1048576).
+#   big_bytes  for big and array (default 1048576).
+#   array_elements  for array (default 1000).
 #   password   require AUTH with it; NOAUTH before, WRONGPASS if wrong.
 #   fail_key   a data command whose key contains this string gets an error
 #              reply ("-ERR injected failure") instead, the first
@@ -391,8 +393,9 @@ sub _command {
     }
 
     if ($mode eq 'array') {
-        my $n = int(($opt->{big_bytes} // 1048576) / 4);
-        return _reply($c, "*100000000$CRLF" . (":1$CRLF" x $n));
+        my $n = int(($opt->{big_bytes} // 1048576) / 8192);
+        return _reply($c, '*' . ($opt->{array_elements} // 1000) . $CRLF
+                          . (_bulk('x' x 8180) x $n));
     }
 
     my $big = 'D' . ('x' x ($opt->{big_bytes} // 1048576));
