@@ -81,16 +81,16 @@ static ngx_uint_t ngx_http_pay_redis_redirected(redisReply *r);
 static ngx_uint_t ngx_http_pay_redis_readonly(redisReply *r);
 static void *ngx_http_pay_redis_create_array(const redisReadTask *task,
     int elements);
+static void ngx_http_pay_redis_cluster(ngx_http_pay_redis_t *rd,
+    redisReply *r);
+static void ngx_http_pay_redis_ping_reply(ngx_http_pay_redis_t *rd,
+    redisReply *r, void *data);
 
 
 /* hiredis's reply functions, with an array's size checked first */
 static redisReplyObjectFunctions  ngx_http_pay_redis_reply_functions;
 static void *(*ngx_http_pay_redis_default_array)(const redisReadTask *task,
     int elements);
-static void ngx_http_pay_redis_cluster(ngx_http_pay_redis_t *rd,
-    redisReply *r);
-static void ngx_http_pay_redis_ping_reply(ngx_http_pay_redis_t *rd,
-    redisReply *r, void *data);
 
 
 void
@@ -563,6 +563,7 @@ ngx_http_pay_redis_create_array(const redisReadTask *task, int elements)
     declared = task->privdata;
 
     if (elements < 0
+        || *declared > NGX_HTTP_PAY_REDIS_ELEMENTS_MAX
         || (ngx_uint_t) elements > NGX_HTTP_PAY_REDIS_ELEMENTS_MAX - *declared)
     {
         /* NULL: the reader fails ("Out of memory"), and says which */
