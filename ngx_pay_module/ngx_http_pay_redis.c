@@ -59,13 +59,6 @@
  */
 #define NGX_HTTP_PAY_REDIS_REPLY_MAX    (4 * 1024 * 1024)
 
-/*
- * the array elements one reply may declare, all its arrays together (the
- * module's largest is ROLE's list of replicas): hiredis allocates an
- * array's slots when it reads its header, and walks them all to free it
- */
-#define NGX_HTTP_PAY_REDIS_ELEMENTS_MAX  1024
-
 
 typedef struct {
     ngx_queue_t                   queue;
@@ -79,18 +72,10 @@ static const char *ngx_http_pay_redis_send_error(ngx_http_pay_redis_t *rd,
     ngx_err_t err);
 static ngx_uint_t ngx_http_pay_redis_redirected(redisReply *r);
 static ngx_uint_t ngx_http_pay_redis_readonly(redisReply *r);
-static void *ngx_http_pay_redis_create_array(const redisReadTask *task,
-    int elements);
 static void ngx_http_pay_redis_cluster(ngx_http_pay_redis_t *rd,
     redisReply *r);
 static void ngx_http_pay_redis_ping_reply(ngx_http_pay_redis_t *rd,
     redisReply *r, void *data);
-
-
-/* hiredis's reply functions, with an array's size checked first */
-static redisReplyObjectFunctions  ngx_http_pay_redis_reply_functions;
-static void *(*ngx_http_pay_redis_default_array)(const redisReadTask *task,
-    int elements);
 
 
 void
@@ -509,71 +494,6 @@ ngx_http_pay_redis_replies(ngx_http_pay_redis_t *rd)
 
         /* a handler never closes the connection itself (abort is posted) */
     }
-}
-
-
-/*
- * A reader whose arrays may declare NGX_HTTP_PAY_REDIS_ELEMENTS_MAX
- * elements in all, counted in *declared (the caller sets it to 0 at each
- * new reply): "*2147483647" from a server that is not Redis would
- * otherwise cost an allocation of 16 GB, and minutes walking its slots
- * when the reader is freed.
- */
-
-redisReader *
-ngx_http_pay_redis_reader(ngx_uint_t *declared)
-{
-    redisReader  *reader;
-
-    reader = redisReaderCreate();
-    if (reader == NULL) {
-        return NULL;
-    }
-
-    if (ngx_http_pay_redis_default_array == NULL) {
-        ngx_http_pay_redis_reply_functions = *reader->fn;
-        ngx_http_pay_redis_default_array = reader->fn->createArray;
-        ngx_http_pay_redis_reply_functions.createArray =
-                                              ngx_http_pay_redis_create_array;
-    }
-
-    *declared = 0;
-
-    reader->fn = &ngx_http_pay_redis_reply_functions;
-    reader->privdata = declared;
-
-    return reader;
-}
-
-
-/* the reader failed because an array was refused */
-
-ngx_uint_t
-ngx_http_pay_redis_reader_refused(ngx_uint_t declared)
-{
-    return declared > NGX_HTTP_PAY_REDIS_ELEMENTS_MAX;
-}
-
-
-static void *
-ngx_http_pay_redis_create_array(const redisReadTask *task, int elements)
-{
-    ngx_uint_t  *declared;
-
-    declared = task->privdata;
-
-    if (elements < 0
-        || *declared > NGX_HTTP_PAY_REDIS_ELEMENTS_MAX
-        || (ngx_uint_t) elements > NGX_HTTP_PAY_REDIS_ELEMENTS_MAX - *declared)
-    {
-        /* NULL: the reader fails ("Out of memory"), and says which */
-        *declared = NGX_HTTP_PAY_REDIS_ELEMENTS_MAX + 1;
-        return NULL;
-    }
-
-    *declared += elements;
-
-    return ngx_http_pay_redis_default_array(task, elements);
 }
 
 
