@@ -165,6 +165,7 @@ struct ngx_http_pay_redis_s {
     unsigned                      closing:1;
     unsigned                      exiting:1;
     unsigned                      cluster:1;  /* -MOVED seen: not used */
+    unsigned                      role_warned:1; /* ROLE refused: said */
     unsigned                      readonly:1; /* -READONLY seen: ROLE is
                                                  asked until a master
                                                  answers */

@@ -22,6 +22,7 @@ static void ngx_http_pay_redis_connect(ngx_http_pay_redis_t *rd);
 static void ngx_http_pay_redis_reconnect_handler(ngx_event_t *ev);
 static void ngx_http_pay_redis_sentinel_answered(ngx_http_pay_redis_t *rd,
     ngx_int_t rc, const char *reason);
+static ngx_uint_t ngx_http_pay_redis_role_denied(redisReply *r);
 static void ngx_http_pay_redis_role_reply(ngx_http_pay_redis_t *rd,
     redisReply *r, void *data);
 static void ngx_http_pay_redis_resolved(ngx_resolver_ctx_t *ctx);
@@ -401,6 +402,17 @@ ngx_http_pay_redis_handshake(ngx_http_pay_redis_t *rd)
 }
 
 
+/* ROLE not allowed to the user (-NOPERM), or not known to the server */
+
+static ngx_uint_t
+ngx_http_pay_redis_role_denied(redisReply *r)
+{
+    return (r->len >= 6 && ngx_strncmp(r->str, "NOPERM", 6) == 0)
+           || (r->len >= 19
+               && ngx_strncmp(r->str, "ERR unknown command", 19) == 0);
+}
+
+
 static void
 ngx_http_pay_redis_role_reply(ngx_http_pay_redis_t *rd, redisReply *r,
     void *data)
@@ -411,17 +423,24 @@ ngx_http_pay_redis_role_reply(ngx_http_pay_redis_t *rd, redisReply *r,
         return;
     }
 
-    if (r->type == REDIS_REPLY_ERROR && !rd->nsentinels) {
+    if (r->type == REDIS_REPLY_ERROR
+        && !rd->nsentinels
+        && ngx_http_pay_redis_role_denied(r))
+    {
         /*
          * a plain store asks ROLE only after a -READONLY: a user whose
-         * ACL lacks it, or a server without it, is used as before, and
-         * the next -READONLY drops the connection again
+         * ACL lacks it, or a server without it, is used as before (said
+         * once per worker and store), and the next -READONLY drops the
+         * connection again; any other error refuses the handshake
          */
-        ngx_log_error(NGX_LOG_WARN, rd->log, 0,
-                      "pay_store \"%V\": redis %V refused ROLE (\"%*s\"): "
-                      "the server's role is not checked",
-                      &rd->name, &rd->addr,
-                      ngx_min(r->len, (size_t) 128), r->str);
+        if (!rd->role_warned) {
+            ngx_log_error(NGX_LOG_WARN, rd->log, 0,
+                          "pay_store \"%V\": redis %V refused ROLE "
+                          "(\"%*s\"): the server's role is not checked",
+                          &rd->name, &rd->addr,
+                          ngx_min(r->len, (size_t) 128), r->str);
+            rd->role_warned = 1;
+        }
 
         rd->readonly = 0;
 
@@ -429,6 +448,12 @@ ngx_http_pay_redis_role_reply(ngx_http_pay_redis_t *rd, redisReply *r,
             ngx_http_pay_redis_established(rd);
         }
 
+        return;
+    }
+
+    if (r->type == REDIS_REPLY_ERROR && !rd->nsentinels) {
+        /* "-ERR max number of clients reached", -NOAUTH, -LOADING... */
+        ngx_http_pay_redis_handshake_reply(rd, r, "ROLE");
         return;
     }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
@@ -204,8 +205,10 @@ test_key_reused(void **state)
     assert_non_null(key);
 
 #if OPENSSL_VERSION_NUMBER >= 0x30000000L
-    /* this OpenSSL (3.0.3 or later) passes the check of the restart */
-    assert_int_equal(pay_hmac_key_restarts(key), 1);
+    /* an OpenSSL of 3.0.3 or later passes the check of the restart */
+    if (OpenSSL_version_num() >= 0x30000030L) {
+        assert_int_equal(pay_hmac_key_restarts(key), 1);
+    }
 #endif
 
     part.data = "what do ya want for nothing?";
