@@ -23,6 +23,7 @@
 #include "ngx_http_pay_paypal_token.h"
 #include "pay_idempotency.h"
 #include "pay_intent.h"
+#include "pay_intent_result.h"
 #include "pay_provider_api.h"
 
 

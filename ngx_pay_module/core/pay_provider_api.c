@@ -25,6 +25,8 @@
 #include <jansson.h>
 
 #include "pay_currency.h"
+#include "pay_intent_result.h"
+#include "pay_json.h"
 #include "pay_provider_api.h"
 
 
@@ -57,13 +59,15 @@ static json_t *pay_money(const pay_intent_request_t *req,
 static int pay_set_str(json_t *obj, const char *name,
     const pay_intent_str_t *value);
 static size_t pay_dump(json_t *json, char *out, size_t size, int lf);
+static int pay_normalize_stripe(const unsigned char *body, size_t len,
+    pay_intent_result_t *res);
+static int pay_scanned_ascii(const pay_json_member_t *m, char *dst,
+    size_t max);
 static int pay_normalize_ok(pay_provider_e provider,
     const pay_intent_request_t *req, json_t *root, pay_intent_result_t *res);
 static void pay_normalize_error(pay_provider_e provider, json_t *root,
     pay_provider_answer_t *ans);
-static int pay_copy_ascii(json_t *value, char *dst, size_t max);
 static void pay_copy_message(json_t *value, char *dst, size_t max);
-static const char *pay_link_name(pay_intent_link_e link);
 
 
 static const pay_provider_call_t  pay_stripe_call = {
@@ -498,6 +502,21 @@ pay_provider_normalize(pay_provider_e provider,
         return ans->outcome;
     }
 
+    if (http_status < 300 && provider == PAY_PROVIDER_STRIPE) {
+
+        if (pay_normalize_stripe(body, len, &ans->result) == 0) {
+            ans->result.amount = req->amount;
+            memcpy(ans->result.currency, req->currency,
+                   sizeof(ans->result.currency));
+            ans->outcome = PAY_PROVIDER_OK;
+
+        } else {
+            memset(&ans->result, 0, sizeof(pay_intent_result_t));
+        }
+
+        return ans->outcome;
+    }
+
     root = (len > 0) ? json_loadb((const char *) body, len,
                                   JSON_REJECT_DUPLICATES, &error)
                      : NULL;
@@ -538,30 +557,13 @@ pay_normalize_ok(pay_provider_e provider, const pay_intent_request_t *req,
     json_t *root, pay_intent_result_t *res)
 {
     size_t   i;
-    json_t  *object, *links, *link, *rel, *secret;
+    json_t  *object, *links, *link, *rel;
 
     res->provider = provider;
     res->amount = req->amount;
     memcpy(res->currency, req->currency, sizeof(res->currency));
 
     switch (provider) {
-
-    case PAY_PROVIDER_STRIPE:
-        object = root;
-        secret = json_object_get(root, "client_secret");
-
-        if (secret != NULL && !json_is_null(secret)) {
-            res->link = PAY_INTENT_CLIENT_SECRET;
-
-            if (pay_copy_ascii(secret, res->link_value,
-                               PAY_INTENT_RESULT_LINK_MAX)
-                != 0)
-            {
-                return -1;
-            }
-        }
-
-        break;
 
     case PAY_PROVIDER_PAYPAL:
         object = root;
@@ -634,6 +636,66 @@ pay_normalize_ok(pay_provider_e provider, const pay_intent_request_t *req,
 }
 
 
+/*
+ * A PaymentIntent (forty-odd members) is scanned in place, not built into
+ * a tree: its id, status and client_secret are top-level members.  The
+ * scan refuses what jansson does, but for the differences pay_json.h
+ * lists; the one that matters, a duplicate of a name other than these
+ * three, is accepted (jansson's JSON_REJECT_DUPLICATES refuses any): the
+ * intent was made either way, and failing over would make a second one
+ * elsewhere.
+ */
+
+static int
+pay_normalize_stripe(const unsigned char *body, size_t len,
+    pay_intent_result_t *res)
+{
+    pay_json_member_t  m[3];
+
+    m[0].name = "id";
+    m[1].name = "status";
+    m[2].name = "client_secret";
+
+    res->provider = PAY_PROVIDER_STRIPE;
+
+    if (len == 0 || pay_json_scan_object(body, len, m, 3) != 0
+        || pay_scanned_ascii(&m[0], res->id, PAY_INTENT_RESULT_ID_MAX) != 0
+        || pay_scanned_ascii(&m[1], res->status,
+                             PAY_INTENT_RESULT_STATUS_MAX)
+           != 0)
+    {
+        return -1;
+    }
+
+    if (m[2].type == PAY_JSON_ABSENT || m[2].type == PAY_JSON_NULL) {
+        return 0;
+    }
+
+    res->link = PAY_INTENT_CLIENT_SECRET;
+
+    return pay_scanned_ascii(&m[2], res->link_value,
+                             PAY_INTENT_RESULT_LINK_MAX);
+}
+
+
+/* pay_copy_ascii()'s rule for a member pay_json_scan_object() found */
+
+static int
+pay_scanned_ascii(const pay_json_member_t *m, char *dst, size_t max)
+{
+    size_t  len;
+
+    if (m->type != PAY_JSON_STRING
+        || pay_json_string_ascii(m->value, m->len, dst, max + 1, &len) != 0)
+    {
+        dst[0] = '\0';
+        return -1;
+    }
+
+    return pay_intent_visible_copy(dst, len, dst, max);
+}
+
+
 static void
 pay_normalize_error(pay_provider_e provider, json_t *root,
     pay_provider_answer_t *ans)
@@ -701,44 +763,6 @@ pay_normalize_error(pay_provider_e provider, json_t *root,
 
 
 /*
- * A string of 1..max visible ASCII bytes (these values reach headers and
- * logs through variables) into dst, NUL-terminated.  Returns 0, or -1
- * with dst empty.
- */
-
-static int
-pay_copy_ascii(json_t *value, char *dst, size_t max)
-{
-    size_t       len, i;
-    const char  *s;
-
-    dst[0] = '\0';
-
-    if (!json_is_string(value)) {
-        return -1;
-    }
-
-    s = json_string_value(value);
-    len = json_string_length(value);
-
-    if (len == 0 || len > max) {
-        return -1;
-    }
-
-    for (i = 0; i < len; i++) {
-        if ((unsigned char) s[i] < 0x21 || (unsigned char) s[i] > 0x7e) {
-            return -1;
-        }
-    }
-
-    memcpy(dst, s, len);
-    dst[len] = '\0';
-
-    return 0;
-}
-
-
-/*
  * A message, at most max bytes, cut before a UTF-8 continuation byte so
  * no character is split (jansson validated the rest), control characters
  * made spaces.  dst is left empty for anything but a string.
@@ -776,73 +800,6 @@ pay_copy_message(json_t *value, char *dst, size_t max)
 
 
 /* renderers */
-
-
-static const char *
-pay_link_name(pay_intent_link_e link)
-{
-    switch (link) {
-
-    case PAY_INTENT_CLIENT_SECRET:
-        return "client_secret";
-
-    case PAY_INTENT_APPROVE_URL:
-        return "approve_url";
-
-    case PAY_INTENT_PAYMENT_LINK_URL:
-        return "payment_link_url";
-
-    default:
-        return NULL;
-    }
-}
-
-
-size_t
-pay_intent_result_json(const pay_intent_result_t *result, char *out,
-    size_t size)
-{
-    size_t       len;
-    json_t      *json;
-    const char  *provider, *link;
-
-    if (result == NULL) {
-        return 0;
-    }
-
-    provider = pay_intent_provider_name(result->provider);
-    if (provider == NULL) {
-        return 0;
-    }
-
-    json = json_pack("{s:s,s:s,s:s}", "provider", provider,
-                     "id", result->id, "status", result->status);
-    if (json == NULL) {
-        return 0;
-    }
-
-    link = pay_link_name(result->link);
-
-    len = 0;
-
-    if ((link == NULL
-         || json_object_set_new(json, link,
-                                json_string(result->link_value))
-            == 0)
-        && json_object_set_new(json, "amount",
-                               json_integer((json_int_t) result->amount))
-           == 0
-        && json_object_set_new(json, "currency",
-                               json_string(result->currency))
-           == 0)
-    {
-        len = pay_dump(json, out, size, 0);
-    }
-
-    json_decref(json);
-
-    return len;
-}
 
 
 size_t
@@ -891,116 +848,4 @@ pay_provider_problem_json(pay_provider_e provider,
     json_decref(json);
 
     return len;
-}
-
-
-int
-pay_intent_result_parse(const unsigned char *json, size_t len,
-    pay_intent_result_t *result)
-{
-    size_t        i, members;
-    json_t       *root, *v;
-    const char   *s, *name;
-    json_int_t    amount;
-    static const pay_intent_link_e  links[] = {
-        PAY_INTENT_CLIENT_SECRET, PAY_INTENT_APPROVE_URL,
-        PAY_INTENT_PAYMENT_LINK_URL
-    };
-
-    memset(result, 0, sizeof(pay_intent_result_t));
-
-    root = json_loadb((const char *) json, len, JSON_REJECT_DUPLICATES, NULL);
-    if (root == NULL) {
-        return -1;
-    }
-
-    if (!json_is_object(root)) {
-        goto failed;
-    }
-
-    s = json_string_value(json_object_get(root, "provider"));
-    result->provider = (s == NULL) ? PAY_PROVIDER_NONE
-                                   : pay_intent_provider(s, strlen(s));
-
-    if (result->provider == PAY_PROVIDER_NONE) {
-        goto failed;
-    }
-
-    /*
-     * The values reach headers and the client as they did when fresh:
-     * the same rules as pay_provider_normalize()'s, so a record altered
-     * in the store cannot smuggle a CR or LF into either.
-     */
-
-    if (pay_copy_ascii(json_object_get(root, "id"), result->id,
-                       PAY_INTENT_RESULT_ID_MAX)
-        != 0
-        || pay_copy_ascii(json_object_get(root, "status"), result->status,
-                          PAY_INTENT_RESULT_STATUS_MAX)
-           != 0)
-    {
-        goto failed;
-    }
-
-    /* provider, id, status, amount, currency */
-    members = 5;
-
-    for (i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
-        name = pay_link_name(links[i]);
-        v = json_object_get(root, name);
-
-        if (v == NULL) {
-            continue;
-        }
-
-        if (pay_copy_ascii(v, result->link_value, PAY_INTENT_RESULT_LINK_MAX)
-            != 0)
-        {
-            goto failed;
-        }
-
-        result->link = links[i];
-        members++;
-        break;
-    }
-
-    /* nothing but what pay_intent_result_json() writes */
-    if (json_object_size(root) != members) {
-        goto failed;
-    }
-
-    v = json_object_get(root, "amount");
-    if (!json_is_integer(v) || (amount = json_integer_value(v)) <= 0) {
-        goto failed;
-    }
-
-    result->amount = (long long) amount;
-
-    v = json_object_get(root, "currency");
-    s = json_string_value(v);
-
-    if (s == NULL || json_string_length(v) != 3
-        || pay_currency_exponent(s, 3) < 0)
-    {
-        goto failed;
-    }
-
-    for (i = 0; i < 3; i++) {
-        if (s[i] < 'a' || s[i] > 'z') {
-            goto failed;
-        }
-    }
-
-    memcpy(result->currency, s, 4);
-
-    json_decref(root);
-
-    return 0;
-
-failed:
-
-    json_decref(root);
-    memset(result, 0, sizeof(pay_intent_result_t));
-
-    return -1;
 }

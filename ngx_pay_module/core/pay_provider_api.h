@@ -139,30 +139,6 @@ pay_provider_outcome_e pay_provider_normalize(pay_provider_e provider,
     const unsigned char *body, size_t len, pay_provider_answer_t *ans);
 
 /*
- * The normalized result, compact JSON without a LF:
- *   {"provider":"stripe","id":"pi_..","status":"requires_payment_method",
- *    "client_secret":"..","amount":2000,"currency":"usd"}
- * with "approve_url" or "payment_link_url" in place of "client_secret",
- * or none of them.  Returns the length, written to out only when it is
- * not more than size (NULL, 0 gives the size), or 0 on failure.
- */
-size_t pay_intent_result_json(const pay_intent_result_t *result, char *out,
-    size_t size);
-
-/*
- * Reads back what pay_intent_result_json() wrote (a stored record, which
- * may come from Redis: anything is checked, as strictly as a fresh
- * answer): one JSON object of exactly those members, no name twice; a
- * provider that makes intents; an id, a status and the link (at most
- * one) of visible ASCII within the result's sizes, as
- * pay_provider_normalize() keeps them; a positive integer amount; a
- * lowercase ISO 4217 currency with a minor unit.  0, or -1 with result
- * zeroed.
- */
-int pay_intent_result_parse(const unsigned char *json, size_t len,
-    pay_intent_result_t *result);
-
-/*
  * The problem+json body (with a LF) of a declined call, sent with status
  * (402, or the provider's 4xx: the caller decides):
  *   {"type":"urn:ngx-pay:error:provider_error","title":"Provider error",

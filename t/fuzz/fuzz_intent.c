@@ -6,7 +6,8 @@
  * it, and the same request completed with the input's bytes as server
  * values (pay_intent_apply()); the default policy, under which no
  * optional member gets through; and pay_idempotency_record_decode() and
- * pay_provider_normalize() on the same bytes.  Invariants that do not
+ * pay_provider_normalize() on the same bytes, Stripe's 2xx against
+ * jansson's reading of them.  Invariants that do not
  * hold abort().
  */
 
@@ -16,8 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "pay_idempotency.h"
 #include "pay_intent.h"
+#include "pay_intent_result.h"
 #include "pay_provider_api.h"
 
 
@@ -31,6 +35,8 @@ static void check_body(pay_provider_e provider,
 static void check_apply(pay_intent_request_t *req, const unsigned char *v,
     size_t len);
 static void check_policy(const unsigned char *body, size_t len);
+static void check_stripe_answer(const unsigned char *body, size_t len);
+static int jansson_visible(json_t *value, size_t max);
 
 
 static void
@@ -153,6 +159,112 @@ check_policy(const unsigned char *body, size_t len)
 }
 
 
+/*
+ * The input as Stripe's 2xx, which pay_json scans in place: whatever
+ * jansson reads as an intent (its id, status and client_secret visible
+ * ASCII) is one, with the same values, unless the input has a raw NUL
+ * (jansson lets one through after a number); and an intent's JSON
+ * reads back the same.
+ */
+static void
+check_stripe_answer(const unsigned char *body, size_t len)
+{
+    char                         out[4096];
+    size_t                       n;
+    json_t                      *root, *secret;
+    pay_field_errors_t           errs;
+    pay_intent_result_t          back;
+    pay_provider_answer_t        ans;
+    static int                   ready;
+    static pay_intent_request_t  req;
+    static const char            order[] =
+        "{\"amount\":2000,\"currency\":\"usd\"}";
+
+    if (!ready) {
+        if (pay_intent_parse((const unsigned char *) order,
+                             sizeof(order) - 1, 0, &req, &errs)
+            != PAY_OK)
+        {
+            abort();
+        }
+
+        ready = 1;
+    }
+
+    (void) pay_provider_normalize(PAY_PROVIDER_STRIPE, &req, 200, body, len,
+                                  &ans);
+
+    root = json_loadb((const char *) body, len, JSON_REJECT_DUPLICATES,
+                      NULL);
+    secret = json_object_get(root, "client_secret");
+
+    if (json_is_object(root) && memchr(body, '\0', len) == NULL
+        && jansson_visible(json_object_get(root, "id"),
+                           PAY_INTENT_RESULT_ID_MAX)
+        && jansson_visible(json_object_get(root, "status"),
+                           PAY_INTENT_RESULT_STATUS_MAX)
+        && (secret == NULL || json_is_null(secret)
+            || jansson_visible(secret, PAY_INTENT_RESULT_LINK_MAX)))
+    {
+        if (ans.outcome != PAY_PROVIDER_OK
+            || strcmp(ans.result.id,
+                      json_string_value(json_object_get(root, "id")))
+               != 0
+            || strcmp(ans.result.status,
+                      json_string_value(json_object_get(root, "status")))
+               != 0
+            || (json_is_string(secret)
+                && strcmp(ans.result.link_value, json_string_value(secret))
+                   != 0))
+        {
+            abort();
+        }
+    }
+
+    json_decref(root);
+
+    if (ans.outcome != PAY_PROVIDER_OK) {
+        return;
+    }
+
+    n = pay_intent_result_json(&ans.result, out, sizeof(out));
+
+    if (n == 0 || n > sizeof(out)
+        || pay_intent_result_parse((unsigned char *) out, n, &back) != 0
+        || strcmp(back.id, ans.result.id) != 0
+        || strcmp(back.status, ans.result.status) != 0
+        || back.link != ans.result.link
+        || strcmp(back.link_value, ans.result.link_value) != 0
+        || back.amount != ans.result.amount)
+    {
+        abort();
+    }
+}
+
+
+static int
+jansson_visible(json_t *value, size_t max)
+{
+    size_t       i, len;
+    const char  *s;
+
+    if (!json_is_string(value)) {
+        return 0;
+    }
+
+    s = json_string_value(value);
+    len = json_string_length(value);
+
+    for (i = 0; i < len; i++) {
+        if ((unsigned char) s[i] < 0x21 || (unsigned char) s[i] > 0x7e) {
+            return 0;
+        }
+    }
+
+    return len > 0 && len <= max;
+}
+
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -213,6 +325,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pay_intent_request_free(&req);
 
     check_policy(body, size);
+    check_stripe_answer(body, size);
 
     if (pay_idempotency_record_decode(body, size, &rec) == 0
         && pay_idempotency_record_size(&rec) != size)

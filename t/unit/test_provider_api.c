@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "pay_intent_result.h"
 #include "pay_provider_api.h"
 
 
@@ -571,6 +572,93 @@ test_stripe_answers(void **state)
 }
 
 
+/*
+ * Stripe's 2xx is scanned (pay_json), not loaded by jansson: the same
+ * outcomes, but for a duplicate of a name it does not read.
+ */
+static void
+test_stripe_scanned(void **state)
+{
+    pay_provider_answer_t  ans;
+
+    (void) state;
+
+    request("{\"amount\":2000,\"currency\":\"usd\"}");
+
+    /* escapes decoded, nested members ignored, key order free */
+    assert_int_equal(normalize(PAY_PROVIDER_STRIPE, 200,
+                               "{\"next_action\":{\"id\":\"x\","
+                               "\"client_secret\":\"nested\"},"
+                               "\"status\":\"succ\\u0065eded\","
+                               "\"\\u0069d\":\"pi_\\/1\"}", &ans),
+                     PAY_PROVIDER_OK);
+    assert_string_equal(ans.result.id, "pi_/1");
+    assert_string_equal(ans.result.status, "succeeded");
+    assert_int_equal(ans.result.link, PAY_INTENT_LINK_NONE);
+    assert_int_equal(ans.result.provider, PAY_PROVIDER_STRIPE);
+    assert_int_equal(ans.result.amount, 2000);
+    assert_string_equal(ans.result.currency, "usd");
+
+    /* a duplicate of what it reads: which intent is not known */
+    assert_int_equal(normalize(PAY_PROVIDER_STRIPE, 200,
+                               "{\"id\":\"pi_1\",\"status\":\"a\","
+                               "\"id\":\"pi_2\"}", &ans),
+                     PAY_PROVIDER_RETRY);
+    assert_string_equal(ans.result.id, "");
+    assert_int_equal(normalize(PAY_PROVIDER_STRIPE, 200,
+                               "{\"id\":\"pi_1\",\"status\":\"a\","
+                               "\"client_secret\":null,"
+                               "\"client_secret\":\"s\"}", &ans),
+                     PAY_PROVIDER_RETRY);
+
+    /* a duplicate of anything else: the intent is made, no failover */
+    assert_int_equal(normalize(PAY_PROVIDER_STRIPE, 200,
+                               "{\"id\":\"pi_1\",\"status\":\"a\","
+                               "\"livemode\":false,\"livemode\":false}",
+                               &ans),
+                     PAY_PROVIDER_OK);
+    assert_string_equal(ans.result.id, "pi_1");
+
+    /* what is not one valid object, or a value not visible ASCII */
+    assert_int_equal(normalize(PAY_PROVIDER_STRIPE, 200,
+                               "{\"id\":\"pi_1\",\"status\":\"a\"} x",
+                               &ans),
+                     PAY_PROVIDER_RETRY);
+    assert_int_equal(normalize(PAY_PROVIDER_STRIPE, 200,
+                               "[{\"id\":\"pi_1\",\"status\":\"a\"}]",
+                               &ans),
+                     PAY_PROVIDER_RETRY);
+    assert_int_equal(normalize(PAY_PROVIDER_STRIPE, 200,
+                               "{\"id\":\"pi_1\",\"status\":\"a\",",
+                               &ans),
+                     PAY_PROVIDER_RETRY);
+    assert_int_equal(normalize(PAY_PROVIDER_STRIPE, 200,
+                               "{\"id\":\"pi 1\",\"status\":\"a\"}",
+                               &ans),
+                     PAY_PROVIDER_RETRY);
+    assert_int_equal(normalize(PAY_PROVIDER_STRIPE, 200,
+                               "{\"id\":\"pi_\\u00e91\",\"status\":\"a\"}",
+                               &ans),
+                     PAY_PROVIDER_RETRY);
+    assert_int_equal(normalize(PAY_PROVIDER_STRIPE, 200,
+                               "{\"id\":\"pi_1\\u0000\",\"status\":\"a\"}",
+                               &ans),
+                     PAY_PROVIDER_RETRY);
+    assert_int_equal(normalize(PAY_PROVIDER_STRIPE, 200,
+                               "{\"id\":\"\",\"status\":\"a\"}", &ans),
+                     PAY_PROVIDER_RETRY);
+    assert_int_equal(normalize(PAY_PROVIDER_STRIPE, 200,
+                               "{\"id\":7,\"status\":\"a\"}", &ans),
+                     PAY_PROVIDER_RETRY);
+    assert_int_equal(normalize(PAY_PROVIDER_STRIPE, 201,
+                               "{\"id\":\"pi_1\",\"status\":\"a\","
+                               "\"client_secret\":\"\"}", &ans),
+                     PAY_PROVIDER_RETRY);
+    assert_int_equal(ans.result.link, PAY_INTENT_LINK_NONE);
+    assert_string_equal(ans.result.link_value, "");
+}
+
+
 static void
 test_paypal_answers(void **state)
 {
@@ -787,6 +875,88 @@ test_result_json(void **state)
 }
 
 
+/*
+ * The hand-written result is the bytes jansson's compact dump makes of
+ * the same members, " and \ escaped included; a buffer it does not fit
+ * in gets its length; a control or non-ASCII byte fails; it reads back.
+ */
+static void
+test_result_json_as_jansson(void **state)
+{
+    char                 out[512], small[16], *dumped;
+    size_t               len, i;
+    json_t              *json;
+    pay_intent_result_t  res, back;
+    static const char   *ids[] = {
+        "pi_1", "a\"b", "\\", "x\\\"y\"", "sp ace", "{}[]:,/~"
+    };
+
+    (void) state;
+
+    for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+        memset(&res, 0, sizeof(res));
+        res.provider = PAY_PROVIDER_PAYPAL;
+        strcpy(res.id, ids[i]);
+        strcpy(res.status, "CREATED");
+        res.link = (i % 2) ? PAY_INTENT_APPROVE_URL : PAY_INTENT_LINK_NONE;
+        strcpy(res.link_value, "https://example.com/?q=\"1\"&r=\\");
+        res.amount = 9223372036854775807LL - (long long) i;
+        strcpy(res.currency, "eur");
+
+        json = json_pack("{s:s,s:s,s:s}", "provider", "paypal",
+                         "id", res.id, "status", res.status);
+        assert_non_null(json);
+
+        if (i % 2) {
+            json_object_set_new(json, "approve_url",
+                                json_string(res.link_value));
+        }
+
+        json_object_set_new(json, "amount", json_integer(res.amount));
+        json_object_set_new(json, "currency", json_string(res.currency));
+        dumped = json_dumps(json, JSON_COMPACT);
+        json_decref(json);
+        assert_non_null(dumped);
+
+        len = pay_intent_result_json(&res, NULL, 0);
+        assert_int_equal(len, strlen(dumped));
+        assert_int_equal(pay_intent_result_json(&res, out, sizeof(out)),
+                         len);
+        assert_memory_equal(out, dumped, len);
+        free(dumped);
+
+        /* too small: the length told, no byte past the buffer */
+        assert_int_equal(pay_intent_result_json(&res, small, 15), len);
+
+        /* read back (a space is not a value a result may hold) */
+        if (strchr(res.id, ' ') == NULL) {
+            assert_int_equal(pay_intent_result_parse((unsigned char *) out,
+                                                     len, &back),
+                             0);
+            assert_string_equal(back.id, res.id);
+            assert_int_equal(back.amount, res.amount);
+            assert_int_equal(back.link, res.link);
+        }
+    }
+
+    memset(&res, 0, sizeof(res));
+    res.provider = PAY_PROVIDER_STRIPE;
+    strcpy(res.id, "pi_1\n");
+    strcpy(res.status, "a");
+    strcpy(res.currency, "usd");
+    res.amount = 1;
+    assert_int_equal(pay_intent_result_json(&res, out, sizeof(out)), 0);
+
+    strcpy(res.id, "pi_\xc3\xa9");
+    assert_int_equal(pay_intent_result_json(&res, out, sizeof(out)), 0);
+
+    strcpy(res.id, "pi_1");
+    res.link = PAY_INTENT_CLIENT_SECRET;
+    strcpy(res.link_value, "s\x7f");
+    assert_int_equal(pay_intent_result_json(&res, out, sizeof(out)), 0);
+}
+
+
 static void
 test_problem_json(void **state)
 {
@@ -968,10 +1138,12 @@ main(void)
         cmocka_unit_test_teardown(test_square_payment_body, teardown),
         cmocka_unit_test_teardown(test_square_link_body, teardown),
         cmocka_unit_test_teardown(test_stripe_answers, teardown),
+        cmocka_unit_test_teardown(test_stripe_scanned, teardown),
         cmocka_unit_test_teardown(test_paypal_answers, teardown),
         cmocka_unit_test_teardown(test_square_answers, teardown),
         cmocka_unit_test_teardown(test_message_sanitized, teardown),
         cmocka_unit_test_teardown(test_result_json, teardown),
+        cmocka_unit_test_teardown(test_result_json_as_jansson, teardown),
         cmocka_unit_test_teardown(test_problem_json, teardown),
         cmocka_unit_test_teardown(test_result_parse, teardown),
         cmocka_unit_test_teardown(test_result_parse_tampered, teardown),
