@@ -641,9 +641,9 @@ pay_normalize_ok(pay_provider_e provider, const pay_intent_request_t *req,
  * a tree: its id, status and client_secret are top-level members.  The
  * scan refuses what jansson does, but for the differences pay_json.h
  * lists; the one that matters, a duplicate of a name other than these
- * three, is accepted (jansson's JSON_REJECT_DUPLICATES refuses any): the
- * intent was made either way, and failing over would make a second one
- * elsewhere.
+ * three, is read (jansson's JSON_REJECT_DUPLICATES refused any, and the
+ * answer was one that could not be read): a name not read cannot change
+ * which intent was made.
  */
 
 static int
