@@ -8,8 +8,10 @@
 # One fake Redis (t/lib/PayTest/FakeRedis.pm) alters what it returns
 # according to the store's prefix: "clean:" nothing, "ct:" the content
 # type of a completed intent record, "status:" its status (599), "id:" the
-# intent's id (both record kinds), "token:" a webhook claim (it becomes a
-# processing record with "ab\r\ncd" as token).  The records themselves are
+# intent's id (both record kinds), "ws:" a CR LF between the members of
+# the intent's JSON (whitespace to a JSON parser, a line break in
+# $pay_intent_json), "token:" a webhook claim (it becomes a processing
+# record with "ab\r\ncd" as token).  The records themselves are
 # the module's own: a first block writes one, the next reads it back.
 #
 # Every block: the status and the body, the listed headers, the listed log
@@ -61,6 +63,9 @@ sub tamper {
         $r->{status} = 599;
     } elsif ($how eq 'id') {
         $r->{intent} =~ s/"id":"([^"]*)"/"id":"$1\\r\\nX-Evil: 1"/;
+    } elsif ($how eq 'ws') {
+        # JSON's own whitespace, which jansson would read past
+        $r->{intent} =~ s/,"id"/,\r\n"id"/;
     } else {
         return $v;
     }
@@ -98,6 +103,7 @@ add_block_preprocessor(sub {
     pay_store ct redis=127.0.0.1:$TEST_NGINX_FAKE_PORT prefix=ct:;
     pay_store status redis=127.0.0.1:$TEST_NGINX_FAKE_PORT prefix=status:;
     pay_store id redis=127.0.0.1:$TEST_NGINX_FAKE_PORT prefix=id:;
+    pay_store ws redis=127.0.0.1:$TEST_NGINX_FAKE_PORT prefix=ws:;
     pay_store token redis=127.0.0.1:$TEST_NGINX_FAKE_PORT prefix=token:;
 
     # the app is down for a request with X-Test-App-Down: 1 (not part of
@@ -110,7 +116,7 @@ _EOC_
 
     my $config = '';
 
-    for my $store (qw(clean ct status id)) {
+    for my $store (qw(clean ct status id ws)) {
         $config .= <<"_EOC_";
     location = /intents/$store {
         pay_intent stripe;
@@ -118,6 +124,7 @@ _EOC_
         pay_stripe_api /_pay/stripe/;
         pay_stripe_key sk_test_stub;
         add_header X-Intent-Id \$pay_intent_id always;
+        add_header X-Intent-Json \$pay_intent_json always;
     }
     location = /app-intents/$store {
         pay_intent stripe;
@@ -153,11 +160,11 @@ _EOC_
 repeat_each(1);
 
 # every block: 1 status, 1 body, [alert], [crit]; and
-#   response_headers lines:  2 + 3 + 2 + 3 + 3 = 13
+#   response_headers lines:  2 + 3 + 2 + 3 + 3 + 3 = 16
 #   error_log lines:         1 (TEST 4), 2 per tampered intent read
-#                            (TESTs 6, 8, 10, 12, 13), 1 (TEST 15): 12
-#   no_error_log [error]:    TESTs 1, 2, 4, 5, 7, 9, 14: 7
-plan tests => blocks() * 4 + 13 + 12 + 7;
+#                            (TESTs 6, 8, 10, 12, 13, 17), 1 (TEST 15): 14
+#   no_error_log [error]:    TESTs 1, 2, 4, 5, 7, 9, 14, 16: 8
+plan tests => blocks() * 4 + 16 + 14 + 8;
 
 no_shuffle();
 run_tests();
@@ -406,6 +413,42 @@ PayTest::stripe_signature("evt_tamper_$::R")
 --- response_body_like: "code":"store_unavailable"
 --- error_log eval
 [qr/pay_store "token": redis key "token:webhook:[^:"]+:stripe:evt_tamper_\w+" holds a value that is not a record/]
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 16: a completed record whose JSON gets a CR LF between members...
+--- request eval
+"POST /intents/ws\n$::BODY"
+--- more_headers eval
+main::key(16)
+--- error_code: 201
+--- response_body_like eval
+$::STRIPE
+--- no_error_log
+[error]
+[alert]
+[crit]
+
+
+
+=== TEST 17: ...is not replayed: only the writer's own bytes are taken (503)
+--- request eval
+"POST /intents/ws\n$::BODY"
+--- more_headers eval
+main::key(16)
+--- error_code: 503
+--- response_headers
+Retry-After: 5
+X-Intent-Json:
+! X-Evil
+--- response_body_like eval
+$::UNAVAILABLE
+--- error_log eval
+[qr/pay: intent record "intent:lock:[0-9a-f]{64}" in "ws" is not one of ours/,
+ "pay: intent rejected: store_unavailable"]
 --- no_error_log
 [alert]
 [crit]

@@ -2,7 +2,8 @@
  * Copyright (C) ngx_pay authors
  *
  * The normalized result of an intent as JSON: what the client is sent
- * and the store keeps, written by hand and read back.  Pure C.
+ * and the store keeps, written by hand and read back; and the rule of
+ * the strings a result holds.  Pure C.
  */
 
 
@@ -12,10 +13,8 @@
 
 #include <stddef.h>
 
+#include "pay_json.h"
 #include "pay_provider_api.h"
-
-
-struct json_t;
 
 
 /*
@@ -56,8 +55,12 @@ const char *pay_intent_link_name(pay_intent_link_e link);
 int pay_intent_visible_copy(const char *s, size_t len, char *dst,
     size_t max);
 
-/* the same rule for a jansson value, which must be a string */
-int pay_copy_ascii(struct json_t *value, char *dst, size_t max);
+/*
+ * The same rule for a member pay_json_scan_object() found, which must be
+ * a string; its escapes are decoded first.
+ */
+int pay_intent_scanned_copy(const pay_json_member_t *m, char *dst,
+    size_t max);
 
 
 #endif /* PAY_INTENT_RESULT_H_INCLUDED_ */

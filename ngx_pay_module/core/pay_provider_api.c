@@ -61,8 +61,7 @@ static int pay_set_str(json_t *obj, const char *name,
 static size_t pay_dump(json_t *json, char *out, size_t size, int lf);
 static int pay_normalize_stripe(const unsigned char *body, size_t len,
     pay_intent_result_t *res);
-static int pay_scanned_ascii(const pay_json_member_t *m, char *dst,
-    size_t max);
+static int pay_copy_ascii(json_t *value, char *dst, size_t max);
 static int pay_normalize_ok(pay_provider_e provider,
     const pay_intent_request_t *req, json_t *root, pay_intent_result_t *res);
 static void pay_normalize_error(pay_provider_e provider, json_t *root,
@@ -640,10 +639,11 @@ pay_normalize_ok(pay_provider_e provider, const pay_intent_request_t *req,
  * A PaymentIntent (forty-odd members) is scanned in place, not built into
  * a tree: its id, status and client_secret are top-level members.  The
  * scan refuses what jansson does, but for the differences pay_json.h
- * lists; the one that matters, a duplicate of a name other than these
- * three, is read (jansson's JSON_REJECT_DUPLICATES refused any, and the
- * answer was one that could not be read): a name not read cannot change
- * which intent was made.
+ * lists (a real that overflows and "\u0000" in a name or in a string not
+ * read are taken, a raw NUL after a number is not) and one more: a
+ * duplicate of a name other than these three is taken (jansson's
+ * JSON_REJECT_DUPLICATES refused any, and the answer could not be read):
+ * a name not read cannot change which intent was made.
  */
 
 static int
@@ -659,9 +659,10 @@ pay_normalize_stripe(const unsigned char *body, size_t len,
     res->provider = PAY_PROVIDER_STRIPE;
 
     if (len == 0 || pay_json_scan_object(body, len, m, 3) != 0
-        || pay_scanned_ascii(&m[0], res->id, PAY_INTENT_RESULT_ID_MAX) != 0
-        || pay_scanned_ascii(&m[1], res->status,
-                             PAY_INTENT_RESULT_STATUS_MAX)
+        || pay_intent_scanned_copy(&m[0], res->id, PAY_INTENT_RESULT_ID_MAX)
+           != 0
+        || pay_intent_scanned_copy(&m[1], res->status,
+                                   PAY_INTENT_RESULT_STATUS_MAX)
            != 0)
     {
         return -1;
@@ -673,26 +674,24 @@ pay_normalize_stripe(const unsigned char *body, size_t len,
 
     res->link = PAY_INTENT_CLIENT_SECRET;
 
-    return pay_scanned_ascii(&m[2], res->link_value,
-                             PAY_INTENT_RESULT_LINK_MAX);
+    return pay_intent_scanned_copy(&m[2], res->link_value,
+                                   PAY_INTENT_RESULT_LINK_MAX);
 }
 
 
-/* pay_copy_ascii()'s rule for a member pay_json_scan_object() found */
+/* a string of 1..max visible ASCII bytes, pay_intent_visible_copy() */
 
 static int
-pay_scanned_ascii(const pay_json_member_t *m, char *dst, size_t max)
+pay_copy_ascii(json_t *value, char *dst, size_t max)
 {
-    size_t  len;
+    dst[0] = '\0';
 
-    if (m->type != PAY_JSON_STRING
-        || pay_json_string_ascii(m->value, m->len, dst, max + 1, &len) != 0)
-    {
-        dst[0] = '\0';
+    if (!json_is_string(value)) {
         return -1;
     }
 
-    return pay_intent_visible_copy(dst, len, dst, max);
+    return pay_intent_visible_copy(json_string_value(value),
+                                   json_string_length(value), dst, max);
 }
 
 
