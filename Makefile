@@ -53,8 +53,8 @@ MODULE := $(BUILD)/ngx_http_pay_module.so
 
 BUILD_PKGS := nginx nginx-dev libssl-dev libjansson-dev libhiredis-dev \
               libcurl4-openssl-dev gcc make
-TEST_PKGS  := libcmocka-dev redis-server libtest-base-perl curl openssl \
-              prometheus
+TEST_PKGS  := libcmocka-dev redis-server redis-sentinel libtest-base-perl \
+              curl openssl prometheus
 BENCH_PKGS := wrk valgrind
 DEB_PKGS   := debhelper dpkg-dev
 
