@@ -30,6 +30,7 @@ static int pay_result_write(const pay_intent_result_t *result,
     pay_result_out_t *o);
 static void pay_result_raw(pay_result_out_t *o, const char *s, size_t len);
 static int pay_result_amount(const pay_json_member_t *m, long long *amount);
+static int pay_result_currency(const char *currency);
 static int pay_result_member(pay_result_out_t *o, const char *name,
     const char *value, int comma);
 
@@ -114,11 +115,17 @@ pay_result_write(const pay_intent_result_t *result, pay_result_out_t *o)
     const char  *provider, *link;
 
     provider = pay_intent_provider_name(result->provider);
-    if (provider == NULL) {
+    if (provider == NULL || !pay_result_currency(result->currency)
+        || result->amount <= 0 || result->id[0] == '\0'
+        || result->status[0] == '\0')
+    {
         return -1;
     }
 
     link = pay_intent_link_name(result->link);
+    if (link != NULL && result->link_value[0] == '\0') {
+        return -1;
+    }
 
     pay_result_raw(o, "{", 1);
 
@@ -152,7 +159,9 @@ pay_result_write(const pay_intent_result_t *result, pay_result_out_t *o)
 /*
  * ,"name":"value" (no comma first when comma is 0); name is ours, value
  * visible ASCII with " and \ escaped as jansson escapes them.  -1 for
- * any other byte: what is written must read back.
+ * any other byte: what is written must read back (pay_result_write()
+ * refuses empty values, an amount under 1 and a currency
+ * pay_intent_result_parse() would not take, for the same reason).
  */
 
 static int
@@ -194,7 +203,9 @@ pay_result_member(pay_result_out_t *o, const char *name, const char *value,
  * its bytes are exactly what pay_intent_result_json() writes for what was
  * read, since they are handed on as they are ($pay_intent_json, the
  * replayed answer): no whitespace, escape, order or member of anyone
- * else's making gets through.
+ * else's making gets through.  A record rewritten in that very form (a
+ * link to another site, say) cannot be told from the module's own: the
+ * store is trusted with what it holds (docs/operations.md).
  */
 
 int
@@ -216,33 +227,33 @@ pay_intent_result_parse(const unsigned char *json, size_t len,
 
     memset(result, 0, sizeof(pay_intent_result_t));
 
-    for (i = 0; i < 8; i++) {
+    for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
         m[i].name = names[i];
     }
 
-    if (pay_json_scan_object(json, len, m, 8) != 0
+    if (pay_json_scan_object(json, len, m, sizeof(m) / sizeof(m[0])) != 0
         || m[0].type != PAY_JSON_STRING
         || pay_json_string_ascii(m[0].value, m[0].len, name, sizeof(name),
                                  &n)
-           != 0
-        || (result->provider = pay_intent_provider(name, n))
-           == PAY_PROVIDER_NONE
-        || pay_intent_scanned_copy(&m[1], result->id, PAY_INTENT_RESULT_ID_MAX)
-           != 0
-        || pay_intent_scanned_copy(&m[2], result->status,
-                              PAY_INTENT_RESULT_STATUS_MAX)
-           != 0
-        || pay_result_amount(&m[3], &result->amount) != 0
-        || pay_intent_scanned_copy(&m[4], result->currency, 3) != 0
-        || pay_currency_exponent(result->currency, 3) < 0)
+           != 0)
     {
         goto failed;
     }
 
-    for (i = 0; i < 3; i++) {
-        if (result->currency[i] < 'a' || result->currency[i] > 'z') {
-            goto failed;
-        }
+    result->provider = pay_intent_provider(name, n);
+
+    if (result->provider == PAY_PROVIDER_NONE
+        || pay_intent_scanned_copy(&m[1], result->id,
+                                   PAY_INTENT_RESULT_ID_MAX)
+           != 0
+        || pay_intent_scanned_copy(&m[2], result->status,
+                                   PAY_INTENT_RESULT_STATUS_MAX)
+           != 0
+        || pay_result_amount(&m[3], &result->amount) != 0
+        || pay_intent_scanned_copy(&m[4], result->currency, 3) != 0
+        || !pay_result_currency(result->currency))
+    {
+        goto failed;
     }
 
     /* at most one link: the writer would not write a second */
@@ -254,7 +265,7 @@ pay_intent_result_parse(const unsigned char *json, size_t len,
 
         if (result->link != PAY_INTENT_LINK_NONE
             || pay_intent_scanned_copy(&m[5 + i], result->link_value,
-                                  PAY_INTENT_RESULT_LINK_MAX)
+                                       PAY_INTENT_RESULT_LINK_MAX)
                != 0)
         {
             goto failed;
@@ -343,4 +354,21 @@ pay_result_raw(pay_result_out_t *o, const char *s, size_t len)
     }
 
     o->len += len;
+}
+
+
+/* three lowercase letters of an ISO 4217 currency with a minor unit */
+
+static int
+pay_result_currency(const char *currency)
+{
+    size_t  i;
+
+    for (i = 0; i < 3; i++) {
+        if (currency[i] < 'a' || currency[i] > 'z') {
+            return 0;
+        }
+    }
+
+    return currency[3] == '\0' && pay_currency_exponent(currency, 3) >= 0;
 }

@@ -23,7 +23,9 @@
  *    "client_secret":"..","amount":2000,"currency":"usd"}
  * with "approve_url" or "payment_link_url" in place of "client_secret",
  * or none of them.  Returns the length, written to out only when it is
- * not more than size (NULL, 0 gives the size), or 0 on failure.
+ * not more than size (NULL, 0 gives the size), or 0 on failure: a result
+ * pay_intent_result_parse() would not read back (an empty or not visible
+ * ASCII value, an amount under 1, an unknown or uppercase currency).
  */
 size_t pay_intent_result_json(const pay_intent_result_t *result, char *out,
     size_t size);
@@ -31,7 +33,8 @@ size_t pay_intent_result_json(const pay_intent_result_t *result, char *out,
 /*
  * Reads back what pay_intent_result_json() wrote (a stored record, which
  * may come from Redis: anything is checked, as strictly as a fresh
- * answer): one JSON object of exactly those members, no name twice; a
+ * answer): exactly the bytes that function writes for what is read (its
+ * members in its order, no whitespace, no escape but \" and \\); a
  * provider that makes intents; an id, a status and the link (at most
  * one) of visible ASCII within the result's sizes, as
  * pay_provider_normalize() keeps them; a positive integer amount; a

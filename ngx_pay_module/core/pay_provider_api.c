@@ -528,7 +528,7 @@ pay_provider_normalize(pay_provider_e provider,
             ans->outcome = PAY_PROVIDER_OK;
 
         } else {
-            /* an intent may exist, but nothing tells which: fail over */
+            /* an intent may exist, but nothing tells which: 503 */
             memset(&ans->result, 0, sizeof(pay_intent_result_t));
         }
 
@@ -640,8 +640,8 @@ pay_normalize_ok(pay_provider_e provider, const pay_intent_request_t *req,
  * a tree: its id, status and client_secret are top-level members.  The
  * scan refuses what jansson does, but for the differences pay_json.h
  * lists (a real that overflows and "\u0000" in a name or in a string not
- * read are taken, a raw NUL after a number is not) and one more: a
- * duplicate of a name other than these three is taken (jansson's
+ * read are taken, a raw NUL after a number or a literal is not) and one
+ * more: a duplicate of a name other than these three is taken (jansson's
  * JSON_REJECT_DUPLICATES refused any, and the answer could not be read):
  * a name not read cannot change which intent was made.
  */

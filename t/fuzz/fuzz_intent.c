@@ -164,12 +164,12 @@ check_policy(const unsigned char *body, size_t len)
  * jansson's reading of it.  Whatever jansson (as the module called it
  * before, duplicates refused) reads as an intent, its id, status and
  * client_secret visible ASCII, is one, with the same values, unless the
- * input has a raw NUL (jansson lets one through after a number).  And the
- * other way: whatever is read as an intent, jansson (with pay_json.h's
- * rules, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL) reads as an object with
- * those values, unless it refuses a real that overflows or a NUL in a
- * name, the differences pay_json.h lists.  An intent's JSON reads back
- * the same.
+ * input has a raw NUL (jansson lets one through after a number or a
+ * literal).  And the other way: whatever is read as an intent, jansson
+ * (with pay_json.h's rules, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL)
+ * reads as an object with those values, unless it refuses a real that
+ * overflows or a NUL in a name, the differences pay_json.h lists.  An
+ * intent's JSON reads back the same.
  */
 static void
 check_stripe_answer(const unsigned char *body, size_t len)

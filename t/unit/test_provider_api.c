@@ -950,6 +950,27 @@ test_result_json_as_jansson(void **state)
     res.amount = 1;
     assert_int_equal(pay_intent_result_json(&res, out, sizeof(out)), 0);
 
+    /* nor what pay_intent_result_parse() refuses for another reason */
+    strcpy(res.id, "pi_1");
+    assert_int_not_equal(pay_intent_result_json(&res, out, sizeof(out)), 0);
+    res.status[0] = '\0';
+    assert_int_equal(pay_intent_result_json(&res, out, sizeof(out)), 0);
+    strcpy(res.status, "a");
+    res.link = PAY_INTENT_CLIENT_SECRET;
+    assert_int_equal(pay_intent_result_json(&res, out, sizeof(out)), 0);
+    res.link = PAY_INTENT_LINK_NONE;
+    res.amount = 0;
+    assert_int_equal(pay_intent_result_json(&res, out, sizeof(out)), 0);
+    res.amount = -5;
+    assert_int_equal(pay_intent_result_json(&res, out, sizeof(out)), 0);
+    res.amount = 1;
+    strcpy(res.currency, "USD");
+    assert_int_equal(pay_intent_result_json(&res, out, sizeof(out)), 0);
+    strcpy(res.currency, "zzz");
+    assert_int_equal(pay_intent_result_json(&res, out, sizeof(out)), 0);
+    strcpy(res.currency, "usd");
+    assert_int_not_equal(pay_intent_result_json(&res, out, sizeof(out)), 0);
+
     memset(&res, 0, sizeof(res));
     res.provider = PAY_PROVIDER_STRIPE;
     strcpy(res.id, "pi_1\n");
