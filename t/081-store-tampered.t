@@ -160,11 +160,12 @@ _EOC_
 repeat_each(1);
 
 # every block: 1 status, 1 body, [alert], [crit]; and
-#   response_headers lines:  2 + 3 + 2 + 3 + 3 + 3 = 16
+#   response_headers lines:  2 + 3 + 2 + 3 + 3 + 3 + 3 = 19
 #   error_log lines:         1 (TEST 4), 2 per tampered intent read
-#                            (TESTs 6, 8, 10, 12, 13, 17), 1 (TEST 15): 14
+#                            (TESTs 6, 8, 10, 12, 13, 17, 19), 1 (TEST 15):
+#                            16
 #   no_error_log [error]:    TESTs 1, 2, 4, 5, 7, 9, 14, 16: 8
-plan tests => blocks() * 4 + 16 + 14 + 8;
+plan tests => blocks() * 4 + 19 + 16 + 8;
 
 no_shuffle();
 run_tests();
@@ -448,6 +449,40 @@ X-Intent-Json:
 $::UNAVAILABLE
 --- error_log eval
 [qr/pay: intent record "intent:lock:[0-9a-f]{64}" in "ws" is not one of ours/,
+ "pay: intent rejected: store_unavailable"]
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 18: a "created" record (the app is down)...
+--- request eval
+"POST /app-intents/ws\n$::BODY"
+--- more_headers eval
+main::key(18) . "\nX-Test-App-Down: 1"
+--- error_code: 502
+--- response_body_like: 502
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 19: ...whose JSON gets a CR LF between members is not resumed: 503
+--- request eval
+"POST /app-intents/ws\n$::BODY"
+--- more_headers eval
+main::key(18)
+--- error_code: 503
+--- response_headers
+Retry-After: 5
+Content-Type: application/problem+json
+! X-Evil
+--- response_body_like eval
+$::UNAVAILABLE
+--- error_log eval
+[qr/pay: intent record "intent:created:[0-9a-f]{64}" in "ws" is not one of ours/,
  "pay: intent rejected: store_unavailable"]
 --- no_error_log
 [alert]
