@@ -206,8 +206,6 @@ pay_json_string(const unsigned char *p, const unsigned char *end)
 }
 
 
-/* 4 hex digits, either case: their value, or -1 */
-
 /*
  * Nonzero when one of the eight bytes at p is not PAY_JSON_PLAIN: below
  * 0x20, '"', '\\' or from 0x80 (the byte loop then finds which).  The
@@ -233,6 +231,8 @@ pay_json_unplain(const unsigned char *p)
            & PAY_JSON_HIGHS;
 }
 
+
+/* 4 hex digits, either case: their value, or -1 */
 
 static int
 pay_json_hex4(const unsigned char *p)

@@ -59,8 +59,8 @@ static json_t *pay_money(const pay_intent_request_t *req,
 static int pay_set_str(json_t *obj, const char *name,
     const pay_intent_str_t *value);
 static size_t pay_dump(json_t *json, char *out, size_t size, int lf);
-static int pay_normalize_stripe(const unsigned char *body, size_t len,
-    pay_intent_result_t *res);
+static int pay_normalize_stripe(const pay_intent_request_t *req,
+    const unsigned char *body, size_t len, pay_intent_result_t *res);
 static int pay_copy_ascii(json_t *value, char *dst, size_t max);
 static int pay_normalize_ok(pay_provider_e provider,
     const pay_intent_request_t *req, json_t *root, pay_intent_result_t *res);
@@ -503,10 +503,7 @@ pay_provider_normalize(pay_provider_e provider,
 
     if (http_status < 300 && provider == PAY_PROVIDER_STRIPE) {
 
-        if (pay_normalize_stripe(body, len, &ans->result) == 0) {
-            ans->result.amount = req->amount;
-            memcpy(ans->result.currency, req->currency,
-                   sizeof(ans->result.currency));
+        if (pay_normalize_stripe(req, body, len, &ans->result) == 0) {
             ans->outcome = PAY_PROVIDER_OK;
 
         } else {
@@ -647,8 +644,8 @@ pay_normalize_ok(pay_provider_e provider, const pay_intent_request_t *req,
  */
 
 static int
-pay_normalize_stripe(const unsigned char *body, size_t len,
-    pay_intent_result_t *res)
+pay_normalize_stripe(const pay_intent_request_t *req,
+    const unsigned char *body, size_t len, pay_intent_result_t *res)
 {
     pay_json_member_t  m[3];
 
@@ -657,6 +654,8 @@ pay_normalize_stripe(const unsigned char *body, size_t len,
     m[2].name = "client_secret";
 
     res->provider = PAY_PROVIDER_STRIPE;
+    res->amount = req->amount;
+    memcpy(res->currency, req->currency, sizeof(res->currency));
 
     if (len == 0 || pay_json_scan_object(body, len, m, 3) != 0
         || pay_intent_scanned_copy(&m[0], res->id, PAY_INTENT_RESULT_ID_MAX)
