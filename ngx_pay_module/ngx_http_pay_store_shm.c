@@ -5,7 +5,10 @@
  * The shared-memory store engine: one zone per store, shared by the
  * workers of one host, kept across reloads (when the size is unchanged),
  * lost on restart.  Each record is one slab allocation, its key and data
- * inline after the header, chained in a hash table by crc32 of the key:
+ * inline after the header, chained in a hash table by a keyed hash of the
+ * key (SipHash-2-4, its key drawn when the zone is made: nobody outside
+ * can pile keys into one chain, which crc32 let anyone do, and it is
+ * faster than nginx's crc32 on keys of 70 bytes and more):
  * a bucket array of one pointer per 256 bytes of zone, allocated with the
  * zone, so a lookup reads the bucket and one or two records (a tree of a
  * million records cost twenty cache misses per lookup).
@@ -32,7 +35,11 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <openssl/err.h>
+#include <openssl/rand.h>
+
 #include "ngx_http_pay_module.h"
+#include "pay_siphash.h"
 
 
 /* expired records freed by each claim */
@@ -44,6 +51,10 @@
 
 #define ngx_http_pay_store_shm_expired(sn)                                    \
     ((ngx_msec_int_t) ((sn)->expires - ngx_current_msec) <= 0)
+
+/* the low 32 bits: a zone never has more than 2^32 buckets */
+#define ngx_http_pay_store_shm_hash(ctx, key)                                 \
+    ((uint32_t) pay_siphash24((ctx)->sh->hash_key, (key)->data, (key)->len))
 
 #define ngx_http_pay_store_shm_size(klen, vlen)                               \
     (offsetof(ngx_http_pay_store_shm_node_t, data) + (klen) + (vlen))
@@ -58,7 +69,7 @@ struct ngx_http_pay_store_shm_node_s {
     ngx_http_pay_store_shm_node_t  *next;     /* in its bucket */
     ngx_queue_t                     queue;
     ngx_msec_t                      expires;
-    uint32_t                        hash;     /* crc32 of the key */
+    uint32_t                        hash;     /* of the key: the bucket */
     uint32_t                        vlen;     /* of the token or value */
     u_short                         len;      /* of the key */
     u_char                          state;    /* PROCESSING, DONE, or
@@ -71,6 +82,7 @@ typedef struct {
     ngx_http_pay_store_shm_node_t **buckets;
     ngx_uint_t                      mask;     /* buckets - 1 */
     ngx_queue_t                     queue;
+    u_char                          hash_key[PAY_SIPHASH_KEY_LEN];
 } ngx_http_pay_store_shm_sh_t;
 
 
@@ -151,7 +163,7 @@ ngx_http_pay_store_shm_claim(ngx_http_pay_store_t *store,
     }
 
     ctx = store->data;
-    hash = ngx_crc32_short(op->key.data, op->key.len);
+    hash = ngx_http_pay_store_shm_hash(ctx, &op->key);
     err = NULL;
 
     ngx_shmtx_lock(&ctx->shpool->mutex);
@@ -218,7 +230,7 @@ ngx_http_pay_store_shm_complete(ngx_http_pay_store_t *store,
     }
 
     ctx = store->data;
-    hash = ngx_crc32_short(op->key.data, op->key.len);
+    hash = ngx_http_pay_store_shm_hash(ctx, &op->key);
     size = ngx_http_pay_store_shm_size(op->key.len, op->value.len);
 
     ngx_shmtx_lock(&ctx->shpool->mutex);
@@ -332,7 +344,7 @@ ngx_http_pay_store_shm_release(ngx_http_pay_store_t *store,
     }
 
     ctx = store->data;
-    hash = ngx_crc32_short(op->key.data, op->key.len);
+    hash = ngx_http_pay_store_shm_hash(ctx, &op->key);
 
     ngx_shmtx_lock(&ctx->shpool->mutex);
 
@@ -366,7 +378,7 @@ ngx_http_pay_store_shm_get(ngx_http_pay_store_t *store,
     }
 
     ctx = store->data;
-    hash = ngx_crc32_short(op->key.data, op->key.len);
+    hash = ngx_http_pay_store_shm_hash(ctx, &op->key);
 
     ngx_shmtx_lock(&ctx->shpool->mutex);
 
@@ -408,7 +420,7 @@ ngx_http_pay_store_shm_abandon(ngx_http_pay_store_t *store,
     }
 
     ctx = store->data;
-    hash = ngx_crc32_short(op->key.data, op->key.len);
+    hash = ngx_http_pay_store_shm_hash(ctx, &op->key);
 
     ngx_shmtx_lock(&ctx->shpool->mutex);
 
@@ -784,6 +796,15 @@ ngx_http_pay_store_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ctx->sh->mask = n - 1;
 
     ngx_queue_init(&ctx->sh->queue);
+
+    if (RAND_bytes(ctx->sh->hash_key, sizeof(ctx->sh->hash_key)) != 1) {
+        ERR_clear_error();
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                      "pay_store \"%V\": could not draw the key of its "
+                      "hash table (RAND_bytes() failed)",
+                      &ctx->store->name);
+        return NGX_ERROR;
+    }
 
     len = sizeof(" in pay_store \"\"") + ctx->store->name.len;
 
