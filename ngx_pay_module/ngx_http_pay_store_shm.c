@@ -7,8 +7,8 @@
  * lost on restart.  Each record is one slab allocation, its key and data
  * inline after the header, chained in a hash table by a keyed hash of the
  * key (SipHash-2-4, its key drawn when the zone is made: nobody outside
- * can pile keys into one chain, which crc32 let anyone do, and it is
- * faster than nginx's crc32 on keys of 70 bytes and more):
+ * can search for keys that share a chain, as they could with the crc32
+ * used before, and it is faster at every key length the module makes):
  * a bucket array of one pointer per 256 bytes of zone, allocated with the
  * zone, so a lookup reads the bucket and one or two records (a tree of a
  * million records cost twenty cache misses per lookup).
@@ -751,6 +751,7 @@ ngx_http_pay_store_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     size_t                         len;
     ngx_uint_t                     n;
+    const char                    *reason;
     ngx_http_pay_store_shm_ctx_t  *ctx;
 
     ctx = shm_zone->data;
@@ -777,6 +778,19 @@ ngx_http_pay_store_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         return NGX_ERROR;
     }
 
+    /* a secret: whoever knows it can aim keys at one bucket */
+
+    if (RAND_priv_bytes(ctx->sh->hash_key, sizeof(ctx->sh->hash_key)) != 1) {
+        reason = ERR_reason_error_string(ERR_peek_last_error());
+        ERR_clear_error();
+
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                      "pay_store \"%V\": could not draw the key of its "
+                      "hash table: RAND_priv_bytes() failed (%s)",
+                      &ctx->store->name, reason ? reason : "no reason");
+        return NGX_ERROR;
+    }
+
     ctx->shpool->data = ctx->sh;
 
     /* a power of two, one bucket per 256 bytes of zone */
@@ -796,15 +810,6 @@ ngx_http_pay_store_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ctx->sh->mask = n - 1;
 
     ngx_queue_init(&ctx->sh->queue);
-
-    if (RAND_bytes(ctx->sh->hash_key, sizeof(ctx->sh->hash_key)) != 1) {
-        ERR_clear_error();
-        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
-                      "pay_store \"%V\": could not draw the key of its "
-                      "hash table (RAND_bytes() failed)",
-                      &ctx->store->name);
-        return NGX_ERROR;
-    }
 
     len = sizeof(" in pay_store \"\"") + ctx->store->name.len;
 
