@@ -75,4 +75,3 @@ pay_siphash24(const unsigned char k[PAY_SIPHASH_KEY_LEN],
 
     return v0 ^ v1 ^ v2 ^ v3;
 }
-
