@@ -9,9 +9,13 @@
  * key (SipHash-2-4, its key drawn when the zone is made: nobody outside
  * can search for keys that share a chain, as they could with the crc32
  * used before, and it is faster at every key length the module makes):
- * a bucket array of one pointer per 256 bytes of zone, allocated with the
+ * a bucket array of one bucket per 256 bytes of zone, allocated with the
  * zone, so a lookup reads the bucket and one or two records (a tree of a
- * million records cost twenty cache misses per lookup).
+ * million records cost twenty cache misses per lookup).  A bucket also
+ * holds a tag of each of its first three records' hashes and its length:
+ * a new key, whose bucket holds at most three records with other tags,
+ * is known to be absent without reading a record, each a cache miss in a
+ * large zone.
  *
  * Every record is also in an age queue, newest write (claim or complete)
  * first.  A record whose time is up counts as absent: it is freed when a
@@ -62,6 +66,19 @@
 /* zone bytes per bucket: at most two records of 128 bytes per chain */
 #define NGX_HTTP_PAY_STORE_SHM_BUCKET  256
 
+/* the records of a chain whose tags its bucket holds */
+#define NGX_HTTP_PAY_STORE_SHM_TAGS    3
+
+/* the length a bucket counts to: from there on it stays, and is walked */
+#define NGX_HTTP_PAY_STORE_SHM_LONG    0xffff
+
+/*
+ * The high half of the hash: the bucket is chosen by the low bits, so the
+ * records of a bucket differ in at least 12 of these 16 bits in a zone of
+ * up to 256 MiB (a million buckets), and 8 in one of 4 GiB
+ */
+#define ngx_http_pay_store_shm_tag(hash)  ((uint16_t) ((hash) >> 16))
+
 
 typedef struct ngx_http_pay_store_shm_node_s  ngx_http_pay_store_shm_node_t;
 
@@ -79,7 +96,14 @@ struct ngx_http_pay_store_shm_node_s {
 
 
 typedef struct {
-    ngx_http_pay_store_shm_node_t **buckets;
+    ngx_http_pay_store_shm_node_t  *first;
+    uint16_t                        len;      /* records in the chain */
+    uint16_t                        tag[NGX_HTTP_PAY_STORE_SHM_TAGS];
+} ngx_http_pay_store_shm_bucket_t;
+
+
+typedef struct {
+    ngx_http_pay_store_shm_bucket_t *buckets;
     ngx_uint_t                      mask;     /* buckets - 1 */
     ngx_queue_t                     queue;
     u_char                          hash_key[PAY_SIPHASH_KEY_LEN];
@@ -523,12 +547,27 @@ static ngx_http_pay_store_shm_node_t *
 ngx_http_pay_store_shm_lookup(ngx_http_pay_store_shm_ctx_t *ctx,
     ngx_str_t *key, uint32_t hash)
 {
-    ngx_http_pay_store_shm_node_t  *sn;
+    uint16_t                         tag;
+    ngx_uint_t                       i;
+    ngx_http_pay_store_shm_node_t   *sn;
+    ngx_http_pay_store_shm_bucket_t  *b;
 
-    for (sn = ctx->sh->buckets[hash & ctx->sh->mask];
-         sn != NULL;
-         sn = sn->next)
-    {
+    b = &ctx->sh->buckets[hash & ctx->sh->mask];
+
+    if (b->len <= NGX_HTTP_PAY_STORE_SHM_TAGS) {
+        tag = ngx_http_pay_store_shm_tag(hash);
+
+        for (i = 0; i < b->len && b->tag[i] != tag; i++) {
+            /* void */
+        }
+
+        if (i == b->len) {
+            /* no record of the chain can be the key's: none is read */
+            return NULL;
+        }
+    }
+
+    for (sn = b->first; sn != NULL; sn = sn->next) {
         if (sn->hash != hash
             || sn->len != key->len
             || ngx_memcmp(sn->data, key->data, key->len) != 0)
@@ -679,18 +718,40 @@ static void
 ngx_http_pay_store_shm_delete(ngx_http_pay_store_shm_ctx_t *ctx,
     ngx_http_pay_store_shm_node_t *sn)
 {
-    ngx_http_pay_store_shm_node_t  **p;
+    ngx_uint_t                        i;
+    ngx_http_pay_store_shm_node_t   **p;
+    ngx_http_pay_store_shm_bucket_t  *b;
 
     ngx_queue_remove(&sn->queue);
 
-    for (p = &ctx->sh->buckets[sn->hash & ctx->sh->mask];
-         *p != sn;
-         p = &(*p)->next)
-    {
+    b = &ctx->sh->buckets[sn->hash & ctx->sh->mask];
+
+    for (p = &b->first, i = 0; *p != sn; p = &(*p)->next, i++) {
         /* void */
     }
 
     *p = sn->next;
+
+    if (b->len != NGX_HTTP_PAY_STORE_SHM_LONG) {
+        b->len--;
+    }
+
+    if (i < NGX_HTTP_PAY_STORE_SHM_TAGS) {
+
+        /* the tags after it move up, the next record's tag comes in */
+
+        for ( /* void */ ;
+             i < NGX_HTTP_PAY_STORE_SHM_TAGS - 1 && *p != NULL;
+             i++)
+        {
+            b->tag[i] = b->tag[i + 1];
+            p = &(*p)->next;
+        }
+
+        if (i == NGX_HTTP_PAY_STORE_SHM_TAGS - 1 && *p != NULL) {
+            b->tag[i] = ngx_http_pay_store_shm_tag((*p)->hash);
+        }
+    }
 
     ngx_slab_free_locked(ctx->shpool, sn);
 }
@@ -702,12 +763,23 @@ static void
 ngx_http_pay_store_shm_link(ngx_http_pay_store_shm_ctx_t *ctx,
     ngx_http_pay_store_shm_node_t *sn)
 {
-    ngx_http_pay_store_shm_node_t  **bucket;
+    ngx_uint_t                        i;
+    ngx_http_pay_store_shm_bucket_t  *b;
 
-    bucket = &ctx->sh->buckets[sn->hash & ctx->sh->mask];
+    b = &ctx->sh->buckets[sn->hash & ctx->sh->mask];
 
-    sn->next = *bucket;
-    *bucket = sn;
+    sn->next = b->first;
+    b->first = sn;
+
+    if (b->len != NGX_HTTP_PAY_STORE_SHM_LONG) {
+        b->len++;
+    }
+
+    for (i = NGX_HTTP_PAY_STORE_SHM_TAGS - 1; i > 0; i--) {
+        b->tag[i] = b->tag[i - 1];
+    }
+
+    b->tag[0] = ngx_http_pay_store_shm_tag(sn->hash);
 }
 
 
@@ -802,7 +874,8 @@ ngx_http_pay_store_shm_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         /* void */
     }
 
-    ctx->sh->buckets = ngx_slab_calloc(ctx->shpool, n * sizeof(void *));
+    ctx->sh->buckets = ngx_slab_calloc(ctx->shpool,
+                           n * sizeof(ngx_http_pay_store_shm_bucket_t));
     if (ctx->sh->buckets == NULL) {
         return NGX_ERROR;
     }
