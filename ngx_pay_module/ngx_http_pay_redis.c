@@ -7,9 +7,10 @@
  *
  * nginx connects (ngx_event_connect_peer, TCP keepalive on), runs TLS when
  * the store asks for it (ngx_http_pay_redis_tls.c) and reads and writes
- * through c->recv and c->send, plain or TLS alike.  hiredis is used for
- * what it is good at and nothing else: redisFormatCommandArgv() turns a
- * command into RESP, a redisReader turns the bytes read into replies.
+ * through c->recv and c->send, plain or TLS alike.  A command is written
+ * in RESP straight into the output buffer (core/pay_resp.c); hiredis is
+ * used for what it is good at and nothing else: a redisReader turns the
+ * bytes read into replies.
  * Replies come back in the order the commands went out, so the pending
  * handlers form a queue: each reply goes to the head.
  *
@@ -45,6 +46,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_pay_redis.h"
+#include "pay_resp.h"
 
 
 /* read at once, and the first output buffer */
@@ -167,20 +169,17 @@ ngx_http_pay_redis_queue(ngx_http_pay_redis_t *rd,
     ngx_http_pay_redis_reply_pt fn, void *data, int argc, const char **argv,
     const size_t *argvlen)
 {
-    int                        len;
-    char                      *cmd;
     u_char                    *out;
-    size_t                     size;
+    size_t                     len, size;
     ngx_http_pay_redis_cmd_t  *pc;
 
-    len = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
-    if (len < 0) {
+    len = pay_resp_command_len(argc, argvlen);
+    if (len == 0) {
         return NGX_DECLINED;
     }
 
     pc = ngx_alloc(sizeof(ngx_http_pay_redis_cmd_t), rd->log);
     if (pc == NULL) {
-        redisFreeCommand(cmd);
         return NGX_DECLINED;
     }
 
@@ -194,8 +193,6 @@ ngx_http_pay_redis_queue(ngx_http_pay_redis_t *rd,
         out = ngx_alloc(size, rd->log);
         if (out == NULL) {
             ngx_free(pc);
-            ngx_explicit_memzero(cmd, len);
-            redisFreeCommand(cmd);
             return NGX_DECLINED;
         }
 
@@ -220,12 +217,9 @@ ngx_http_pay_redis_queue(ngx_http_pay_redis_t *rd,
         rd->out_size = size;
     }
 
-    ngx_memcpy(rd->out + rd->out_len, cmd, len);
+    /* written in place: no copy of AUTH's password is left anywhere */
+    pay_resp_command((char *) rd->out + rd->out_len, argc, argv, argvlen);
     rd->out_len += len;
-
-    /* AUTH's password is not left in freed memory (commands are small) */
-    ngx_explicit_memzero(cmd, len);
-    redisFreeCommand(cmd);
 
     pc->handler = fn;
     pc->data = data;

@@ -5,7 +5,7 @@
  * One persistent Redis connection per worker (and per Redis store that the
  * worker's configuration uses), owned by nginx: nginx connects
  * (ngx_event_connect_peer), speaks TLS (ngx_ssl_*), reads and writes;
- * hiredis only formats commands (redisFormatCommandArgv) and parses
+ * commands are written by core/pay_resp.c, and hiredis only parses
  * replies (redisReader).  This layer owns connecting, TLS, AUTH and
  * SELECT, the idle PING, reconnecting with backoff and tearing the
  * connection down (docs/architecture.md, "The Redis connection").

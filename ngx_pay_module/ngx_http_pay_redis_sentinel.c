@@ -22,6 +22,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_pay_redis.h"
+#include "pay_resp.h"
 
 
 /* what a sentinel may send on one connection: its answers are tiny */
@@ -67,9 +68,7 @@ static void
 ngx_http_pay_redis_sentinel_next(ngx_http_pay_redis_t *rd,
     const char *reason)
 {
-    int                     argc;
-    char                   *cmd;
-    size_t                  len[3];
+    size_t                  len[3], size;
     ngx_int_t               rc;
     ngx_addr_t             *a;
     const char             *argv[3];
@@ -96,7 +95,6 @@ ngx_http_pay_redis_sentinel_next(ngx_http_pay_redis_t *rd,
 
     /* the question, formatted once per attempt */
 
-    argc = 0;
     rd->sentinel_out.len = 0;
 
     if (rd->sentinel_password.len) {
@@ -105,24 +103,15 @@ ngx_http_pay_redis_sentinel_next(ngx_http_pay_redis_t *rd,
         argv[1] = (const char *) rd->sentinel_password.data;
         len[1] = rd->sentinel_password.len;
 
-        argc = redisFormatCommandArgv(&cmd, 2, argv, len);
-        if (argc < 0) {
-            rd->sentinel_handler(rd, NGX_ERROR, "no memory");
-            return;
-        }
-
-        if (argc > 512) {
-            ngx_explicit_memzero(cmd, argc);
-            redisFreeCommand(cmd);
+        size = pay_resp_command_len(2, len);
+        if (size == 0 || size > 512) {
             rd->sentinel_handler(rd, NGX_ERROR,
                                  "sentinel_password= is too long");
             return;
         }
 
-        ngx_memcpy(rd->sentinel_buf, cmd, argc);
-        rd->sentinel_out.len = argc;
-        ngx_explicit_memzero(cmd, argc);
-        redisFreeCommand(cmd);
+        pay_resp_command((char *) rd->sentinel_buf, 2, argv, len);
+        rd->sentinel_out.len = size;
     }
 
     argv[0] = "SENTINEL";
@@ -132,19 +121,18 @@ ngx_http_pay_redis_sentinel_next(ngx_http_pay_redis_t *rd,
     argv[2] = (const char *) rd->master.data;
     len[2] = rd->master.len;
 
-    argc = redisFormatCommandArgv(&cmd, 3, argv, len);
-    if (argc < 0 || rd->sentinel_out.len + argc > 1024) {
-        if (argc >= 0) {
-            redisFreeCommand(cmd);
-        }
-        rd->sentinel_handler(rd, NGX_ERROR, "no memory");
+    size = pay_resp_command_len(3, len);
+    if (size == 0
+        || size > sizeof(rd->sentinel_buf) - rd->sentinel_out.len)
+    {
+        rd->sentinel_handler(rd, NGX_ERROR, "master= is too long");
         return;
     }
 
-    ngx_memcpy(rd->sentinel_buf + rd->sentinel_out.len, cmd, argc);
-    rd->sentinel_out.len += argc;
+    pay_resp_command((char *) rd->sentinel_buf + rd->sentinel_out.len, 3,
+                     argv, len);
+    rd->sentinel_out.len += size;
     rd->sentinel_out.data = rd->sentinel_buf;
-    redisFreeCommand(cmd);
 
     rd->sentinel_replies = rd->sentinel_password.len ? 2 : 1;
 
