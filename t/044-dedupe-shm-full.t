@@ -1,7 +1,7 @@
 # A full shared-memory zone (docs/operations.md, "When the zone is full"):
 # new events keep coming in and evict the oldest processed ones, never
 # "is full" while nothing is in flight, with keys that take 128-byte slots
-# and keys that take 256-byte ones.  A 32k zone holds 159 or 79
+# and keys that take 256-byte ones.  A 32k zone holds 128 or 64
 # processed events; 240 go through one after the other, then the first
 # one is new again (evicted) and the last one still a duplicate.
 #
