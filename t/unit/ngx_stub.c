@@ -26,6 +26,16 @@ ngx_stub_t  ngx_stub;
 static ngx_stub_block_t  *ngx_stub_blocks;
 static ngx_pool_t         ngx_stub_pool;
 static ngx_log_t          ngx_stub_file_log;
+static ngx_log_t          ngx_stub_cycle_log;
+static ngx_cycle_t        ngx_stub_cycle = { .log = &ngx_stub_cycle_log };
+
+volatile ngx_cycle_t     *ngx_cycle = &ngx_stub_cycle;
+volatile ngx_msec_t       ngx_current_msec;
+ngx_uint_t                ngx_pagesize;
+ngx_uint_t                ngx_pagesize_shift;
+
+
+static void ngx_stub_abort(const char *what);
 
 
 void *
@@ -107,10 +117,149 @@ ngx_log_error_core(ngx_uint_t level, ngx_log_t *log, ngx_err_t err,
 }
 
 
+void *
+ngx_pcalloc(ngx_pool_t *pool, size_t size)
+{
+    void  *p;
+
+    p = ngx_pnalloc(pool, size);
+
+    if (p != NULL) {
+        ngx_memzero(p, size);
+    }
+
+    return p;
+}
+
+
+u_char * ngx_cdecl
+ngx_sprintf(u_char *buf, const char *fmt, ...)
+{
+    char       *s;
+    va_list     args;
+    ngx_str_t  *v;
+
+    va_start(args, fmt);
+
+    for ( /* void */ ; *fmt; fmt++) {
+
+        if (*fmt != '%') {
+            *buf++ = *fmt;
+            continue;
+        }
+
+        switch (*++fmt) {
+
+        case 'V':
+            v = va_arg(args, ngx_str_t *);
+            buf = ngx_cpymem(buf, v->data, v->len);
+            break;
+
+        case 's':
+            s = va_arg(args, char *);
+            buf = ngx_cpymem(buf, s, ngx_strlen(s));
+            break;
+
+        case 'Z':
+            *buf++ = '\0';
+            break;
+
+        case '%':
+            *buf++ = '%';
+            break;
+
+        default:
+            ngx_stub_abort("ngx_sprintf() with another format");
+        }
+    }
+
+    va_end(args);
+
+    return buf;
+}
+
+
+void
+ngx_shmtx_lock(ngx_shmtx_t *mtx)
+{
+    (void) mtx;
+}
+
+
+void
+ngx_shmtx_unlock(ngx_shmtx_t *mtx)
+{
+    (void) mtx;
+}
+
+
+void
+ngx_debug_point(void)
+{
+    ngx_stub_abort("ngx_debug_point()");
+}
+
+
+ngx_shm_zone_t *
+ngx_shared_memory_add(ngx_conf_t *cf, ngx_str_t *name, size_t size,
+    void *tag)
+{
+    (void) cf;
+    (void) name;
+    (void) size;
+    (void) tag;
+
+    ngx_stub_abort("ngx_shared_memory_add()");
+
+    return NULL;
+}
+
+
+ssize_t
+ngx_parse_size(ngx_str_t *line)
+{
+    (void) line;
+
+    ngx_stub_abort("ngx_parse_size()");
+
+    return NGX_ERROR;
+}
+
+
+void ngx_cdecl
+ngx_conf_log_error(ngx_uint_t level, ngx_conf_t *cf, ngx_err_t err,
+    const char *fmt, ...)
+{
+    (void) level;
+    (void) cf;
+    (void) err;
+    (void) fmt;
+
+    ngx_stub_abort("ngx_conf_log_error()");
+}
+
+
+static void
+ngx_stub_abort(const char *what)
+{
+    fprintf(stderr, "ngx_stub: %s: not expected in a unit test\n", what);
+    abort();
+}
+
+
 void
 ngx_stub_reset(void)
 {
+    ngx_uint_t         n;
     ngx_stub_block_t  *b, *next;
+
+    if (ngx_pagesize == 0) {
+        ngx_pagesize = getpagesize();
+
+        for (n = ngx_pagesize; n >>= 1; ngx_pagesize_shift++) {
+            /* void */
+        }
+    }
 
     for (b = ngx_stub_blocks; b; b = next) {
         next = b->next;

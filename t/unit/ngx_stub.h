@@ -14,7 +14,18 @@
  *   ngx_read_file        pread(), as nginx does it, on a real file;
  *                        aborts on a NULL file (the crash it would be);
  *   ngx_log_error_core   counts, keeps the level, errno and format (the
- *                        message itself when NGX_STUB_LOG is set).
+ *                        message itself when NGX_STUB_LOG is set);
+ *   ngx_pcalloc          ngx_pnalloc, zeroed;
+ *   ngx_sprintf          %V, %s, %Z and %% only: what the glue's zone
+ *                        and store names need; aborts on anything else;
+ *   ngx_shmtx_lock       and unlock: nothing, one process;
+ *   ngx_debug_point      aborts;
+ *   ngx_cycle            a cycle with a log, ngx_current_msec, and
+ *                        ngx_pagesize (and its shift) of the machine, set
+ *                        by ngx_stub_reset(), for nginx's own slab
+ *                        allocator (src/core/ngx_slab.c);
+ *   ngx_shared_memory_add, ngx_parse_size, ngx_conf_log_error: abort,
+ *                        configuration is not unit-tested.
  */
 
 
