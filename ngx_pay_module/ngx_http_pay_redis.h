@@ -30,6 +30,14 @@
 /* how much of a Redis error message a log line quotes */
 #define NGX_HTTP_PAY_REDIS_ERR_LEN      128
 
+/*
+ * The longest master= and sentinel_password= nginx -t takes: a sentinel's
+ * AUTH (22 bytes and the password) takes at most 512 bytes of sentinel_buf,
+ * its question (56 bytes and the name) the rest
+ */
+#define NGX_HTTP_PAY_REDIS_MASTER_MAX             256
+#define NGX_HTTP_PAY_REDIS_SENTINEL_PASSWORD_MAX  490
+
 
 typedef struct ngx_http_pay_redis_s  ngx_http_pay_redis_t;
 

@@ -103,6 +103,7 @@ ngx_http_pay_redis_sentinel_next(ngx_http_pay_redis_t *rd,
         argv[1] = (const char *) rd->sentinel_password.data;
         len[1] = rd->sentinel_password.len;
 
+        /* nginx -t keeps both within the buffer (at most 490 bytes) */
         size = pay_resp_command_len(2, len);
         if (size == 0 || size > 512) {
             rd->sentinel_handler(rd, NGX_ERROR,
@@ -125,6 +126,8 @@ ngx_http_pay_redis_sentinel_next(ngx_http_pay_redis_t *rd,
     if (size == 0
         || size > sizeof(rd->sentinel_buf) - rd->sentinel_out.len)
     {
+        /* the AUTH already written holds the password */
+        ngx_explicit_memzero(rd->sentinel_buf, sizeof(rd->sentinel_buf));
         rd->sentinel_handler(rd, NGX_ERROR, "master= is too long");
         return;
     }

@@ -290,6 +290,20 @@ ngx_http_pay_store_redis_conf(ngx_conf_t *cf, ngx_http_pay_store_t *store,
             return NGX_CONF_ERROR;
         }
 
+        /* both questions to a sentinel fit its 1024-byte buffer */
+
+        if (rs->redis.master.len > NGX_HTTP_PAY_REDIS_MASTER_MAX
+            || rs->redis.sentinel_password.len
+               > NGX_HTTP_PAY_REDIS_SENTINEL_PASSWORD_MAX)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "pay_store \"%V\": \"master=\" takes at most "
+                               "%d bytes, \"sentinel_password=\" %d",
+                               &store->name, NGX_HTTP_PAY_REDIS_MASTER_MAX,
+                               NGX_HTTP_PAY_REDIS_SENTINEL_PASSWORD_MAX);
+            return NGX_CONF_ERROR;
+        }
+
         /* for logs: the master's name stands for the address */
         rs->redis.addr = rs->redis.master;
 

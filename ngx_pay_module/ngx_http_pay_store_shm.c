@@ -73,9 +73,10 @@
 #define NGX_HTTP_PAY_STORE_SHM_LONG    0xffff
 
 /*
- * The high half of the hash: the bucket is chosen by the low bits, so the
- * records of a bucket differ in at least 12 of these 16 bits in a zone of
- * up to 256 MiB (a million buckets), and 8 in one of 4 GiB
+ * The high half of the hash: the bucket is chosen by the low bits, which
+ * the records of a bucket share; they can differ in the 12 of these 16
+ * bits above the mask in a zone of 256 MiB (a million buckets), in 8 in
+ * one of 4 GiB: a tag shared by another key only costs a record read
  */
 #define ngx_http_pay_store_shm_tag(hash)  ((uint16_t) ((hash) >> 16))
 
@@ -103,10 +104,10 @@ typedef struct {
 
 
 typedef struct {
-    ngx_http_pay_store_shm_bucket_t *buckets;
-    ngx_uint_t                      mask;     /* buckets - 1 */
-    ngx_queue_t                     queue;
-    u_char                          hash_key[PAY_SIPHASH_KEY_LEN];
+    ngx_http_pay_store_shm_bucket_t  *buckets;
+    ngx_uint_t                        mask;     /* buckets - 1 */
+    ngx_queue_t                       queue;
+    u_char                            hash_key[PAY_SIPHASH_KEY_LEN];
 } ngx_http_pay_store_shm_sh_t;
 
 
@@ -547,9 +548,9 @@ static ngx_http_pay_store_shm_node_t *
 ngx_http_pay_store_shm_lookup(ngx_http_pay_store_shm_ctx_t *ctx,
     ngx_str_t *key, uint32_t hash)
 {
-    uint16_t                         tag;
-    ngx_uint_t                       i;
-    ngx_http_pay_store_shm_node_t   *sn;
+    uint16_t                          tag;
+    ngx_uint_t                        i;
+    ngx_http_pay_store_shm_node_t    *sn;
     ngx_http_pay_store_shm_bucket_t  *b;
 
     b = &ctx->sh->buckets[hash & ctx->sh->mask];

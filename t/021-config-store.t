@@ -740,3 +740,29 @@ qr/\[emerg\] .*pay_store "main": duplicate parameter "connect_timeout=2s" in /
 --- no_error_log
 [alert]
 [crit]
+
+
+
+=== TEST 49: a master= name over 256 bytes: the sentinel's buffer
+--- http_config eval
+"pay_store ha sentinel=127.0.0.1:26379 master=" . ("m" x 257) . ";"
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*pay_store "ha": "master=" takes at most 256 bytes, "sentinel_password=" 490 in /
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 50: a sentinel_password= over 490 bytes
+--- http_config eval
+"pay_store ha sentinel=127.0.0.1:26379 master=m sentinel_password=" . ("p" x 491) . ";"
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*pay_store "ha": "master=" takes at most 256 bytes, "sentinel_password=" 490 in /
+--- no_error_log
+[alert]
+[crit]

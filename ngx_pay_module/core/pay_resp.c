@@ -26,6 +26,10 @@ pay_resp_command_len(int argc, const size_t *argvlen)
     int     i;
     size_t  len, part;
 
+    if (argc <= 0) {
+        return 0;
+    }
+
     /* "*" argc CR LF */
     len = 1 + pay_resp_digits((size_t) argc) + 2;
 

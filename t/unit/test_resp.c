@@ -3,8 +3,8 @@
  *
  * Unit tests of pay_resp.c: the bytes of commands written out by hand,
  * then hiredis's own redisFormatCommandArgv() (what the module used until
- * 0.4.0) on random commands, byte for byte, and a length that does not
- * fit.
+ * 0.4.0) on random commands, byte for byte, and lengths that do not fit
+ * and commands of no argument.
  */
 
 
@@ -147,6 +147,10 @@ test_too_long(void **state)
     argvlen[0] = (size_t) -1 / 2;
     argvlen[1] = (size_t) -1 / 2;
     assert_int_equal(pay_resp_command_len(2, argvlen), 0);
+
+    /* no command at all */
+    assert_int_equal(pay_resp_command_len(0, argvlen), 0);
+    assert_int_equal(pay_resp_command_len(-1, argvlen), 0);
 }
 
 
