@@ -120,6 +120,8 @@ static void model_op(zone_t *z, mkey_t *keys, ngx_uint_t nkeys,
 static void model_reconcile(zone_t *z, mkey_t *keys, ngx_uint_t nkeys,
     mkey_t *opk, ngx_uint_t full, ngx_uint_t zlive, stats_t *st);
 static ngx_uint_t model_live(mkey_t *k);
+static void expect_found(ngx_uint_t m, mkey_t *k,
+    ngx_http_pay_store_result_e rc, ngx_str_t *found);
 static void bucket_keys(zone_t *z, ngx_uint_t bucket, ngx_str_t *keys,
     u_char *buf, ngx_uint_t n);
 static void assert_bucket(zone_t *z, ngx_uint_t bucket, ngx_str_t **chain,
@@ -454,6 +456,28 @@ model_live(mkey_t *k)
 }
 
 
+/* a live record's answer: a claim's token, or a completed value */
+
+static void
+expect_found(ngx_uint_t m, mkey_t *k, ngx_http_pay_store_result_e rc,
+    ngx_str_t *found)
+{
+    if (m == M_PROCESSING) {
+        assert_int_equal(rc, NGX_HTTP_PAY_STORE_PROCESSING);
+        assert_int_equal(found->len, TOKEN_LEN);
+        assert_memory_equal(found->data, k->token, TOKEN_LEN);
+        return;
+    }
+
+    assert_int_equal(rc, NGX_HTTP_PAY_STORE_DONE);
+    assert_int_equal(found->len, k->vlen);
+
+    if (k->vlen) {
+        assert_memory_equal(found->data, k->value, k->vlen);
+    }
+}
+
+
 /*
  * Random operations on NKEYS keys of 1 to 512 bytes (slots of 128 to
  * 1024 bytes), values of 0 to VALUE_MAX bytes and now and then one over
@@ -582,19 +606,8 @@ model_op(zone_t *z, mkey_t *keys, ngx_uint_t nkeys, u_char *vbuf,
             break;
 
         case M_PROCESSING:
-            assert_int_equal(rc, NGX_HTTP_PAY_STORE_PROCESSING);
-            assert_int_equal(found.len, TOKEN_LEN);
-            assert_memory_equal(found.data, k->token, TOKEN_LEN);
-            break;
-
         case M_DONE:
-            assert_int_equal(rc, NGX_HTTP_PAY_STORE_DONE);
-            assert_int_equal(found.len, k->vlen);
-
-            if (k->vlen) {
-                assert_memory_equal(found.data, k->value, k->vlen);
-            }
-
+            expect_found(m, k, rc, &found);
             break;
 
         default: /* M_UNKNOWN */
@@ -693,19 +706,8 @@ model_op(zone_t *z, mkey_t *keys, ngx_uint_t nkeys, u_char *vbuf,
             break;
 
         case M_PROCESSING:
-            assert_int_equal(rc, NGX_HTTP_PAY_STORE_PROCESSING);
-            assert_int_equal(found.len, TOKEN_LEN);
-            assert_memory_equal(found.data, k->token, TOKEN_LEN);
-            break;
-
         case M_DONE:
-            assert_int_equal(rc, NGX_HTTP_PAY_STORE_DONE);
-            assert_int_equal(found.len, k->vlen);
-
-            if (k->vlen) {
-                assert_memory_equal(found.data, k->value, k->vlen);
-            }
-
+            expect_found(m, k, rc, &found);
             break;
 
         default:
