@@ -407,6 +407,7 @@ ngx_http_pay_ctx_cleanup(void *data)
     ngx_http_pay_dedupe_finish(ctx);
     ngx_http_pay_intent_finish(ctx);
     ngx_http_pay_count(ctx);
+    ngx_http_pay_intent_free(ctx);
 }
 
 
