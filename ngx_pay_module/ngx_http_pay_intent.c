@@ -70,16 +70,17 @@ static ngx_uint_t ngx_http_pay_intent_app_failed(ngx_http_request_t *r);
 /*
  * An intent's state is 7.9 KB, more than a pool page, so the request's
  * pool took it from malloc() and gave it back at the request's end; glibc
- * then shrank its heap and grew it again around those blocks, and most
- * intents faulted in a fresh page (1 to 1.5 page faults per request, about
- * 11 us each on the development machine, bench/README.md).  A worker keeps
- * up to this many for the next intents instead.
+ * shrank its heap and grew it again around those blocks, and intent-new
+ * faulted in 0.8 to 1.5 fresh pages per request, about 11 us each on the
+ * development machine (bench/README.md, run H).  A worker keeps up to this
+ * many, wiped, for its next intents; past that many in flight at once they
+ * are malloc()ed again.  Not with NGX_DEBUG_PALLOC (make test-asan), as
+ * nginx's pools: a block reused at once would hide a use after free.
  */
 #define NGX_HTTP_PAY_INTENT_SPARE  64
 
-static ngx_http_pay_intent_t  *ngx_http_pay_intent_spare
-                                   [NGX_HTTP_PAY_INTENT_SPARE];
-static ngx_uint_t              ngx_http_pay_intent_nspare;
+static ngx_http_pay_intent_t  *ngx_http_pay_spare[NGX_HTTP_PAY_INTENT_SPARE];
+static ngx_uint_t              ngx_http_pay_nspare;
 
 
 static ngx_str_t  ngx_http_pay_intent_json_type =
@@ -429,22 +430,20 @@ ngx_http_pay_intent_request_cleanup(void *data)
 }
 
 
-/* zeroed, a spare one if the worker has one */
+/* zeroed: a spare one (wiped when it was given back), or a new one */
 
 static ngx_http_pay_intent_t *
 ngx_http_pay_intent_alloc(ngx_log_t *log)
 {
     ngx_http_pay_intent_t  *in;
 
-    if (ngx_http_pay_intent_nspare) {
-        in = ngx_http_pay_intent_spare[--ngx_http_pay_intent_nspare];
-        NGX_HTTP_PAY_ASAN_UNPOISON(in, sizeof(ngx_http_pay_intent_t));
+    if (ngx_http_pay_nspare) {
+        return ngx_http_pay_spare[--ngx_http_pay_nspare];
+    }
 
-    } else {
-        in = ngx_alloc(sizeof(ngx_http_pay_intent_t), log);
-        if (in == NULL) {
-            return NULL;
-        }
+    in = ngx_alloc(sizeof(ngx_http_pay_intent_t), log);
+    if (in == NULL) {
+        return NULL;
     }
 
     ngx_memzero(in, sizeof(ngx_http_pay_intent_t));
@@ -454,8 +453,10 @@ ngx_http_pay_intent_alloc(ngx_log_t *log)
 
 
 /*
- * The last of the context's cleanup: whatever was registered after the
- * intent began has run, whatever before it never knew it.
+ * The last of the context's cleanup, which is registered before the
+ * intent begins: every cleanup registered after it has run, and those
+ * before it never knew the intent.  The state is wiped (the client's key,
+ * the provider's client secret) before it waits for the next intent.
  */
 
 void
@@ -471,14 +472,26 @@ ngx_http_pay_intent_free(ngx_http_pay_ctx_t *ctx)
 
     ctx->intent = NULL;
 
-    if (ngx_http_pay_intent_nspare == NGX_HTTP_PAY_INTENT_SPARE) {
-        ngx_free(in);
+#if !(NGX_DEBUG_PALLOC)
+
+    if (ngx_http_pay_nspare < NGX_HTTP_PAY_INTENT_SPARE) {
+        ngx_explicit_memzero(in, sizeof(ngx_http_pay_intent_t));
+        ngx_http_pay_spare[ngx_http_pay_nspare++] = in;
         return;
     }
 
-    /* a use after the request's end is still a use after free to ASan */
-    NGX_HTTP_PAY_ASAN_POISON(in, sizeof(ngx_http_pay_intent_t));
-    ngx_http_pay_intent_spare[ngx_http_pay_intent_nspare++] = in;
+#endif
+
+    ngx_free(in);
+}
+
+
+void
+ngx_http_pay_intent_exit_process(void)
+{
+    while (ngx_http_pay_nspare) {
+        ngx_free(ngx_http_pay_spare[--ngx_http_pay_nspare]);
+    }
 }
 
 

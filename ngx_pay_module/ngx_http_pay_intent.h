@@ -55,16 +55,6 @@
 #define NGX_HTTP_PAY_INTENT_PROVIDERS     8
 #define NGX_HTTP_PAY_INTENT_ATTEMPTS_LEN  256
 
-/* ASan sees a spare intent's memory as freed (ngx_http_pay_intent_free) */
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/asan_interface.h>
-#define NGX_HTTP_PAY_ASAN_POISON(p, n)    ASAN_POISON_MEMORY_REGION(p, n)
-#define NGX_HTTP_PAY_ASAN_UNPOISON(p, n)  ASAN_UNPOISON_MEMORY_REGION(p, n)
-#else
-#define NGX_HTTP_PAY_ASAN_POISON(p, n)
-#define NGX_HTTP_PAY_ASAN_UNPOISON(p, n)
-#endif
-
 /* what an outage asks the client to wait before retrying, seconds */
 #define NGX_HTTP_PAY_INTENT_RETRY_AFTER   5
 
@@ -156,6 +146,7 @@ ngx_int_t ngx_http_pay_intent_process(ngx_http_request_t *r,
     ngx_http_pay_loc_conf_t *plcf, ngx_http_pay_ctx_t *ctx);
 void ngx_http_pay_intent_finish(ngx_http_pay_ctx_t *ctx);
 void ngx_http_pay_intent_free(ngx_http_pay_ctx_t *ctx);
+void ngx_http_pay_intent_exit_process(void);
 ngx_int_t ngx_http_pay_intent_variable(ngx_http_pay_ctx_t *ctx,
     ngx_http_variable_value_t *v, uintptr_t data);
 

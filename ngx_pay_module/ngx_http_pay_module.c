@@ -522,6 +522,7 @@ static void
 ngx_http_pay_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_pay_store_exit_process(cycle);
+    ngx_http_pay_intent_exit_process();
 }
 
 
