@@ -40,10 +40,13 @@ typedef struct {
 } pay_json_utf8_t;
 
 
-static const unsigned char *pay_json_string(const unsigned char *p,
+static inline const unsigned char *pay_json_string(const unsigned char *p,
+    const unsigned char *end);
+static const unsigned char *pay_json_string_rest(const unsigned char *p,
     const unsigned char *end);
 static int pay_json_hex4(const unsigned char *p);
-static uint64_t pay_json_unplain(const unsigned char *p);
+static inline uint64_t pay_json_unplain(const unsigned char *p);
+static inline size_t pay_json_first(const unsigned char *p, uint64_t mask);
 static pay_json_member_t *pay_json_match(const unsigned char *name,
     size_t len, pay_json_member_t *members, size_t n);
 static void pay_json_set(pay_json_member_t *m, const unsigned char *start,
@@ -87,8 +90,12 @@ static const pay_json_utf8_t  pay_json_utf8[] = {
 };
 
 
+/* one comparison for the bytes that are not: SP, HTAB, LF, CR by bit */
+#define PAY_JSON_SPACES  ((1ULL << ' ') | (1ULL << '\t') | (1ULL << '\n')   \
+                          | (1ULL << '\r'))
+
 #define pay_json_is_space(c)                                                  \
-    ((c) == ' ' || (c) == '\n' || (c) == '\r' || (c) == '\t')
+    ((c) <= ' ' && ((PAY_JSON_SPACES >> (c)) & 1))
 
 #define pay_json_is_digit(c)  ((unsigned char) ((c) - '0') <= 9)
 
@@ -101,21 +108,59 @@ static const pay_json_utf8_t  pay_json_utf8[] = {
 /*
  * p is just past the opening quote.  Returns the closing quote, or NULL
  * when the string is not valid or not closed.
+ *
+ * Inline, for a short string of plain bytes, the most frequent by far:
+ * its end is found without a call, and anything else (an escape, UTF-8,
+ * the input's last bytes) is left to pay_json_string_rest().
  */
 
-static const unsigned char *
+static inline const unsigned char *
 pay_json_string(const unsigned char *p, const unsigned char *end)
+{
+    uint64_t  mask;
+
+    while (end - p >= 8) {
+        mask = pay_json_unplain(p);
+
+        if (mask != 0) {
+            p += pay_json_first(p, mask);
+
+            return (*p == '"') ? p : pay_json_string_rest(p, end);
+        }
+
+        p += 8;
+    }
+
+    return pay_json_string_rest(p, end);
+}
+
+
+/* the same, from any byte inside a string */
+
+static const unsigned char *
+pay_json_string_rest(const unsigned char *p, const unsigned char *end)
 {
     int                     u;
     size_t                  i;
+    uint64_t                mask;
     unsigned                cls;
     const pay_json_utf8_t  *utf8;
 
     for ( ;; ) {
 
-        /* the hot loop: most bytes of an event are plain string bytes */
+        /*
+         * The first byte that is not plain is found from the mask, not by
+         * a loop over the bytes
+         */
 
-        while (end - p >= 8 && pay_json_unplain(p) == 0) {
+        while (end - p >= 8) {
+            mask = pay_json_unplain(p);
+
+            if (mask != 0) {
+                p += pay_json_first(p, mask);
+                goto special;
+            }
+
             p += 8;
         }
 
@@ -125,6 +170,14 @@ pay_json_string(const unsigned char *p, const unsigned char *end)
 
         if (p == end) {
             return NULL;
+        }
+
+    special:
+
+        /* the string's end, by far the most frequent: no table lookup */
+
+        if (*p == '"') {
+            return p;
         }
 
         cls = pay_json_class[*p];
@@ -208,13 +261,13 @@ pay_json_string(const unsigned char *p, const unsigned char *end)
 
 /*
  * Nonzero when one of the eight bytes at p is not PAY_JSON_PLAIN: below
- * 0x20, '"', '\\' or from 0x80 (the byte loop then finds which).  The
- * tests for a byte below n and for a zero byte ((x - 0x01..) & ~x & 0x80..)
- * are exact as to whether there is one, for bytes below 0x80; a byte from
- * 0x80 is caught by its own high bit.
+ * 0x20, '"', '\\' or from 0x80.  The tests for a byte below n and for a
+ * zero byte ((x - 0x01..) & ~x & 0x80..) are exact as to whether there is
+ * one, for bytes below 0x80 (pay_json_first() says which flag is exact);
+ * a byte from 0x80 is caught by its own high bit.
  */
 
-static uint64_t
+static inline uint64_t
 pay_json_unplain(const unsigned char *p)
 {
     uint64_t  w, q, b;
@@ -229,6 +282,39 @@ pay_json_unplain(const unsigned char *p)
             | ((b - PAY_JSON_ONES) & ~b)
             | w)
            & PAY_JSON_HIGHS;
+}
+
+
+/*
+ * The offset of the first of the eight bytes at p that is not plain,
+ * given pay_json_unplain()'s nonzero mask of them.  On a little-endian
+ * machine the first byte in memory is the least significant of the
+ * word, and the lowest flag is exact, since a borrow only carries
+ * towards the more significant bytes.  Elsewhere the flags before a
+ * match may be false, and the bytes are looked at one by one.
+ */
+
+static inline size_t
+pay_json_first(const unsigned char *p, uint64_t mask)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__)                             \
+    && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+
+    (void) p;
+
+    return (size_t) __builtin_ctzll(mask) >> 3;
+
+#else
+    size_t  i;
+
+    (void) mask;
+
+    for (i = 0; pay_json_class[p[i]] == PAY_JSON_PLAIN; i++) {
+        /* void */
+    }
+
+    return i;
+#endif
 }
 
 
@@ -277,6 +363,28 @@ pay_json_match(const unsigned char *name, size_t len,
 {
     char    buf[PAY_JSON_NAME_MAX + 1];
     size_t  i, buf_len;
+
+    if (memchr(name, '\\', len) == NULL) {
+
+        /*
+         * No escape, as in every event a provider sends: the name is its
+         * bytes, and a byte from 0x80 equals no byte of an ASCII name
+         */
+
+        if (len > PAY_JSON_NAME_MAX) {
+            return NULL;
+        }
+
+        for (i = 0; i < n; i++) {
+            if (strncmp(members[i].name, (const char *) name, len) == 0
+                && members[i].name[len] == '\0')
+            {
+                return &members[i];
+            }
+        }
+
+        return NULL;
+    }
 
     if (pay_json_string_ascii(name, len, buf, sizeof(buf), &buf_len) != 0) {
         return NULL;

@@ -309,6 +309,65 @@ test_every_byte_at_every_offset(void **state)
 }
 
 
+/*
+ * A string's end, an escape, UTF-8 or a bad byte at every offset of the
+ * eight-byte words the scanner loads, with more bytes that are not plain
+ * after it in the same word: only the first of them may count
+ */
+
+static void
+test_string_ends_at_every_offset(void **state)
+{
+    int            valid;
+    char           json[96];
+    size_t         i, k, len, value_len;
+    scan_t         s;
+
+    static const struct {
+        const char  *tail;      /* after k plain bytes of the id */
+        size_t       extra;     /* the id's bytes in tail */
+        int          valid;
+    } cases[] = {
+        { "\",\"type\":\"\\n\xc3\xa9\"}", 0, 1 },
+        { "\"}", 0, 1 },
+        { "\xc3\xa9\"}", 2, 1 },
+        { "\xe2\x82\xac\"\"}", 3, 0 },
+        { "\\\"\\\\y\"}", 5, 1 },
+        { "\\u00e9\"}", 6, 1 },
+        { "\x1f\"}", 0, 0 },
+        { "\x80\"}", 0, 0 },
+        { "\"\x80}", 0, 0 },
+        { "\\q\"}", 0, 0 }
+    };
+
+    (void) state;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        for (k = 0; k < 24; k++) {
+            memcpy(json, "{\"id\":\"", 7);
+            memset(json + 7, 'x', k);
+            len = 7 + k + strlen(cases[i].tail);
+            memcpy(json + 7 + k, cases[i].tail, len - 7 - k);
+            value_len = k + cases[i].extra;
+
+            valid = (scan_n(&s, json, len) == 0);
+
+            if (valid != cases[i].valid
+                || (valid && (s.m[ID].type != PAY_JSON_STRING
+                              || s.m[ID].len != value_len)))
+            {
+                print_error("case %zu at %zu: %s, id of %zu bytes\n", i, k,
+                            valid ? "accepted" : "rejected", s.m[ID].len);
+                scan_done(&s);
+                fail();
+            }
+
+            scan_done(&s);
+        }
+    }
+}
+
+
 static void
 test_valid_objects(void **state)
 {
@@ -1212,6 +1271,7 @@ main(void)
         cmocka_unit_test(test_invalid_structure),
         cmocka_unit_test(test_invalid_control_bytes),
         cmocka_unit_test(test_every_byte_at_every_offset),
+        cmocka_unit_test(test_string_ends_at_every_offset),
         cmocka_unit_test(test_invalid_escapes),
         cmocka_unit_test(test_invalid_surrogates),
         cmocka_unit_test(test_invalid_utf8),
