@@ -99,12 +99,15 @@ static const pay_json_utf8_t  pay_json_utf8[] = {
 };
 
 
-/* one comparison for the bytes that are not: SP, HTAB, LF, CR by bit */
+/* SP, HTAB, LF and CR by bit: one comparison for the bytes that are not */
 #define PAY_JSON_SPACES  ((1ULL << ' ') | (1ULL << '\t') | (1ULL << '\n')   \
                           | (1ULL << '\r'))
 
-#define pay_json_is_space(c)                                                  \
-    ((c) <= ' ' && ((PAY_JSON_SPACES >> (c)) & 1))
+static inline int
+pay_json_is_space(unsigned char c)
+{
+    return c <= ' ' && ((PAY_JSON_SPACES >> c) & 1);
+}
 
 #define pay_json_is_digit(c)  ((unsigned char) ((c) - '0') <= 9)
 
@@ -206,12 +209,6 @@ pay_json_string_rest(const unsigned char *p, const unsigned char *end)
         }
 
     special:
-
-        /* the string's end, by far the most frequent: no table lookup */
-
-        if (*p == '"') {
-            return p;
-        }
 
         cls = pay_json_class[*p];
 
@@ -401,7 +398,8 @@ pay_json_match(const unsigned char *name, size_t len,
 
         /*
          * No escape, as in every event a provider sends: the name is its
-         * bytes, and a byte from 0x80 equals no byte of an ASCII name
+         * bytes, and a byte from 0x80 equals no byte of a wanted name,
+         * which is ASCII (pay_json.h)
          */
 
         if (len > PAY_JSON_NAME_MAX) {

@@ -354,7 +354,9 @@ test_string_ends_at_every_offset(void **state)
 
             if (valid != cases[i].valid
                 || (valid && (s.m[ID].type != PAY_JSON_STRING
-                              || s.m[ID].len != value_len)))
+                              || s.m[ID].len != value_len
+                              || memcmp(s.m[ID].value, json + 7,
+                                        value_len) != 0)))
             {
                 print_error("case %zu at %zu: %s, id of %zu bytes\n", i, k,
                             valid ? "accepted" : "rejected", s.m[ID].len);
