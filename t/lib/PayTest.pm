@@ -14,6 +14,7 @@ use File::Spec;
 use IO::Socket::INET;
 use MIME::Base64 ();
 use POSIX ();
+use PayTest::Port ();
 use Time::HiRes ();
 
 # Signs like Stripe: v1 = hex HMAC-SHA256(secret as-is, "<t>.<body>").
@@ -461,15 +462,11 @@ sub standard_headers {
 }
 
 
-# A loopback port nothing listens on (for "the provider is down"): bound,
-# read, and closed again.
+# A loopback port nothing listens on (for "the provider is down", or for
+# a server a test starts): below the kernel's ephemeral range, so that no
+# outgoing connection takes it meanwhile (PayTest/Port.pm).
 sub free_port {
-    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-                                  Proto => 'tcp', Listen => 1, ReuseAddr => 1)
-        or die "cannot bind: $!";
-    my $port = $s->sockport;
-    close $s;
-    return $port;
+    return PayTest::Port::free_port();
 }
 
 
