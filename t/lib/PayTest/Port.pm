@@ -21,7 +21,6 @@ use IO::Socket::INET;
 
 our @EXPORT_OK = qw(free_port free_ports);
 
-my $LOWEST = 10000;
 my %given;
 
 sub ephemeral_start {
@@ -36,10 +35,11 @@ sub ephemeral_start {
     return $start;
 }
 
-sub free_port {
-    my $end = ephemeral_start();
-    my $low = $end - $LOWEST >= 1000 ? $LOWEST : 1024;
+# the range is read once, when the module loads
+my $end = ephemeral_start();
+my $low = $end > 11000 ? 10000 : 1024;
 
+sub free_port {
     die "no ports below the ephemeral range, which starts at $end\n"
         if $end - $low < 100;
 
